@@ -1,0 +1,38 @@
+/**
+ * Errors the service raises on purpose. Services throw these, never HTTP
+ * exceptions; the error filter maps each code to a status and a body.
+ */
+export const ERROR_STATUS = {
+  BAD_REQUEST: 400,
+  MODEL_NOT_FOUND: 404,
+  VERSION_NOT_AVAILABLE: 404,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  INVALID_INPUT: 422,
+  INFERENCE_FAILED: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** Every problem found, when there is more than one (e.g. each invalid field). */
+    readonly details: readonly string[] = [message],
+  ) {
+    super(message);
+  }
+
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+}
+
+export class InvalidInputError extends DomainError {
+  constructor(problems: readonly string[]) {
+    const shown = problems.slice(0, 20);
+    const more = problems.length > shown.length ? ` (and ${problems.length - shown.length} more)` : '';
+    super('INVALID_INPUT', shown.join('; ') + more, shown);
+  }
+}

@@ -1,0 +1,79 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError } from './domain-error';
+import { errorBody, type ErrorBody } from './error-body';
+
+/**
+ * Maps every error that leaves a handler to a status and the one error body.
+ * Services throw DomainErrors with a code; Nest and Fastify raise
+ * HttpExceptions and errors carrying a statusCode; anything else is a bug and
+ * answers a 500 without internals, logged with its stack.
+ */
+@Catch()
+export class ErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ErrorFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const request = host.switchToHttp().getRequest<FastifyRequest>();
+    if (isHealthReport(exception)) {
+      // Terminus reports "not ready" as a 503 whose body is the per-check detail; operators need it intact.
+      void reply.status(exception.getStatus()).send(exception.getResponse());
+      return;
+    }
+    const body = toErrorBody(exception, request.headers['content-type']);
+    if (body.statusCode >= 500) {
+      this.logger.error(
+        `${request.method} ${request.url} failed: ${exception instanceof Error ? exception.stack : String(exception)}`,
+      );
+    }
+    void reply.status(body.statusCode).send(body);
+  }
+}
+
+function isHealthReport(exception: unknown): exception is HttpException {
+  if (!(exception instanceof HttpException)) return false;
+  const response = exception.getResponse();
+  return typeof response === 'object' && response !== null && 'status' in response && 'details' in response;
+}
+
+export function toErrorBody(exception: unknown, contentType?: string): ErrorBody {
+  if (exception instanceof DomainError) {
+    return errorBody(exception.status, exception.message, exception.details);
+  }
+  if (exception instanceof HttpException) {
+    // Nest wraps Fastify's own refusals (bad JSON, too large, bad media type); their code says more than the text.
+    const cause = exception.cause as (Error & { code?: string }) | undefined;
+    if (cause?.code?.startsWith('FST_')) return errorBody(exception.getStatus(), clientMessage(cause, exception.getStatus(), contentType));
+    const response = exception.getResponse();
+    const message =
+      typeof response === 'string'
+        ? response
+        : Array.isArray((response as { message?: unknown }).message)
+          ? ((response as { message: string[] }).message).join('; ')
+          : String((response as { message?: unknown }).message ?? exception.message);
+    return errorBody(exception.getStatus(), message);
+  }
+  const status = (exception as { statusCode?: unknown })?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return errorBody(status, clientMessage(exception as Error & { code?: string }, status, contentType));
+  }
+  return errorBody(500, 'internal error while handling the request');
+}
+
+/** Fastify's own messages for refused bodies, made to say what the client should change. */
+function clientMessage(error: Error & { code?: string }, status: number, contentType: string | undefined): string {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'request body is larger than the limit of this service (BODY_LIMIT_BYTES)';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return `unsupported Content-Type ${contentType ? `"${contentType.slice(0, 100)}"` : '(none given)'}; send application/json`;
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'request body is empty; send a JSON object';
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return `request body is not valid JSON: ${error.message}`;
+    default:
+      if (status === 400 && error instanceof SyntaxError) return `request body is not valid JSON: ${error.message}`;
+      return error.message;
+  }
+}

@@ -1,0 +1,29 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
+import { HEALTH_ROUTES } from './health.routes';
+import { ModelRegistryHealthIndicator } from './model-registry.health';
+
+@ApiTags('health')
+@Controller()
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly models: ModelRegistryHealthIndicator,
+  ) {}
+
+  @Get(HEALTH_ROUTES.live)
+  @HealthCheck()
+  @ApiOperation({ summary: 'Liveness: 200 while the process runs' })
+  live() {
+    return this.health.check([]);
+  }
+
+  @Get(HEALTH_ROUTES.ready)
+  @HealthCheck()
+  @ApiOperation({ summary: "Readiness: 200 only when every model's default version is READY and warmed" })
+  @ApiServiceUnavailableResponse({ description: 'Some default version is still loading or failed; details per model' })
+  ready() {
+    return this.health.check([() => this.models.check()]);
+  }
+}

@@ -1,0 +1,73 @@
+import * as ort from 'onnxruntime-node';
+import type { InferenceEngine, LoadedModel, SessionSettings } from './inference-engine';
+import { isDataType, type Tensor, type TensorData, type TensorMap, type TensorSpec } from './tensors';
+
+/** The only module that imports onnxruntime-node. */
+export class OnnxRuntimeEngine implements InferenceEngine {
+  constructor(private readonly settings: SessionSettings) {}
+
+  async load(modelBytes: Uint8Array, label: string): Promise<LoadedModel> {
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(modelBytes, {
+        intraOpNumThreads: this.settings.intraOpThreads,
+        interOpNumThreads: this.settings.interOpThreads,
+        graphOptimizationLevel: 'all',
+      });
+    } catch (error) {
+      throw new Error(`onnxruntime could not load ${label}: ${firstLine(error)}`);
+    }
+    return new OnnxRuntimeModel(session);
+  }
+}
+
+class OnnxRuntimeModel implements LoadedModel {
+  readonly inputs: readonly TensorSpec[];
+  readonly outputs: readonly TensorSpec[];
+
+  constructor(private readonly session: ort.InferenceSession) {
+    this.inputs = session.inputMetadata.map(toSpec);
+    this.outputs = session.outputMetadata.map(toSpec);
+  }
+
+  async run(feeds: TensorMap, outputNames?: readonly string[]): Promise<TensorMap> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, tensor] of Object.entries(feeds)) {
+      ortFeeds[name] = new ort.Tensor(tensor.type, tensor.data as ort.Tensor.DataType, tensor.dims);
+    }
+    const results = outputNames
+      ? await this.session.run(ortFeeds, outputNames as string[])
+      : await this.session.run(ortFeeds);
+    const out: TensorMap = {};
+    for (const [name, value] of Object.entries(results)) {
+      out[name] = fromOrt(name, value);
+    }
+    return out;
+  }
+
+  release(): Promise<void> {
+    return this.session.release();
+  }
+}
+
+function toSpec(metadata: ort.InferenceSession.ValueMetadata): TensorSpec {
+  if (!metadata.isTensor) return { name: metadata.name, type: undefined, dims: [] };
+  return {
+    name: metadata.name,
+    type: isDataType(metadata.type) ? metadata.type : undefined,
+    dims: metadata.shape.map((dim) => (typeof dim === 'number' && dim >= 0 ? dim : null)),
+  };
+}
+
+function fromOrt(name: string, value: ort.OnnxValue): Tensor {
+  const tensor = value as ort.Tensor;
+  if (!isDataType(tensor.type)) {
+    throw new Error(`output ${name} has datatype ${tensor.type}, which this service cannot return`);
+  }
+  return { type: tensor.type, dims: [...tensor.dims], data: tensor.data as TensorData };
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0].trim();
+}

@@ -1,0 +1,20 @@
+import type { LoadedModel } from './inference-engine';
+import { allocate, elementCount, type TensorMap } from './tensors';
+
+/**
+ * Runs one inference on inputs built from the model's own metadata (dynamic
+ * dimensions set to 1, zeros everywhere), so the first client request does not
+ * pay for lazy allocations and a model that cannot run is caught before it is
+ * declared ready.
+ */
+export async function warmUp(model: LoadedModel): Promise<void> {
+  const feeds: TensorMap = {};
+  for (const input of model.inputs) {
+    if (input.type === undefined) {
+      throw new Error(`input ${input.name} is not a tensor of a supported datatype`);
+    }
+    const dims = input.dims.map((dim) => dim ?? 1);
+    feeds[input.name] = { type: input.type, dims, data: allocate(input.type, elementCount(dims)) };
+  }
+  await model.run(feeds);
+}

@@ -1,0 +1,169 @@
+import { plainToInstance, Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  ValidateNested,
+  validateSync,
+} from 'class-validator';
+import { describeValidationErrors } from '../common/validation-errors';
+
+export const TASKS = ['classification', 'regression', 'generic'] as const;
+export type Task = (typeof TASKS)[number];
+
+export const FEATURE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
+export const LABEL_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+
+/** How an uploaded image becomes the model's input tensor (used by image models). */
+export class ImagePreprocessing {
+  @IsIn(['grayscale', 'rgb'])
+  color!: 'grayscale' | 'rgb';
+
+  @IsInt()
+  @Min(1)
+  @Max(4096)
+  width!: number;
+
+  @IsInt()
+  @Min(1)
+  @Max(4096)
+  height!: number;
+
+  @IsIn(['NCHW', 'NHWC'])
+  layout!: 'NCHW' | 'NHWC';
+
+  /** Pixels (0-255) are divided by this first. */
+  @IsOptional()
+  @IsNumber()
+  @Min(1e-9)
+  scale: number = 1;
+
+  /** Per channel, subtracted after scaling. */
+  @IsOptional()
+  @IsArray()
+  @IsNumber({}, { each: true })
+  mean: number[] = [0];
+
+  /** Per channel, divides after the mean is subtracted. */
+  @IsOptional()
+  @IsArray()
+  @IsNumber({}, { each: true })
+  std: number[] = [1];
+
+  /** Whether pixels are inverted (255 - p) first, e.g. for models trained on light-on-dark digits. */
+  @IsOptional()
+  invert: boolean = false;
+
+  /** sharp's resize fit: `fill` stretches, `contain` letterboxes, `cover` crops. */
+  @IsOptional()
+  @IsIn(['fill', 'contain', 'cover'])
+  fit: 'fill' | 'contain' | 'cover' = 'fill';
+}
+
+/** What ONNX cannot say about a version; optional `manifest.json` beside `model.onnx`. */
+export class VersionManifest {
+  @IsOptional()
+  @IsIn(TASKS)
+  task: Task = 'generic';
+
+  @IsOptional()
+  @IsString()
+  description?: string;
+
+  /** Named input features, in the column order of the model's single input. */
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(100_000)
+  @Matches(FEATURE_NAME_PATTERN, { each: true })
+  features?: string[];
+
+  /** Class labels, index = class id. */
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @IsString({ each: true })
+  labels?: string[];
+
+  /** The output holding per-class scores; by default the first output whose last dimension has one entry per label. */
+  @IsOptional()
+  @IsString()
+  scores_output?: string;
+
+  /** Whether those scores are already probabilities or logits that need a softmax. */
+  @IsOptional()
+  @IsIn(['probabilities', 'logits'])
+  scores: 'probabilities' | 'logits' = 'probabilities';
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ImagePreprocessing)
+  image?: ImagePreprocessing;
+
+  /** Free-form evaluation figures (accuracy, data set...), shown to clients as they are. */
+  @IsOptional()
+  @IsObject()
+  evaluation?: Record<string, unknown>;
+
+  @IsOptional()
+  @IsObject()
+  training?: Record<string, unknown>;
+}
+
+/** Model-level `config.json` beside the version folders. */
+export class ModelConfig {
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  default_version?: number;
+
+  /** Label -> version, e.g. `{"stable": 1, "canary": 2}`. */
+  @IsOptional()
+  @IsObject()
+  labels: Record<string, number> = {};
+}
+
+export class ManifestError extends Error {}
+
+export function parseManifest(json: unknown, file: string): VersionManifest {
+  const manifest = validated(VersionManifest, json, file);
+  if (manifest.task === 'classification' && !manifest.labels) {
+    throw new ManifestError(`${file}: a classification manifest needs "labels"`);
+  }
+  if (manifest.image && manifest.image.mean.length !== manifest.image.std.length) {
+    throw new ManifestError(`${file}: image.mean and image.std must have the same length`);
+  }
+  return manifest;
+}
+
+export function parseModelConfig(json: unknown, file: string): ModelConfig {
+  const config = validated(ModelConfig, json, file);
+  for (const [label, version] of Object.entries(config.labels)) {
+    if (!LABEL_NAME_PATTERN.test(label)) {
+      throw new ManifestError(`${file}: label "${label}" must start with a letter and use only letters, digits, _ . -`);
+    }
+    if (!Number.isInteger(version) || version < 1) {
+      throw new ManifestError(`${file}: label "${label}" must point to a positive integer version`);
+    }
+  }
+  return config;
+}
+
+function validated<T extends object>(cls: new () => T, json: unknown, file: string): T {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new ManifestError(`${file}: must hold a JSON object`);
+  }
+  const instance = plainToInstance(cls, json, { exposeDefaultValues: true });
+  const errors = validateSync(instance, { whitelist: true, forbidNonWhitelisted: true });
+  if (errors.length > 0) throw new ManifestError(`${file}: ${describeValidationErrors(errors).join('; ')}`);
+  return instance;
+}

@@ -1,0 +1,168 @@
+import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { lstat, open, readdir, realpath } from 'node:fs/promises';
+import path from 'node:path';
+import { ManifestError, parseManifest, parseModelConfig, type ModelConfig, type VersionManifest } from './manifest';
+
+export const MODEL_FILE = 'model.onnx';
+export const MANIFEST_FILE = 'manifest.json';
+export const MODEL_CONFIG_FILE = 'config.json';
+
+/** Folder names a model may have: no dots at the start, nothing that walks out of MODELS_DIR. */
+export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+/** A version is a positive integer without leading zeros, so "01" and "1" cannot both exist. */
+export const VERSION_PATTERN = /^[1-9][0-9]{0,8}$/;
+
+/** Largest model file read into memory; larger files are refused rather than exhausting the heap. */
+const MAX_MODEL_BYTES = 2 * 1024 ** 3 - 1;
+const MAX_JSON_BYTES = 4 * 1024 ** 2;
+
+export interface StoredModel {
+  name: string;
+  /** The model-level config, or the reason it could not be read. */
+  config: ModelConfig | Error;
+  /** Version numbers found, ascending. */
+  versions: number[];
+}
+
+export interface SkippedEntry {
+  entry: string;
+  reason: string;
+}
+
+export interface StoredVersion {
+  bytes: Uint8Array;
+  sha256: string;
+  manifest: VersionManifest | undefined;
+}
+
+/**
+ * Reads the model repository `<root>/<name>/<version>/model.onnx`. Knows files
+ * and names only; nothing here runs a model. Every path it opens is resolved
+ * and must stay inside the root, so symlinks cannot lead it elsewhere.
+ */
+export class ModelStore {
+  private rootRealPath: string | undefined;
+
+  constructor(readonly root: string) {}
+
+  async scan(): Promise<{ models: StoredModel[]; skipped: SkippedEntry[] }> {
+    const root = await this.realRoot();
+    const models: StoredModel[] = [];
+    const skipped: SkippedEntry[] = [];
+    for (const entry of (await readdir(root)).sort()) {
+      if (!MODEL_NAME_PATTERN.test(entry)) {
+        if (!entry.startsWith('.')) skipped.push({ entry, reason: 'not a valid model name' });
+        continue;
+      }
+      const modelDir = await this.contained(path.join(root, entry));
+      if (typeof modelDir !== 'string') {
+        skipped.push({ entry, reason: modelDir.reason });
+        continue;
+      }
+      if (!(await lstat(modelDir)).isDirectory()) continue;
+      const versions: number[] = [];
+      for (const child of await readdir(modelDir)) {
+        if (child === MODEL_CONFIG_FILE || child.startsWith('.')) continue;
+        if (!VERSION_PATTERN.test(child)) {
+          skipped.push({ entry: `${entry}/${child}`, reason: 'a version folder must be a positive integer' });
+          continue;
+        }
+        versions.push(Number(child));
+      }
+      versions.sort((a, b) => a - b);
+      models.push({ name: entry, versions, config: await this.readConfig(entry) });
+    }
+    return { models, skipped };
+  }
+
+  /** Reads one version's model bytes and manifest; rejects with a reason a person can act on. */
+  async readVersion(name: string, version: number): Promise<StoredVersion> {
+    const dir = await this.versionDir(name, version);
+    const bytes = await this.readContained(path.join(dir, MODEL_FILE), MAX_MODEL_BYTES);
+    const manifestPath = path.join(dir, MANIFEST_FILE);
+    let manifest: VersionManifest | undefined;
+    if (await exists(manifestPath)) {
+      const text = Buffer.from(await this.readContained(manifestPath, MAX_JSON_BYTES)).toString('utf8');
+      manifest = parseManifest(parseJson(text, `${name}/${version}/${MANIFEST_FILE}`), `${name}/${version}/${MANIFEST_FILE}`);
+    }
+    return { bytes, manifest, sha256: createHash('sha256').update(bytes).digest('hex') };
+  }
+
+  private async readConfig(name: string): Promise<ModelConfig | Error> {
+    const file = path.join(await this.realRoot(), name, MODEL_CONFIG_FILE);
+    const shown = `${name}/${MODEL_CONFIG_FILE}`;
+    try {
+      if (!(await exists(file))) return parseModelConfig({}, shown);
+      const text = Buffer.from(await this.readContained(file, MAX_JSON_BYTES)).toString('utf8');
+      return parseModelConfig(parseJson(text, shown), shown);
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
+    }
+  }
+
+  private async versionDir(name: string, version: number): Promise<string> {
+    if (!MODEL_NAME_PATTERN.test(name)) throw new ManifestError(`invalid model name "${name}"`);
+    if (!VERSION_PATTERN.test(String(version))) throw new ManifestError(`invalid version "${version}"`);
+    const dir = await this.contained(path.join(await this.realRoot(), name, String(version)));
+    if (typeof dir !== 'string') throw new ManifestError(`${name}/${version}: ${dir.reason}`);
+    return dir;
+  }
+
+  /** Opens read-only and reads a file that must resolve inside the root. */
+  private async readContained(file: string, maxBytes: number): Promise<Uint8Array> {
+    const resolved = await this.contained(file);
+    if (typeof resolved !== 'string') throw new ManifestError(`${this.shown(file)}: ${resolved.reason}`);
+    const handle = await open(resolved, constants.O_RDONLY);
+    try {
+      const stat = await handle.stat();
+      if (!stat.isFile()) throw new ManifestError(`${this.shown(file)} is not a regular file`);
+      if (stat.size > maxBytes) throw new ManifestError(`${this.shown(file)} is larger than ${maxBytes} bytes`);
+      return new Uint8Array(await handle.readFile());
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private async contained(candidate: string): Promise<string | { reason: string }> {
+    let resolved: string;
+    try {
+      resolved = await realpath(candidate);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      return { reason: code === 'ENOENT' ? `${this.shown(candidate)} does not exist` : `cannot resolve (${code})` };
+    }
+    const root = await this.realRoot();
+    if (resolved !== root && !resolved.startsWith(root + path.sep)) {
+      return { reason: 'resolves outside MODELS_DIR (symlinks out of the model repository are refused)' };
+    }
+    return resolved;
+  }
+
+  private shown(file: string): string {
+    const root = this.rootRealPath ?? this.root;
+    return file.startsWith(root) ? path.relative(root, file) : path.basename(file);
+  }
+
+  private async realRoot(): Promise<string> {
+    this.rootRealPath ??= await realpath(this.root);
+    return this.rootRealPath;
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await lstat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function parseJson(text: string, shown: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ManifestError(`${shown} is not valid JSON: ${(error as Error).message}`);
+  }
+}

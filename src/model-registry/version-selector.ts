@@ -1,0 +1,43 @@
+import { DomainError } from '../common/domain-error';
+import { LABEL_NAME_PATTERN } from './manifest';
+import { VERSION_PATTERN } from './model-store';
+
+export const MODEL_VERSION_HEADER = 'x-model-version';
+
+export type VersionSelector =
+  | { kind: 'default' }
+  | { kind: 'number'; version: number }
+  | { kind: 'label'; label: string };
+
+/**
+ * Parses what a client wrote in `X-Model-Version` (or a path segment): a
+ * version number, a label such as `stable`, or nothing for the default.
+ */
+export function parseVersionSelector(raw: string | string[] | undefined): VersionSelector {
+  if (Array.isArray(raw)) {
+    throw new DomainError('BAD_REQUEST', 'X-Model-Version must be given once');
+  }
+  const value = raw?.trim() ?? '';
+  if (value === '') return { kind: 'default' };
+  if (VERSION_PATTERN.test(value)) return { kind: 'number', version: Number(value) };
+  if (LABEL_NAME_PATTERN.test(value)) return { kind: 'label', label: value };
+  throw new DomainError(
+    'BAD_REQUEST',
+    `X-Model-Version must be a positive integer version or a label (letters, digits, _ . -), got "${truncate(value)}"`,
+  );
+}
+
+export function describeSelector(selector: VersionSelector): string {
+  switch (selector.kind) {
+    case 'default':
+      return 'default version';
+    case 'number':
+      return `version ${selector.version}`;
+    case 'label':
+      return `label "${selector.label}"`;
+  }
+}
+
+function truncate(value: string): string {
+  return value.length > 40 ? `${value.slice(0, 40)}...` : value;
+}

@@ -1,0 +1,19 @@
+import { Controller, Get, Header } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { MetricsService } from './metrics.service';
+import { METRICS_ROUTE } from './metrics.routes';
+
+@ApiTags('observability')
+@Controller()
+export class MetricsController {
+  constructor(private readonly metrics: MetricsService) {}
+
+  @Get(METRICS_ROUTE)
+  @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
+  @ApiOperation({ summary: 'Prometheus metrics in the text exposition format' })
+  @ApiProduces('text/plain')
+  @ApiOkResponse({ description: 'All series, including default process metrics' })
+  scrape(): Promise<string> {
+    return this.metrics.registry.metrics();
+  }
+}

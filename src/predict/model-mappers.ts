@@ -1,0 +1,37 @@
+import type { TensorSpec } from '../inference/tensors';
+import type { ModelStatus, ReadyVersion } from '../model-registry/model-version';
+import type { ModelMetadataDto, ModelSummaryDto, TensorSpecDto } from './dto/model.dto';
+
+export function mapModelSummary(model: ModelStatus, defaultVersion: number | undefined): ModelSummaryDto {
+  return {
+    name: model.name,
+    versions: model.versions.map((status) => ({
+      version: status.version,
+      state: status.state,
+      ...(status.reason ? { reason: status.reason } : {}),
+    })),
+    labels: { ...model.labels },
+    ...(defaultVersion !== undefined ? { default_version: defaultVersion } : {}),
+    ...(model.configError ? { config_error: model.configError } : {}),
+  };
+}
+
+export function mapModelMetadata(ready: ReadyVersion): ModelMetadataDto {
+  const manifest = ready.manifest;
+  return {
+    model: ready.name,
+    version: ready.version,
+    task: manifest?.task ?? 'generic',
+    ...(manifest?.description ? { description: manifest.description } : {}),
+    inputs: ready.model.inputs.map(mapTensorSpec),
+    outputs: ready.model.outputs.map(mapTensorSpec),
+    ...(manifest?.features ? { features: manifest.features } : {}),
+    ...(manifest?.labels ? { labels: manifest.labels } : {}),
+    ...(manifest?.evaluation ? { evaluation: manifest.evaluation } : {}),
+    sha256: ready.sha256,
+  };
+}
+
+export function mapTensorSpec(spec: TensorSpec): TensorSpecDto {
+  return { name: spec.name, datatype: spec.type ?? 'unsupported', shape: spec.dims.map((dim) => dim ?? -1) };
+}

@@ -1,0 +1,45 @@
+import type {} from '@fastify/multipart';
+import type { FastifyRequest } from 'fastify';
+import { DomainError, InvalidInputError } from '../common/domain-error';
+import type { UploadedImage } from './image-preprocessing';
+
+export const IMAGE_FIELD = 'image';
+
+/** @fastify/multipart's refusals, in words that say which setting was hit. */
+const MULTIPART_LIMITS: Record<string, string> = {
+  FST_REQ_FILE_TOO_LARGE: 'an uploaded file is larger than the upload limit (MAX_UPLOAD_BYTES)',
+  FST_FILES_LIMIT: 'too many files in one request (MAX_FILES_PER_REQUEST)',
+  FST_PARTS_LIMIT: 'too many parts in one multipart request',
+  FST_FIELDS_LIMIT: 'too many form fields in one multipart request',
+};
+
+/**
+ * Reads every file of a multipart request into memory (each bounded by the
+ * upload limit), in upload order. Parts in other fields are drained and
+ * reported, so the client learns the field name to use.
+ */
+export async function readImageParts(request: FastifyRequest): Promise<UploadedImage[]> {
+  const images: UploadedImage[] = [];
+  const problems: string[] = [];
+  try {
+    for await (const part of request.parts()) {
+      if (part.type !== 'file') {
+        problems.push(`unexpected form field "${part.fieldname}"; send images as files in the field "${IMAGE_FIELD}"`);
+        continue;
+      }
+      if (part.fieldname !== IMAGE_FIELD) {
+        part.file.resume();
+        problems.push(`unexpected file field "${part.fieldname}"; send images in the field "${IMAGE_FIELD}"`);
+        continue;
+      }
+      images.push({ filename: part.filename || `upload ${images.length}`, data: await part.toBuffer() });
+    }
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? '';
+    if (code in MULTIPART_LIMITS) throw new DomainError('PAYLOAD_TOO_LARGE', MULTIPART_LIMITS[code]);
+    throw new DomainError('BAD_REQUEST', `malformed multipart body: ${(error as Error).message}`);
+  }
+  if (problems.length > 0) throw new InvalidInputError(problems);
+  if (images.length === 0) throw new InvalidInputError([`no image: send one or more files in the field "${IMAGE_FIELD}"`]);
+  return images;
+}

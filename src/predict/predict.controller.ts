@@ -1,0 +1,109 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiConsumes,
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiPayloadTooLargeResponse,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+  ApiUnsupportedMediaTypeResponse,
+} from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { createValidationPipe } from '../common/validation';
+import { ModelRegistry } from '../model-registry/model-registry.service';
+import { MODEL_VERSION_HEADER, parseVersionSelector } from '../model-registry/version-selector';
+import { ModelListDto, ModelMetadataDto } from './dto/model.dto';
+import { PredictQueryDto, PredictRequestDto, PredictResponseDto } from './dto/predict.dto';
+import { readImageParts } from './multipart-images';
+import { mapModelMetadata, mapModelSummary } from './model-mappers';
+import { PredictService } from './predict.service';
+
+const VERSION_HEADER_DOC = {
+  name: 'X-Model-Version',
+  required: false,
+  description:
+    'Version number (e.g. 2) or label (e.g. stable, canary). Absent: the configured default version, else the highest READY one. ' +
+    'The response carries the version that served it in the same header.',
+  schema: { type: 'string', example: '1' },
+};
+
+@ApiTags('models')
+@Controller('v1/models')
+export class PredictController {
+  private readonly validation = createValidationPipe();
+
+  constructor(
+    private readonly registry: ModelRegistry,
+    private readonly predictService: PredictService,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Every model, its versions and their states, labels and default version' })
+  @ApiOkResponse({ type: ModelListDto })
+  list(): ModelListDto {
+    return {
+      models: this.registry.list().map((model) => mapModelSummary(model, this.registry.defaultVersion(model))),
+    };
+  }
+
+  @Get(':name')
+  @ApiOperation({ summary: "Metadata of the selected version: inputs, outputs, features, labels" })
+  @ApiParam({ name: 'name', example: 'iris' })
+  @ApiHeader(VERSION_HEADER_DOC)
+  @ApiOkResponse({ type: ModelMetadataDto })
+  @ApiNotFoundResponse({ description: 'Unknown model, or the selected version is not READY' })
+  metadata(
+    @Param('name') name: string,
+    @Headers(MODEL_VERSION_HEADER) versionHeader: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): ModelMetadataDto {
+    const ready = this.registry.resolve(name, parseVersionSelector(versionHeader));
+    void reply.header(MODEL_VERSION_HEADER, String(ready.version));
+    return mapModelMetadata(ready);
+  }
+
+  @Post(':name/predict')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Predict: all instances (or all uploaded images) run as one batched inference',
+    description:
+      'JSON: {"instances": [...]}. Image models also take multipart/form-data with one or more files in the ' +
+      'field "image" (PNG, JPEG, WebP, GIF) and answer the top_k classes per image, in upload order.',
+  })
+  @ApiParam({ name: 'name', example: 'iris' })
+  @ApiHeader(VERSION_HEADER_DOC)
+  @ApiConsumes('application/json', 'multipart/form-data')
+  @ApiBody({ type: PredictRequestDto })
+  @ApiOkResponse({ type: PredictResponseDto })
+  @ApiBadRequestResponse({ description: 'Malformed JSON or multipart body, or a malformed X-Model-Version' })
+  @ApiNotFoundResponse({ description: 'Unknown model, or the selected version is not READY (names the available ones)' })
+  @ApiPayloadTooLargeResponse({ description: 'Body over BODY_LIMIT_BYTES, a file over MAX_UPLOAD_BYTES, or more than MAX_FILES_PER_REQUEST files' })
+  @ApiUnsupportedMediaTypeResponse({ description: 'Neither application/json nor multipart/form-data, or images sent to a model that takes none' })
+  @ApiUnprocessableEntityResponse({ description: 'Instances or images that do not fit the model; the message names each one' })
+  async predict(
+    @Param('name') name: string,
+    @Headers(MODEL_VERSION_HEADER) versionHeader: string | undefined,
+    @Query() query: PredictQueryDto,
+    @Req() request: FastifyRequest,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<PredictResponseDto> {
+    const selector = parseVersionSelector(versionHeader);
+    const options = { topK: query.top_k };
+    // One URL takes two bodies, so the JSON one is validated here rather than by the global pipe.
+    const { ready, predictions } = request.isMultipart()
+      ? await this.predictService.predictImages(name, selector, () => readImageParts(request), options)
+      : await this.predictService.predict(name, selector, (await this.validateJson(body)).instances, options);
+    void reply.header(MODEL_VERSION_HEADER, String(ready.version));
+    return { model: ready.name, version: ready.version, predictions };
+  }
+
+  private validateJson(body: unknown): Promise<PredictRequestDto> {
+    return this.validation.transform(body ?? {}, { type: 'body', metatype: PredictRequestDto });
+  }
+}

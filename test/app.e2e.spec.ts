@@ -1,0 +1,328 @@
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import * as ort from 'onnxruntime-node';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { INFERENCE_ENGINE, type InferenceEngine } from '../src/inference/inference-engine';
+import { ModelRegistry } from '../src/model-registry/model-registry.service';
+import { REPO_MODELS_DIR, removeDir, startTestApp, tempModelsDir } from './support/test-app';
+
+const IRIS_FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'] as const;
+const SAMPLES = [
+  [5.1, 3.5, 1.4, 0.2],
+  [6.7, 3.0, 5.2, 2.3],
+  [5.9, 3.0, 4.2, 1.5],
+];
+const asFeatures = (row: number[]) => Object.fromEntries(IRIS_FEATURES.map((name, i) => [name, row[i]]));
+
+/** What onnxruntime-node itself answers for these rows, straight from the bundled file. */
+async function directProbabilities(version: number, rows: number[][]): Promise<number[][]> {
+  const session = await ort.InferenceSession.create(path.join(REPO_MODELS_DIR, 'iris', String(version), 'model.onnx'));
+  const input = new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, 4]);
+  const result = await session.run({ input });
+  const data = Array.from(result.probabilities.data as Float32Array);
+  await session.release();
+  return rows.map((_, r) => data.slice(r * 3, r * 3 + 3));
+}
+
+describe('service on the bundled iris models', () => {
+  let app: NestFastifyApplication;
+  let modelsDir: string;
+
+  beforeAll(async () => {
+    modelsDir = await tempModelsDir('iris');
+    app = await startTestApp({ MODELS_DIR: modelsDir, MAX_INSTANCES: '8', BODY_LIMIT_BYTES: '4096' });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await removeDir(modelsDir);
+  });
+
+  const predict = (body: unknown, headers: Record<string, string> = {}) =>
+    app.inject({
+      method: 'POST',
+      url: '/v1/models/iris/predict',
+      headers: { 'content-type': 'application/json', ...headers },
+      payload: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+
+  describe('version selection', () => {
+    it.each([
+      ['1', 1],
+      ['2', 2],
+      ['stable', 1],
+      ['canary', 2],
+      [undefined, 1],
+    ])('X-Model-Version %s is served by version %i, with probabilities equal to onnxruntime on that file', async (header, expected) => {
+      const response = await predict(
+        { instances: SAMPLES.map(asFeatures) },
+        header === undefined ? {} : { 'x-model-version': header },
+      );
+      expect(response.statusCode).toBe(200);
+      expect(response.headers['x-model-version']).toBe(String(expected));
+      const body = response.json();
+      expect(body.model).toBe('iris');
+      expect(body.version).toBe(expected);
+      const direct = await directProbabilities(expected, SAMPLES);
+      expect(body.predictions).toHaveLength(SAMPLES.length);
+      body.predictions.forEach((prediction: { probabilities: Record<string, number>; class_id: number; label: string; confidence: number }, row: number) => {
+        const served = Object.values(prediction.probabilities);
+        served.forEach((p, i) => expect(p).toBeCloseTo(direct[row][i], 6));
+        const best = direct[row].indexOf(Math.max(...direct[row]));
+        expect(prediction.class_id).toBe(best);
+        expect(prediction.label).toBe(['setosa', 'versicolor', 'virginica'][best]);
+        expect(prediction.confidence).toBeCloseTo(direct[row][best], 6);
+      });
+    });
+
+    it('classifies the textbook flowers correctly', async () => {
+      const body = (await predict({ instances: SAMPLES.map(asFeatures) })).json();
+      expect(body.predictions.map((p: { label: string }) => p.label)).toEqual(['setosa', 'virginica', 'versicolor']);
+    });
+
+    it('accepts a numeric array per instance as well as named features', async () => {
+      const named = (await predict({ instances: [asFeatures(SAMPLES[0])] })).json();
+      const array = (await predict({ instances: [SAMPLES[0]] })).json();
+      expect(array.predictions).toEqual(named.predictions);
+    });
+
+    it('answers 404 naming the available versions for an unknown version or label', async () => {
+      for (const header of ['9', 'beta']) {
+        const response = await predict({ instances: [SAMPLES[0]] }, { 'x-model-version': header });
+        expect(response.statusCode).toBe(404);
+        expect(response.json().message).toContain('available versions: 1, 2');
+        expect(response.json().message).toContain('stable=1');
+      }
+    });
+
+    it('answers 400 for a malformed version selector', async () => {
+      const response = await predict({ instances: [SAMPLES[0]] }, { 'x-model-version': '../1' });
+      expect(response.statusCode).toBe(400);
+      expect(response.json().message).toContain('X-Model-Version');
+    });
+
+    it('answers 404 naming the known models for an unknown model', async () => {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/v1/models/nope/predict',
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify({ instances: [SAMPLES[0]] }),
+      });
+      expect(response.statusCode).toBe(404);
+      expect(response.json().message).toBe('model "nope" not found; available models: iris');
+    });
+  });
+
+  describe('bad input never reaches the model', () => {
+    const cases: Array<[string, unknown, number, string]> = [
+      ['unparseable JSON', '{"instances": [', 400, 'not valid JSON'],
+      ['instances missing', {}, 422, 'instances must be an array'],
+      ['instances not an array', { instances: 'x' }, 422, 'instances must be an array'],
+      ['no instances', { instances: [] }, 422, 'instances must contain at least 1 instance'],
+      ['too many instances', { instances: Array(9).fill(SAMPLES[0]) }, 422, 'at most 8 instances, got 9'],
+      ['an extra top-level field', { instances: [SAMPLES[0]], extra: 1 }, 422, 'property extra should not exist'],
+      ['a missing feature', { instances: [SAMPLES[0], { sepal_length: 1, sepal_width: 1, petal_length: 1 }] }, 422, 'instances[1].petal_width is required'],
+      ['an unknown feature', { instances: [{ ...asFeatures(SAMPLES[0]), colour: 3 }] }, 422, 'instances[0].colour is not a feature'],
+      ['a string feature', { instances: [{ ...asFeatures(SAMPLES[0]), petal_width: '0.2' }] }, 422, 'instances[0].petal_width must be a finite number'],
+      ['an overflowing number (JSON 1e999 is Infinity)', '{"instances":[{"sepal_length":1e999,"sepal_width":1,"petal_length":1,"petal_width":1}]}', 422, 'instances[0].sepal_length must be a finite number'],
+      ['a number beyond float32', { instances: [[1e39, 1, 1, 1]] }, 422, 'instances[0][0] must be within'],
+      ['a null value', { instances: [[1, null, 1, 1]] }, 422, 'instances[0][1] must be a finite number'],
+      ['the wrong feature count', { instances: [[1, 2, 3]] }, 422, 'instances[0] must have 4 elements, got 3'],
+      ['the wrong nesting', { instances: [[[1], 2, 3, 4]] }, 422, 'instances[0][0] must be a single value'],
+      ['a scalar instance', { instances: [5] }, 422, 'instances[0] must be an array'],
+    ];
+
+    it.each(cases)('%s is refused, naming the field', async (_name, body, status, message) => {
+      const response = await predict(body);
+      expect(response.statusCode).toBe(status);
+      expect(response.json()).toMatchObject({ statusCode: status });
+      expect(response.json().message).toContain(message);
+    });
+
+    it('reports every broken field of a request at once', async () => {
+      const response = await predict({ instances: [[1, 'a', 3, 4], { sepal_length: 1 }] });
+      expect(response.statusCode).toBe(422);
+      expect(response.json().details).toEqual(
+        expect.arrayContaining(['instances[0][1] must be a finite number', 'instances[1].sepal_width is required']),
+      );
+    });
+
+    it('answers 413 for a body over the configured limit', async () => {
+      const response = await predict({ instances: Array(400).fill(SAMPLES[0]) });
+      expect(response.statusCode).toBe(413);
+      expect(response.json().message).toContain('BODY_LIMIT_BYTES');
+    });
+
+    it('answers 415 for a body that is not JSON', async () => {
+      for (const contentType of ['text/plain', 'application/x-www-form-urlencoded']) {
+        const response = await predict('instances=1', { 'content-type': contentType });
+        expect(response.statusCode).toBe(415);
+        expect(response.json().message).toContain(`unsupported Content-Type "${contentType}"`);
+      }
+    });
+  });
+
+  describe('model listing and metadata', () => {
+    it('lists every model with versions, states, labels and default', async () => {
+      const response = await app.inject({ method: 'GET', url: '/v1/models' });
+      expect(response.statusCode).toBe(200);
+      expect(response.json()).toEqual({
+        models: [
+          {
+            name: 'iris',
+            versions: [
+              { version: 1, state: 'READY' },
+              { version: 2, state: 'READY' },
+            ],
+            labels: { stable: 1, canary: 2 },
+            default_version: 1,
+          },
+        ],
+      });
+    });
+
+    it('describes the selected version from the session and the manifest', async () => {
+      const response = await app.inject({ method: 'GET', url: '/v1/models/iris', headers: { 'x-model-version': 'canary' } });
+      expect(response.statusCode).toBe(200);
+      expect(response.headers['x-model-version']).toBe('2');
+      const manifest = JSON.parse(await readFile(path.join(REPO_MODELS_DIR, 'iris/2/manifest.json'), 'utf8'));
+      expect(response.json()).toMatchObject({
+        model: 'iris',
+        version: 2,
+        task: 'classification',
+        inputs: [{ name: 'input', datatype: 'float32', shape: [-1, 4] }],
+        outputs: [{ name: 'probabilities', datatype: 'float32', shape: [-1, 3] }],
+        features: [...IRIS_FEATURES],
+        labels: ['setosa', 'versicolor', 'virginica'],
+        evaluation: manifest.evaluation,
+      });
+      expect(response.json().sha256).toMatch(/^[0-9a-f]{64}$/);
+    });
+  });
+
+  describe('health, request ids, metrics and docs', () => {
+    it('is live and ready once the models are warm', async () => {
+      expect((await app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
+      const ready = await app.inject({ method: 'GET', url: '/health/ready' });
+      expect(ready.statusCode).toBe(200);
+      expect(ready.json().details.model_registry.models.iris).toMatchObject({ default_version: 1, state: 'READY' });
+    });
+
+    it('echoes a given X-Request-Id and generates one otherwise', async () => {
+      const given = await app.inject({ method: 'GET', url: '/health/live', headers: { 'x-request-id': 'abc-123' } });
+      expect(given.headers['x-request-id']).toBe('abc-123');
+      const generated = await app.inject({ method: 'GET', url: '/health/live', headers: { 'x-request-id': 'bad id\twith spaces' } });
+      expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    });
+
+    it('exports the metrics with bounded labels after traffic', async () => {
+      await predict({ instances: [SAMPLES[0]] }, { 'x-model-version': '2' });
+      await predict({ instances: [[1, 2]] }, { 'x-model-version': '2' });
+      await app.inject({ method: 'POST', url: '/v1/models/made-up-model/predict', headers: { 'content-type': 'application/json' }, payload: '{"instances":[[1]]}' });
+      await app.inject({ method: 'GET', url: '/no/such/route/12345' });
+      const response = await app.inject({ method: 'GET', url: '/metrics' });
+      expect(response.statusCode).toBe(200);
+      expect(response.headers['content-type']).toContain('text/plain');
+      const text = response.body;
+      expect(text).toMatch(/http_request_duration_seconds_count\{method="POST",route="\/v1\/models\/:name\/predict",status_code="200"\} \d+/);
+      expect(text).toMatch(/model_inference_duration_seconds_count\{model="iris",version="2"\} [1-9]/);
+      expect(text).toMatch(/model_predictions_total\{model="iris",version="2",outcome="success"\} [1-9]/);
+      expect(text).toMatch(/model_predictions_total\{model="iris",version="2",outcome="invalid_input"\} [1-9]/);
+      expect(text).toContain('model_version_ready{model="iris",version="1"} 1');
+      expect(text).toContain('process_resident_memory_bytes');
+      expect(text).not.toContain('made-up-model');
+      expect(text).not.toContain('12345');
+      expect(text).toContain('route="unmatched"');
+    });
+
+    it('serves Swagger UI and an OpenAPI document that documents the version header', async () => {
+      const ui = await app.inject({ method: 'GET', url: '/docs' });
+      expect(ui.statusCode).toBe(200);
+      expect(ui.body).toContain('swagger-ui');
+      const doc = (await app.inject({ method: 'GET', url: '/docs-json' })).json();
+      const operation = doc.paths['/v1/models/{name}/predict'].post;
+      expect(operation.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['name', 'X-Model-Version']));
+      expect(JSON.stringify(doc.components.schemas.PredictRequestDto)).toContain('sepal_length');
+    });
+  });
+});
+
+describe('readiness while models warm up', () => {
+  it('is 503 before the default versions are warm and 200 after, while liveness is 200 throughout', async () => {
+    const modelsDir = await tempModelsDir('iris');
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const app = await startTestApp(
+      { MODELS_DIR: modelsDir },
+      {
+        waitForModels: false,
+        beforeInit: (app) => {
+          const engine = app.get<InferenceEngine>(INFERENCE_ENGINE);
+          const load = engine.load.bind(engine);
+          vi.spyOn(engine, 'load').mockImplementation(async (bytes, label) => {
+            await gate;
+            return load(bytes, label);
+          });
+        },
+      },
+    );
+    try {
+      await vi.waitFor(() => expect(app.get(ModelRegistry).list()).toHaveLength(1));
+      const before = await app.inject({ method: 'GET', url: '/health/ready' });
+      expect(before.statusCode).toBe(503);
+      expect(before.json().details.model_registry.models.iris).toMatchObject({ state: 'LOADING' });
+      expect((await app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
+      const early = await app.inject({ method: 'POST', url: '/v1/models/iris/predict', headers: { 'content-type': 'application/json' }, payload: '{"instances":[[5.1,3.5,1.4,0.2]]}' });
+      expect(early.statusCode).toBe(404);
+      expect(early.json().message).toContain('is LOADING');
+
+      release();
+      await app.get(ModelRegistry).whenLoaded();
+      expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200);
+    } finally {
+      release();
+      await app.close();
+      await removeDir(modelsDir);
+    }
+  });
+});
+
+describe('a repository holding a corrupt model', () => {
+  let app: NestFastifyApplication;
+  let modelsDir: string;
+
+  beforeAll(async () => {
+    modelsDir = await tempModelsDir('iris');
+    await mkdir(path.join(modelsDir, 'broken', '1'), { recursive: true });
+    await writeFile(path.join(modelsDir, 'broken', '1', 'model.onnx'), 'this is not an onnx model');
+    await mkdir(path.join(modelsDir, 'iris', '3'));
+    await writeFile(path.join(modelsDir, 'iris', '3', 'model.onnx'), Buffer.from([8, 7, 0, 255, 1, 2, 3]));
+    app = await startTestApp({ MODELS_DIR: modelsDir });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await removeDir(modelsDir);
+  });
+
+  it('keeps serving the good versions while the bad ones are FAILED with a reason', async () => {
+    const models = (await app.inject({ method: 'GET', url: '/v1/models' })).json().models;
+    const broken = models.find((m: { name: string }) => m.name === 'broken');
+    expect(broken.versions[0]).toMatchObject({ version: 1, state: 'FAILED' });
+    expect(broken.versions[0].reason).toContain('onnxruntime could not load broken/1');
+    const iris = models.find((m: { name: string }) => m.name === 'iris');
+    expect(iris.versions.map((v: { state: string }) => v.state)).toEqual(['READY', 'READY', 'FAILED']);
+
+    const ok = await app.inject({ method: 'POST', url: '/v1/models/iris/predict', headers: { 'content-type': 'application/json' }, payload: '{"instances":[[5.1,3.5,1.4,0.2]]}' });
+    expect(ok.statusCode).toBe(200);
+    const failed = await app.inject({ method: 'POST', url: '/v1/models/iris/predict', headers: { 'content-type': 'application/json', 'x-model-version': '3' }, payload: '{"instances":[[5.1,3.5,1.4,0.2]]}' });
+    expect(failed.statusCode).toBe(404);
+    expect(failed.json().message).toMatch(/version 3 is FAILED .*available versions: 1, 2/);
+  });
+
+  it('reports the failed model on /health/ready with 503', async () => {
+    const ready = await app.inject({ method: 'GET', url: '/health/ready' });
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json().details.model_registry.models.broken).toMatchObject({ state: 'NO_READY_VERSION' });
+    expect((await app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
+  });
+});

@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeDir, startTestApp, tempModelsDir } from './support/test-app';
+
+interface Example {
+  command: string;
+  expected: unknown;
+}
+
+/** Every ```sh block holding one curl command directly followed by a ```json block. */
+function readmeExamples(): Example[] {
+  const readme = readFileSync(path.resolve(__dirname, '../README.md'), 'utf8');
+  const pattern = /```sh\n(curl [^\n]+)\n```\n```json\n([\s\S]*?)\n```/g;
+  return [...readme.matchAll(pattern)].map((match) => ({ command: match[1], expected: JSON.parse(match[2]) }));
+}
+
+/** Splits a command line the way a shell would for the quoting the README uses (single quotes). */
+function shellWords(command: string): string[] {
+  return [...command.matchAll(/'([^']*)'|(\S+)/g)].map((match) => match[1] ?? match[2]);
+}
+
+function toRequest(command: string) {
+  const words = shellWords(command).slice(1);
+  const headers: Record<string, string> = {};
+  let method = 'GET';
+  let payload: string | undefined;
+  let url = '';
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i];
+    if (word === '-s' || word === '-i') continue;
+    if (word === '-H') {
+      const [name, ...value] = words[++i].split(':');
+      headers[name.trim().toLowerCase()] = value.join(':').trim();
+    } else if (word === '-d') {
+      payload = words[++i];
+      method = 'POST';
+    } else if (word === '-X') {
+      method = words[++i];
+    } else if (word.startsWith('localhost:3000')) {
+      url = word.slice('localhost:3000'.length);
+    } else {
+      throw new Error(`README curl example uses an option this test does not understand: ${word}`);
+    }
+  }
+  return { method: method as 'GET' | 'POST', url, headers, payload };
+}
+
+/** Floats are compared to 6 significant digits: the last bits may differ across CPUs. */
+function rounded(value: unknown): unknown {
+  if (typeof value === 'number') return Number(value.toPrecision(6));
+  if (Array.isArray(value)) return value.map(rounded);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, rounded(inner)]));
+  }
+  return value;
+}
+
+describe('README examples', () => {
+  let app: NestFastifyApplication;
+  let modelsDir: string;
+  const examples = readmeExamples();
+
+  beforeAll(async () => {
+    modelsDir = await tempModelsDir('iris');
+    app = await startTestApp({ MODELS_DIR: modelsDir });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await removeDir(modelsDir);
+  });
+
+  it('has curl examples to check', () => {
+    expect(examples.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it.each(examples.map((example) => [example.command, example] as const))('%s', async (_command, example) => {
+    const response = await app.inject(toRequest(example.command));
+    expect(rounded(response.json())).toMatchObject(rounded(example.expected) as object);
+  });
+});

@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'],
+    environment: 'node',
+    // onnxruntime-node checks typed arrays against this realm's constructors; forks keep one realm per test file.
+    pool: 'forks',
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    setupFiles: ['./test/support/setup.ts'],
+    reporters: ['default', './test/support/count-reporter.ts'],
+  },
+});
