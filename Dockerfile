@@ -1,0 +1,41 @@
+# syntax=docker/dockerfile:1
+#
+# onnx-model-server image: multi-stage build on node:20-bookworm-slim (glibc, which the prebuilt
+# onnxruntime-node and sharp/libvips binaries need; alpine's musl does not fit).
+#
+#   docker build -t onnx-model-server:0.1.0 .
+#   docker run --rm -p 3000:3000 --read-only --tmpfs /tmp onnx-model-server:0.1.0
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# ---- build: all dependencies, compile TypeScript into dist/ ----------------------------------
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+# .npmrc carries onnxruntime-node-install=skip: it must be present before `npm ci`.
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci
+COPY nest-cli.json tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+# ---- runtime: production dependencies, compiled code and the bundled models -------------------
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    MODELS_DIR=/app/models
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --omit=dev \
+ && npm cache clean --force
+COPY --from=build /app/dist ./dist
+# Bundled models (models/<name>/<version>/model.onnx). Kubernetes deployments can instead mount
+# them from a PVC or fetch them with an init container (see helm/onnx-model-server).
+COPY models ./models
+# Everything above is owned by root and only readable by the `node` user (uid 1000) the server
+# runs as: it writes nothing at runtime, so the root filesystem can be mounted read-only.
+USER node
+EXPOSE 3000
+# Kubernetes ignores HEALTHCHECK (the chart uses probes); it serves `docker run` and compose.
+# The slim image has no curl, so Node's fetch does the check.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health/live').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+CMD ["node", "dist/main.js"]

@@ -1,0 +1,143 @@
+{{/*
+Expand the name of the chart.
+*/}}
+{{- define "onnx-model-server.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Create a default fully qualified app name.
+We truncate at 63 chars because some Kubernetes name fields are limited to this (by the DNS naming spec).
+If release name contains chart name it will be used as a full name.
+*/}}
+{{- define "onnx-model-server.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Create chart name and version as used by the chart label.
+*/}}
+{{- define "onnx-model-server.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Common labels
+*/}}
+{{- define "onnx-model-server.labels" -}}
+helm.sh/chart: {{ include "onnx-model-server.chart" . }}
+{{ include "onnx-model-server.selectorLabels" . }}
+{{- if .Chart.AppVersion }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+{{- end }}
+app.kubernetes.io/component: inference-server
+app.kubernetes.io/part-of: {{ include "onnx-model-server.name" . }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{/*
+Selector labels (immutable on a Deployment: never add to them).
+*/}}
+{{- define "onnx-model-server.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "onnx-model-server.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/*
+Create the name of the service account to use
+*/}}
+{{- define "onnx-model-server.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "onnx-model-server.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/*
+Image reference of the server: repository@digest when a digest is set, else repository:tag
+with the tag defaulting to the chart's appVersion.
+*/}}
+{{- define "onnx-model-server.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag | toString) }}
+{{- end }}
+{{- end }}
+
+{{/*
+Name of the model-config ConfigMap.
+*/}}
+{{- define "onnx-model-server.modelConfigName" -}}
+{{- printf "%s-model-config" (include "onnx-model-server.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Render one `config` value as an environment variable value (always a quoted string).
+Helm reads numbers from values files as float64, so `toString` would print 1048576 as
+"1.048576e+06"; toJson prints numbers in plain notation. Strings are used as they are.
+*/}}
+{{- define "onnx-model-server.envValue" -}}
+{{- if kindIs "string" . }}
+{{- . | quote }}
+{{- else }}
+{{- toJson . | quote }}
+{{- end }}
+{{- end }}
+
+{{/*
+Render an int-or-string value (e.g. "25%" or 1) the way Kubernetes expects it.
+*/}}
+{{- define "onnx-model-server.intOrString" -}}
+{{- if kindIs "string" . }}
+{{- . | quote }}
+{{- else }}
+{{- . | int64 }}
+{{- end }}
+{{- end }}
+
+{{/*
+Fail early on value combinations the schema cannot express.
+*/}}
+{{- define "onnx-model-server.validateValues" -}}
+{{- if and (eq .Values.models.source "pvc") (not .Values.models.pvc.claimName) }}
+{{- fail "models.source is \"pvc\": set models.pvc.claimName to an existing PersistentVolumeClaim" }}
+{{- end }}
+{{- if and (eq .Values.models.source "initContainer") (not .Values.models.initContainer.command) (not .Values.models.initContainer.args) }}
+{{- fail "models.source is \"initContainer\": set models.initContainer.command (and/or args) to a command that downloads the models into models.mountPath" }}
+{{- end }}
+{{- if and .Values.preStop.enabled (ge (int .Values.preStop.sleepSeconds) (int .Values.terminationGracePeriodSeconds)) }}
+{{- fail "preStop.sleepSeconds must be less than terminationGracePeriodSeconds (the grace period includes the preStop hook)" }}
+{{- end }}
+{{- if .Values.autoscaling.enabled }}
+{{- if gt (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas) }}
+{{- fail "autoscaling.minReplicas must not exceed autoscaling.maxReplicas" }}
+{{- end }}
+{{- if and (not .Values.autoscaling.targetCPUUtilizationPercentage) (not .Values.autoscaling.extraMetrics) }}
+{{- fail "autoscaling.enabled: set autoscaling.targetCPUUtilizationPercentage or add autoscaling.extraMetrics" }}
+{{- end }}
+{{- if and .Values.autoscaling.targetCPUUtilizationPercentage (not (dig "requests" "cpu" "" (.Values.resources | default dict))) }}
+{{- fail "autoscaling on CPU needs resources.requests.cpu (utilization is a percentage of the request)" }}
+{{- end }}
+{{- end }}
+{{- if .Values.podDisruptionBudget.enabled }}
+{{- $min := toString .Values.podDisruptionBudget.minAvailable }}
+{{- $max := toString .Values.podDisruptionBudget.maxUnavailable }}
+{{- if and (ne $min "") (ne $max "") }}
+{{- fail "podDisruptionBudget: set either minAvailable or maxUnavailable, not both (set the other to \"\")" }}
+{{- end }}
+{{- if and (eq $min "") (eq $max "") }}
+{{- fail "podDisruptionBudget: set minAvailable or maxUnavailable" }}
+{{- end }}
+{{- end }}
+{{- end }}

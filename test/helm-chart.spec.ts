@@ -1,0 +1,702 @@
+// class-transformer's @Type decorator in app-config.ts needs the Reflect metadata API loaded first.
+import 'reflect-metadata';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { describe, expect, it } from 'vitest';
+import { isSeq, parse, parseAllDocuments, parseDocument, visit } from 'yaml';
+import { getMetadataStorage } from 'class-validator';
+import { AppConfig, CONFIG_DEFAULTS, ConfigError, LOG_LEVELS, loadConfig } from '../src/config/app-config';
+import { HEALTH_ROUTES } from '../src/health/health.routes';
+import { LABEL_NAME_PATTERN, parseModelConfig } from '../src/model-registry/manifest';
+import { MODEL_NAME_PATTERN } from '../src/model-registry/model-store';
+import { METRICS_ROUTE } from '../src/observability/metrics.routes';
+
+/**
+ * Tests of the Helm chart in helm/onnx-model-server, the Dockerfile, and their contract with the
+ * service (settings, health routes, metrics route, port).
+ *
+ * Without a helm binary, everything but rendering is checked: the values schema (with valid and
+ * invalid values files), the values <-> src contract, and static checks of the Go templates. Where
+ * `helm` is on PATH (or HELM_BIN names one), `helm lint` and `helm template` also run.
+ */
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+type Schema = Record<string, unknown>;
+
+const ROOT = resolve(__dirname, '..');
+const CHART_DIR = join(ROOT, 'helm', 'onnx-model-server');
+const TEMPLATES_DIR = join(CHART_DIR, 'templates');
+const FIXTURES_DIR = join(ROOT, 'test', 'fixtures', 'helm');
+const BAD_VALUES_DIR = join(FIXTURES_DIR, 'bad-values');
+const GOOD_VALUES_FILES = ['good-all-features.yaml', 'good-init-container.yaml'];
+
+const read = (path: string): string => readFileSync(path, 'utf8');
+const isObject = (value: unknown): value is JsonObject =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const valuesText = read(join(CHART_DIR, 'values.yaml'));
+const values = parse(valuesText) as JsonObject;
+const schema = JSON.parse(read(join(CHART_DIR, 'values.schema.json'))) as Schema;
+const templates: Record<string, string> = Object.fromEntries(
+  readdirSync(TEMPLATES_DIR)
+    .sort()
+    .map((name) => [name, read(join(TEMPLATES_DIR, name))]),
+);
+const allTemplateText = Object.values(templates).join('\n');
+const badValuesFiles = readdirSync(BAD_VALUES_DIR)
+  .filter((name) => name.endsWith('.yaml'))
+  .sort();
+
+/** Merges user values over defaults the way helm does: maps merge deeply, null deletes a key, anything else replaces. */
+function helmMerge(base: JsonObject, overlay: JsonObject): JsonObject {
+  const out: JsonObject = { ...base };
+  for (const [key, value] of Object.entries(overlay)) {
+    if (value === null) delete out[key];
+    else if (isObject(value) && isObject(out[key])) out[key] = helmMerge(out[key] as JsonObject, value);
+    else out[key] = value;
+  }
+  return out;
+}
+
+function valuesWith(file: string): JsonObject {
+  return helmMerge(values, (parse(read(file)) ?? {}) as JsonObject);
+}
+
+function compileSchema(): ValidateFunction {
+  // Strict mode catches schema mistakes (unknown keywords, ignored keywords); union types such as
+  // ["integer", "string"] (int-or-percentage values) are deliberate.
+  const ajv = new Ajv({ strict: true, allErrors: true, allowUnionTypes: true });
+  return ajv.compile(schema);
+}
+
+/** Where each error points, including the offending key for additional/missing/property-name errors. */
+function errorLocations(errors: ErrorObject[] | null | undefined): string[] {
+  return (errors ?? []).map((error) => {
+    const params = error.params as Record<string, unknown>;
+    const key = params.additionalProperty ?? params.missingProperty ?? params.propertyName;
+    return key === undefined ? error.instancePath : `${error.instancePath}/${String(key)}`;
+  });
+}
+
+function formatErrors(errors: ErrorObject[] | null | undefined): string {
+  return (errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message} ${JSON.stringify(e.params)}`).join('\n');
+}
+
+/** Follows a local "#/definitions/x" reference. */
+function deref(node: Schema): Schema {
+  const ref = node.$ref;
+  if (typeof ref !== 'string') return node;
+  const name = ref.replace('#/definitions/', '');
+  const target = (schema.definitions as Record<string, Schema>)[name];
+  if (!target) throw new Error(`unresolved $ref ${ref}`);
+  return deref(target);
+}
+
+function get(root: Json, path: string[]): { found: boolean; value?: Json } {
+  let node: Json = root;
+  for (const segment of path) {
+    if (!isObject(node) || !(segment in node)) return { found: false };
+    node = node[segment];
+  }
+  return { found: true, value: node };
+}
+
+/** Every `.Values.a.b.c` path the templates reference (including `$.Values...`). */
+function referencedValuePaths(): string[][] {
+  const paths = new Map<string, string[]>();
+  for (const match of allTemplateText.matchAll(/\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)/g)) {
+    const path = match[1].slice(1).split('.');
+    paths.set(path.join('.'), path);
+  }
+  return [...paths.values()];
+}
+
+/**
+ * Template actions ({{ ... }}) of a file, trim markers and comments dropped. Quoted strings inside
+ * an action are skipped, so `{{ "{{ end }}" }}` (a literal printed by NOTES.txt) is one action.
+ */
+function templateActions(text: string): string[] {
+  const actions: string[] = [];
+  let i = text.indexOf('{{');
+  while (i !== -1) {
+    let j = i + 2;
+    let quote: string | undefined;
+    for (; j < text.length; j++) {
+      const c = text[j];
+      if (quote) {
+        if (c === '\\' && quote === '"') j++;
+        else if (c === quote) quote = undefined;
+      } else if (c === '"' || c === '`') quote = c;
+      else if (c === '}' && text[j + 1] === '}') break;
+    }
+    if (j >= text.length) throw new Error(`unterminated action at offset ${i}`);
+    const body = text.slice(i + 2, j).replace(/^-\s/, '').replace(/\s-$/, '').trim();
+    if (!body.startsWith('/*')) actions.push(body);
+    i = text.indexOf('{{', j + 2);
+  }
+  return actions;
+}
+
+// ---------------------------------------------------------------------------------------------
+// helm, when installed
+
+function findHelm(): string | undefined {
+  if (process.env.HELM_BIN) return process.env.HELM_BIN;
+  const which = spawnSync('which', ['helm'], { encoding: 'utf8' });
+  return which.status === 0 && which.stdout.trim() ? which.stdout.trim() : undefined;
+}
+
+const HELM = findHelm();
+if (!HELM) {
+  console.warn(
+    [
+      '',
+      '*'.repeat(96),
+      '*** helm not found on PATH: chart rendering (helm lint/template) SKIPPED',
+      '*** Schema, values <-> service contract and static template checks still ran.',
+      '*** Install helm (or set HELM_BIN) to render the chart in this test.',
+      '*'.repeat(96),
+      '',
+    ].join('\n'),
+  );
+}
+
+function helm(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(HELM as string, args, { encoding: 'utf8', timeout: 60_000 });
+  return { status: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? '' };
+}
+
+type Manifest = { apiVersion: string; kind: string; metadata: JsonObject; spec?: JsonObject; data?: JsonObject } & JsonObject;
+
+function helmTemplate(valuesFile?: string): Manifest[] {
+  const args = ['template', 'test-release', CHART_DIR, '--namespace', 'ml'];
+  if (valuesFile) args.push('-f', valuesFile);
+  const result = helm(args);
+  expect(result.status, `helm ${args.join(' ')} failed:\n${result.stderr}`).toBe(0);
+  return parseAllDocuments(result.stdout)
+    .map((doc) => {
+      expect(doc.errors, `unparseable YAML rendered:\n${doc.errors.join('\n')}`).toEqual([]);
+      return doc.toJS() as Manifest | null;
+    })
+    .filter((m): m is Manifest => m !== null);
+}
+
+function byKind(manifests: Manifest[], kind: string): Manifest {
+  const found = manifests.filter((m) => m.kind === kind);
+  expect(found, `expected exactly one ${kind}`).toHaveLength(1);
+  return found[0];
+}
+
+type Container = {
+  name: string;
+  ports: { name: string; containerPort: number }[];
+  env: { name: string; value?: string }[];
+  livenessProbe?: { httpGet: { path: string; port: string } };
+  readinessProbe?: { httpGet: { path: string; port: string } };
+  startupProbe?: { httpGet: { path: string; port: string }; periodSeconds: number; failureThreshold: number };
+  volumeMounts: { name: string; mountPath: string; readOnly?: boolean; subPath?: string }[];
+  lifecycle?: { preStop: { exec: { command: string[] } } };
+  securityContext: JsonObject;
+};
+type PodSpec = {
+  containers: Container[];
+  initContainers?: Container[];
+  volumes: ({ name: string } & JsonObject)[];
+  terminationGracePeriodSeconds: number;
+};
+
+function podOf(deployment: Manifest): { spec: PodSpec; annotations: Record<string, string> } {
+  const template = (deployment.spec as JsonObject).template as JsonObject;
+  return {
+    spec: template.spec as unknown as PodSpec,
+    annotations: ((template.metadata as JsonObject).annotations ?? {}) as Record<string, string>,
+  };
+}
+
+function envOf(container: Container): Record<string, string | undefined> {
+  return Object.fromEntries(container.env.map((e) => [e.name, e.value]));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe('values.schema.json', () => {
+  const validate = compileSchema();
+
+  it('is a draft-07 schema that ajv compiles in strict mode', () => {
+    expect(schema.$schema).toBe('http://json-schema.org/draft-07/schema#');
+    expect(typeof validate).toBe('function');
+  });
+
+  it('accepts the default values.yaml', () => {
+    expect(validate(values), formatErrors(validate.errors)).toBe(true);
+  });
+
+  it.each(GOOD_VALUES_FILES)('accepts values.yaml merged with %s', (file) => {
+    const merged = valuesWith(join(FIXTURES_DIR, file));
+    expect(validate(merged), formatErrors(validate.errors)).toBe(true);
+  });
+
+  it('has at least 8 bad values files, each saying what is wrong and where', () => {
+    expect(badValuesFiles.length).toBeGreaterThanOrEqual(8);
+    for (const file of badValuesFiles) {
+      const text = read(join(BAD_VALUES_DIR, file));
+      expect(text, `${file} must start with a comment saying what is wrong`).toMatch(/^# Bad: .+/);
+      expect(text, `${file} must name the expected error location`).toMatch(/^# expect-error-at: \/\S*$/m);
+    }
+  });
+
+  it.each(badValuesFiles)('rejects values.yaml merged with bad-values/%s, at the expected location', (file) => {
+    const path = join(BAD_VALUES_DIR, file);
+    const expected = /^# expect-error-at: (\S+)$/m.exec(read(path))?.[1];
+    const ok = validate(valuesWith(path));
+    expect(ok, `${file} should be invalid`).toBe(false);
+    expect(errorLocations(validate.errors), formatErrors(validate.errors)).toContain(expected);
+  });
+
+  it('declares additionalProperties on every object schema (false, or a schema for maps)', () => {
+    const undeclared: string[] = [];
+    const walk = (node: unknown, where: string): void => {
+      if (Array.isArray(node)) return node.forEach((item, i) => walk(item, `${where}/${i}`));
+      if (!isObject(node)) return;
+      const isObjectSchema = node.type === 'object';
+      if (isObjectSchema && !('additionalProperties' in node)) undeclared.push(where);
+      for (const [key, child] of Object.entries(node)) {
+        // if/then/anyOf branches only add constraints to a schema declared elsewhere.
+        if (['if', 'then', 'else', 'anyOf', 'allOf', 'oneOf', 'not'].includes(key)) continue;
+        walk(child, `${where}/${key}`);
+      }
+    };
+    walk(schema, '#');
+    expect(undeclared).toEqual([]);
+  });
+
+  it('gives every value a schema, and every schema property a default in values.yaml', () => {
+    const problems: string[] = [];
+    const walk = (node: Schema, value: Json, where: string): void => {
+      const resolved = deref(node);
+      if (!isObject(value)) return;
+      const properties = (resolved.properties ?? {}) as Record<string, Schema>;
+      for (const key of Object.keys(value)) {
+        if (key in properties) continue;
+        const patterns = Object.keys((resolved.patternProperties ?? {}) as object);
+        if (patterns.some((p) => new RegExp(p).test(key))) continue;
+        if (resolved.additionalProperties === false || resolved.additionalProperties === undefined) {
+          problems.push(`${where}.${key} has no schema`);
+        }
+      }
+      // Only inline (chart-owned) properties must all have defaults; $ref'd Kubernetes types list
+      // fields the chart does not set.
+      if (node.$ref) return;
+      for (const [key, child] of Object.entries(properties)) {
+        if (where === '' && key === 'global') continue; // injected by helm for subcharts
+        if (!(key in value)) problems.push(`${where}.${key} is in the schema but not in values.yaml`);
+        else walk(child, value[key], `${where}.${key}`);
+      }
+    };
+    walk(schema, values, '');
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('values.yaml', () => {
+  it('has a comment on (or right above) every key outside of lists', () => {
+    const doc = parseDocument(valuesText);
+    const lines = valuesText.split('\n');
+    const lineOf = (offset: number): number => valuesText.slice(0, offset).split('\n').length - 1;
+    const uncommented: string[] = [];
+    visit(doc, {
+      Pair(_, pair, path) {
+        if (path.some((node) => isSeq(node))) return;
+        const key = pair.key as { range?: [number, number, number] } | null;
+        if (!key?.range) return;
+        const line = lineOf(key.range[0]);
+        let previous = line - 1;
+        while (previous >= 0 && lines[previous].trim() === '') previous--;
+        const commentAbove = previous >= 0 && lines[previous].trim().startsWith('#');
+        if (!commentAbove && !/\s#\s/.test(lines[line])) uncommented.push(`${line + 1}: ${lines[line].trim()}`);
+      },
+    });
+    expect(uncommented).toEqual([]);
+  });
+});
+
+describe('chart <-> service contract', () => {
+  it('config holds exactly the service settings (CONFIG_DEFAULTS) with the same defaults', () => {
+    // A setting added to CONFIG_DEFAULTS without chart support fails here: add it to values.yaml
+    // `config` and to values.schema.json `config.properties`.
+    expect(values.config).toEqual(CONFIG_DEFAULTS);
+  });
+
+  it('the schema allows exactly the CONFIG_DEFAULTS names under config, with the service constraints', () => {
+    const config = (schema.properties as Record<string, Schema>).config;
+    expect(config.additionalProperties).toBe(false);
+    expect(Object.keys(config.properties as object).sort()).toEqual(Object.keys(CONFIG_DEFAULTS).sort());
+    const props = config.properties as Record<string, Schema>;
+    expect(props.LOG_LEVEL.enum).toEqual([...LOG_LEVELS]);
+    for (const [name, value] of Object.entries(CONFIG_DEFAULTS)) {
+      expect(props[name].type, `config.${name} type`).toBe(typeof value === 'number' ? 'integer' : 'string');
+    }
+  });
+
+  it('the schema constraints of each setting match the service validators (@Min, @Max, @IsIn, @IsInt, @IsNotEmpty)', () => {
+    const props = ((schema.properties as Record<string, Schema>).config.properties ?? {}) as Record<string, Schema>;
+    const metadata = getMetadataStorage().getTargetValidationMetadatas(AppConfig, '', true, false);
+    const mismatches: string[] = [];
+    for (const rule of metadata) {
+      const prop = props[rule.propertyName];
+      const [constraint] = (rule.constraints ?? []) as unknown[];
+      const expectation: Record<string, [string, unknown]> = {
+        min: ['minimum', constraint],
+        max: ['maximum', constraint],
+        isIn: ['enum', constraint],
+        isInt: ['type', 'integer'],
+        isString: ['type', 'string'],
+        isNotEmpty: ['minLength', 1],
+      };
+      const expected = expectation[rule.name ?? ''];
+      if (!prop || !expected) continue;
+      const [keyword, value] = expected;
+      if (JSON.stringify(prop[keyword]) !== JSON.stringify(value)) {
+        mismatches.push(`config.${rule.propertyName}: @${rule.name} wants ${keyword}=${JSON.stringify(value)}, schema has ${JSON.stringify(prop[keyword])}`);
+      }
+    }
+    expect(mismatches).toEqual([]);
+  });
+
+  it('the service accepts the config of values.yaml and of every good values file, as env vars', () => {
+    for (const file of [undefined, ...GOOD_VALUES_FILES]) {
+      const merged = file ? valuesWith(join(FIXTURES_DIR, file)) : values;
+      const env = Object.fromEntries(Object.entries(merged.config as JsonObject).map(([k, v]) => [k, String(v)]));
+      expect(() => loadConfig(env), file ?? 'values.yaml').not.toThrow();
+    }
+  });
+
+  it('the service rejects the config of every bad values file that targets a known setting', () => {
+    const targeted = badValuesFiles.filter((file) => {
+      const at = /^# expect-error-at: \/config\/(\w+)$/m.exec(read(join(BAD_VALUES_DIR, file)))?.[1];
+      return at !== undefined && at in CONFIG_DEFAULTS;
+    });
+    expect(targeted.length).toBeGreaterThanOrEqual(3);
+    for (const file of targeted) {
+      const merged = valuesWith(join(BAD_VALUES_DIR, file));
+      const env = Object.fromEntries(Object.entries(merged.config as JsonObject).map(([k, v]) => [k, String(v)]));
+      // PORT: "3000" is only a chart-side error (env vars are strings anyway); the rest the service refuses too.
+      if (file === 'config-port-string.yaml') continue;
+      expect(() => loadConfig(env), file).toThrow(ConfigError);
+    }
+  });
+
+  it('modelConfig entries follow the service model-config rules (ModelConfig, MODEL_NAME_PATTERN, LABEL_NAME_PATTERN)', () => {
+    const modelConfig = (schema.properties as Record<string, Schema>).modelConfig.properties as Record<string, Schema>;
+    expect((modelConfig.models.propertyNames as Schema).pattern).toBe(MODEL_NAME_PATTERN.source);
+    const entry = (schema.definitions as Record<string, Schema>).modelConfigEntry;
+    const labels = (entry.properties as Record<string, Schema>).labels;
+    expect((labels.propertyNames as Schema).pattern).toBe(LABEL_NAME_PATTERN.source);
+    // Every entry the good values files render is a config the service parses.
+    const overlay = parse(read(join(FIXTURES_DIR, 'good-all-features.yaml'))) as JsonObject;
+    const models = get(overlay, ['modelConfig', 'models']).value as JsonObject;
+    expect(Object.keys(models).length).toBeGreaterThan(0);
+    for (const [name, config] of Object.entries(models)) {
+      expect(() => parseModelConfig(config, `${name}.json`)).not.toThrow();
+    }
+    const bad = valuesWith(join(BAD_VALUES_DIR, 'model-config-label-not-integer.yaml'));
+    const badIris = get(bad, ['modelConfig', 'models', 'iris']).value;
+    expect(() => parseModelConfig(badIris, 'iris.json')).toThrow();
+  });
+
+  it('renders every config entry as an env var of the same name', () => {
+    const deployment = templates['deployment.yaml'];
+    expect(deployment).toMatch(/range \$name, \$value := \.Values\.config/);
+    expect(deployment).toMatch(/- name: \{\{ \$name \}\}/);
+  });
+
+  it('probes use HEALTH_ROUTES through values', () => {
+    const probes = values.probes as JsonObject;
+    expect(get(probes, ['liveness', 'path']).value).toBe(HEALTH_ROUTES.live);
+    expect(get(probes, ['readiness', 'path']).value).toBe(HEALTH_ROUTES.ready);
+    expect(get(probes, ['startup', 'path']).value).toBe(HEALTH_ROUTES.ready);
+    const deployment = templates['deployment.yaml'];
+    for (const probe of ['liveness', 'readiness', 'startup']) {
+      expect(deployment).toContain(`path: {{ .Values.probes.${probe}.path }}`);
+    }
+  });
+
+  it('scraping uses METRICS_ROUTE through values', () => {
+    expect(get(values, ['metrics', 'path']).value).toBe(METRICS_ROUTE);
+    expect(templates['deployment.yaml']).toContain('prometheus.io/path: {{ .Values.metrics.path | quote }}');
+    expect(templates['servicemonitor.yaml']).toContain('path: {{ .Values.metrics.path }}');
+  });
+
+  it('the container port is config.PORT (= CONFIG_DEFAULTS.PORT) and is named http', () => {
+    expect(get(values, ['config', 'PORT']).value).toBe(CONFIG_DEFAULTS.PORT);
+    expect(templates['deployment.yaml']).toMatch(/- name: http\n\s+containerPort: \{\{ \.Values\.config\.PORT \}\}/);
+    expect(templates['deployment.yaml']).toContain('prometheus.io/port: {{ .Values.config.PORT | toJson | quote }}');
+  });
+
+  it('no template hard-codes a route or the port', () => {
+    const literals = [HEALTH_ROUTES.live, HEALTH_ROUTES.ready, METRICS_ROUTE, String(CONFIG_DEFAULTS.PORT)];
+    for (const [name, text] of Object.entries(templates)) {
+      for (const literal of literals) expect(text, `${name} contains ${literal}`).not.toContain(literal);
+    }
+  });
+
+  it('the startup probe allows at least 5 minutes for loading models', () => {
+    const startup = get(values, ['probes', 'startup']).value as JsonObject;
+    expect((startup.failureThreshold as number) * (startup.periodSeconds as number)).toBeGreaterThanOrEqual(300);
+  });
+
+  it('the termination grace period outlasts the preStop sleep plus a drain', () => {
+    const grace = values.terminationGracePeriodSeconds as number;
+    const sleep = get(values, ['preStop', 'sleepSeconds']).value as number;
+    expect(sleep).toBeGreaterThanOrEqual(1);
+    expect(grace).toBeGreaterThanOrEqual(sleep + 15);
+  });
+
+  it('Chart.yaml is apiVersion v2, named after its directory, appVersion = package.json version', () => {
+    const chart = parse(read(join(CHART_DIR, 'Chart.yaml'))) as JsonObject;
+    const pkg = JSON.parse(read(join(ROOT, 'package.json'))) as { version: string };
+    expect(chart.apiVersion).toBe('v2');
+    expect(chart.name).toBe('onnx-model-server');
+    expect(chart.type).toBe('application');
+    expect(chart.appVersion).toBe(pkg.version);
+    expect(String(chart.version)).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = read(join(ROOT, 'Dockerfile'));
+  const dockerignore = read(join(ROOT, '.dockerignore'))
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'));
+
+  it('builds in a stage with dev dependencies and runs on node:20-bookworm-slim', () => {
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
+    expect(dockerfile).toMatch(/^FROM \$\{NODE_IMAGE\} AS build$/m);
+    expect(dockerfile).toMatch(/^FROM \$\{NODE_IMAGE\} AS runtime$/m);
+    const [build, runtime] = dockerfile.split(/^FROM \$\{NODE_IMAGE\} AS runtime$/m);
+    // .npmrc (onnxruntime-node-install=skip) is copied before each `npm ci`.
+    expect(build).toMatch(/COPY package\.json package-lock\.json \.npmrc \.\/\nRUN npm ci\n/);
+    expect(build).toContain('RUN npm run build');
+    expect(runtime).toMatch(/COPY package\.json package-lock\.json \.npmrc \.\/\nRUN npm ci --omit=dev/);
+    expect(runtime).toContain('COPY --from=build /app/dist ./dist');
+  });
+
+  it('runs as the node user with the bundled models, the service port and start command', () => {
+    const runtime = dockerfile.split(/^FROM \$\{NODE_IMAGE\} AS runtime$/m)[1];
+    expect(runtime).toMatch(/^ENV NODE_ENV=production \\\n\s+MODELS_DIR=\/app\/models$/m);
+    expect(runtime).toMatch(/^WORKDIR \/app$/m);
+    expect(runtime).toMatch(/^COPY models \.\/models$/m);
+    expect(runtime).toMatch(/^USER node$/m);
+    expect(runtime).toMatch(new RegExp(`^EXPOSE ${CONFIG_DEFAULTS.PORT}$`, 'm'));
+    expect(runtime).toMatch(/^CMD \["node", "dist\/main\.js"\]$/m);
+    const healthcheck = /^HEALTHCHECK [\s\S]*?CMD \[.*\]$/m.exec(runtime)?.[0] ?? '';
+    expect(healthcheck).toContain(HEALTH_ROUTES.live);
+    expect(healthcheck).toContain(String(CONFIG_DEFAULTS.PORT));
+  });
+
+  it('.dockerignore keeps local state and non-runtime folders out, but not the models', () => {
+    for (const entry of ['node_modules', 'dist', '.git', 'test', 'bench', 'training', 'helm', 'coverage']) {
+      expect(dockerignore).toContain(entry);
+    }
+    for (const needed of ['models', 'src', '.npmrc', 'package.json', 'package-lock.json']) {
+      expect(dockerignore).not.toContain(needed);
+    }
+  });
+});
+
+describe('templates (static checks, no helm needed)', () => {
+  it('every .Values path a template references exists in values.yaml', () => {
+    const missing = referencedValuePaths()
+      .filter((path) => !get(values, path).found)
+      .map((path) => path.join('.'));
+    expect(missing).toEqual([]);
+  });
+
+  it('every value in values.yaml is used by a template', () => {
+    const referenced = referencedValuePaths().map((path) => path.join('.'));
+    const unused: string[] = [];
+    const walk = (node: Json, path: string[]): void => {
+      const dotted = path.join('.');
+      const covered = referenced.some((ref) => ref === dotted || dotted.startsWith(`${ref}.`));
+      if (covered) return;
+      if (isObject(node) && Object.keys(node).length > 0) {
+        for (const [key, child] of Object.entries(node)) walk(child, [...path, key]);
+      } else {
+        unused.push(dotted);
+      }
+    };
+    for (const [key, child] of Object.entries(values)) walk(child, [key]);
+    // nameOverride / fullnameOverride are read by the helpers; everything is referenced somewhere.
+    expect(unused).toEqual([]);
+  });
+
+  it.each(Object.keys(templates))('%s has balanced if/range/with/define ... end blocks', (name) => {
+    let depth = 0;
+    for (const action of templateActions(templates[name])) {
+      if (/^(if|range|with|define|block)\b/.test(action)) depth++;
+      else if (/^end\b/.test(action)) {
+        depth--;
+        expect(depth, `${name}: {{ end }} without an opening block`).toBeGreaterThanOrEqual(0);
+      }
+    }
+    expect(depth, `${name}: unclosed block`).toBe(0);
+  });
+
+  it('every included template is defined, and every file include points to an existing file', () => {
+    const defined = new Set([...allTemplateText.matchAll(/define "([^"]+)"/g)].map((m) => m[1]));
+    const included = new Set([...allTemplateText.matchAll(/include "([^"]+)"/g)].map((m) => m[1]));
+    for (const name of included) expect(defined, `include "${name}"`).toContain(name);
+    for (const match of allTemplateText.matchAll(/\$\.Template\.BasePath "\/([^"]+)"/g)) {
+      expect(templates, `include of ${match[1]}`).toHaveProperty([match[1]]);
+    }
+  });
+
+  it('helpers follow helm create naming and label conventions', () => {
+    const helpers = templates['_helpers.tpl'];
+    for (const name of ['name', 'fullname', 'chart', 'labels', 'selectorLabels', 'serviceAccountName']) {
+      expect(helpers).toContain(`define "onnx-model-server.${name}"`);
+    }
+    for (const label of ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/version', 'app.kubernetes.io/managed-by', 'helm.sh/chart']) {
+      expect(helpers).toContain(`${label}:`);
+    }
+  });
+
+  it('every manifest template is wrapped in its feature toggle', () => {
+    const toggles: Record<string, string> = {
+      'ingress.yaml': '{{- if .Values.ingress.enabled -}}',
+      'hpa.yaml': '{{- if .Values.autoscaling.enabled }}',
+      'pdb.yaml': '{{- if .Values.podDisruptionBudget.enabled }}',
+      'servicemonitor.yaml': '{{- if .Values.metrics.serviceMonitor.enabled }}',
+      'configmap-model-config.yaml': '{{- if .Values.modelConfig.enabled }}',
+      'serviceaccount.yaml': '{{- if .Values.serviceAccount.create -}}',
+    };
+    for (const [file, toggle] of Object.entries(toggles)) {
+      expect(templates[file].startsWith(toggle), `${file} starts with ${toggle}`).toBe(true);
+    }
+    expect(templates['deployment.yaml']).toMatch(/\{\{- if not \.Values\.autoscaling\.enabled \}\}\n\s+replicas: \{\{ \.Values\.replicaCount \}\}/);
+  });
+});
+
+describe('helm lint / helm template', () => {
+  const defaultEnv = Object.fromEntries(Object.entries(CONFIG_DEFAULTS).map(([k, v]) => [k, String(v)]));
+
+  it.skipIf(!HELM)('helm lint passes with the defaults and with every good values file', () => {
+    for (const file of [undefined, ...GOOD_VALUES_FILES]) {
+      const args = ['lint', CHART_DIR, '--strict'];
+      if (file) args.push('-f', join(FIXTURES_DIR, file));
+      const result = helm(args);
+      expect(result.status, `helm ${args.join(' ')}:\n${result.stdout}\n${result.stderr}`).toBe(0);
+    }
+  });
+
+  it.skipIf(!HELM)('renders the defaults: ServiceAccount, Service, Deployment with probes, port and env', () => {
+    const manifests = helmTemplate();
+    expect(manifests.map((m) => m.kind).sort()).toEqual(['Deployment', 'Service', 'ServiceAccount']);
+
+    const deployment = byKind(manifests, 'Deployment');
+    expect((deployment.spec as JsonObject).replicas).toBe(values.replicaCount);
+    const { spec, annotations } = podOf(deployment);
+    const [container] = spec.containers;
+    expect(container.ports).toEqual([{ name: 'http', containerPort: CONFIG_DEFAULTS.PORT, protocol: 'TCP' }]);
+    expect(container.livenessProbe?.httpGet).toEqual({ path: HEALTH_ROUTES.live, port: 'http' });
+    expect(container.readinessProbe?.httpGet).toEqual({ path: HEALTH_ROUTES.ready, port: 'http' });
+    expect(container.startupProbe?.httpGet).toEqual({ path: HEALTH_ROUTES.ready, port: 'http' });
+    expect(container.startupProbe!.periodSeconds * container.startupProbe!.failureThreshold).toBeGreaterThanOrEqual(300);
+    // Numbers come out in plain notation (helm reads values as float64: 1048576 must not become 1.048576e+06).
+    expect(envOf(container)).toEqual(defaultEnv);
+    expect(container.lifecycle?.preStop.exec.command).toEqual(['sleep', '5']);
+    expect(container.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: 1000,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(container.volumeMounts).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
+    expect(spec.terminationGracePeriodSeconds).toBe(values.terminationGracePeriodSeconds);
+    expect(annotations).toMatchObject({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': String(CONFIG_DEFAULTS.PORT),
+      'prometheus.io/path': METRICS_ROUTE,
+    });
+
+    const service = byKind(manifests, 'Service');
+    expect((service.spec as JsonObject).ports).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
+    expect(byKind(manifests, 'ServiceAccount').automountServiceAccountToken).toBe(false);
+  });
+
+  it.skipIf(!HELM)('renders every optional feature with good-all-features.yaml', () => {
+    const file = join(FIXTURES_DIR, 'good-all-features.yaml');
+    const overlay = parse(read(file)) as JsonObject;
+    const manifests = helmTemplate(file);
+    expect(manifests.map((m) => m.kind).sort()).toEqual(
+      ['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'Ingress', 'PodDisruptionBudget', 'Service', 'ServiceAccount', 'ServiceMonitor'].sort(),
+    );
+
+    const deployment = byKind(manifests, 'Deployment');
+    expect(deployment.spec).not.toHaveProperty('replicas'); // the HPA owns it
+    const { spec, annotations } = podOf(deployment);
+    const [container] = spec.containers;
+    const env = envOf(container);
+    expect(env.MODELS_DIR).toBe('/mnt/models');
+    expect(env.MODEL_CONFIG_DIR).toBe('/etc/onnx-model-server/models');
+    expect(env.BODY_LIMIT_BYTES).toBe('8388608');
+    expect(container.env.filter((e) => e.name === 'MODELS_DIR')).toHaveLength(1);
+    expect(container.volumeMounts).toContainEqual({ name: 'models', mountPath: '/mnt/models', readOnly: true, subPath: 'prod' });
+    expect(container.volumeMounts).toContainEqual({ name: 'model-config', mountPath: '/etc/onnx-model-server/models', readOnly: true });
+    expect(spec.volumes).toContainEqual({ name: 'models', persistentVolumeClaim: { claimName: 'onnx-models', readOnly: true } });
+    expect(annotations['checksum/model-config']).toMatch(/^[0-9a-f]{64}$/);
+    expect(annotations).not.toHaveProperty('prometheus.io/scrape');
+
+    const configMap = byKind(manifests, 'ConfigMap');
+    const modelConfig = get(overlay, ['modelConfig', 'models']).value as JsonObject;
+    expect(Object.keys(configMap.data ?? {}).sort()).toEqual(Object.keys(modelConfig).map((m) => `${m}.json`).sort());
+    expect(JSON.parse(String(configMap.data?.['iris.json']))).toEqual(modelConfig.iris);
+
+    const hpa = byKind(manifests, 'HorizontalPodAutoscaler');
+    const metrics = (hpa.spec as JsonObject).metrics as JsonObject[];
+    expect(metrics[0]).toMatchObject({ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 65 } } });
+    expect(metrics[1]).toMatchObject({ type: 'Pods' });
+
+    expect(byKind(manifests, 'PodDisruptionBudget').spec).toMatchObject({ maxUnavailable: 1 });
+    expect(byKind(manifests, 'PodDisruptionBudget').spec).not.toHaveProperty('minAvailable');
+
+    const serviceMonitor = byKind(manifests, 'ServiceMonitor');
+    expect(serviceMonitor.apiVersion).toBe('monitoring.coreos.com/v1');
+    expect((serviceMonitor.spec as JsonObject).endpoints).toEqual([
+      expect.objectContaining({ port: 'http', path: METRICS_ROUTE, interval: '15s', scrapeTimeout: '5s' }),
+    ]);
+
+    const ingress = byKind(manifests, 'Ingress');
+    expect(ingress.apiVersion).toBe('networking.k8s.io/v1');
+    expect(JSON.stringify(ingress.spec)).toContain('"port":{"number":80}');
+  });
+
+  it.skipIf(!HELM)('renders the initContainer models source with good-init-container.yaml', () => {
+    const manifests = helmTemplate(join(FIXTURES_DIR, 'good-init-container.yaml'));
+    const { spec } = podOf(byKind(manifests, 'Deployment'));
+    const [init] = spec.initContainers ?? [];
+    expect(init?.name).toBe('fetch-models');
+    expect(init.volumeMounts).toContainEqual({ name: 'models', mountPath: '/models' });
+    expect(spec.volumes).toContainEqual({ name: 'models', emptyDir: { sizeLimit: '2Gi' } });
+    expect(envOf(spec.containers[0]).MODELS_DIR).toBe('/models');
+  });
+
+  it.skipIf(!HELM)('helm template rejects every bad values file', () => {
+    for (const file of badValuesFiles) {
+      const result = helm(['template', 'test-release', CHART_DIR, '-f', join(BAD_VALUES_DIR, file)]);
+      expect(result.status, `${file} should fail helm template`).not.toBe(0);
+    }
+  });
+
+  it('notes whether helm ran', () => {
+    // Always runs, so the log shows which helm (if any) rendered the chart.
+    if (HELM) console.info(`helm used for rendering: ${HELM}`);
+    expect(existsSync(CHART_DIR)).toBe(true);
+  });
+});
