@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { LogController } from 'fastify';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
+import { installBodyParsers } from './common/body-parsers';
 import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/app-config';
 import { AppModule } from './app.module';
@@ -34,8 +35,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   app.useLogger(app.get(Logger));
 
   const fastify = app.getHttpAdapter().getInstance();
-  // Only JSON reaches the handlers: a string body let through would only fail later, less clearly, as 422.
-  fastify.removeContentTypeParser('text/plain');
+  installBodyParsers(fastify, config.BODY_LIMIT_BYTES);
   installHttpObservability(fastify, app.get(MetricsService), logger);
 
   await app.register(fastifyMultipart, {

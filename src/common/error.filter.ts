@@ -1,5 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isOpenInferenceRequest } from './body-parsers';
 import { DomainError } from './domain-error';
 import { errorBody, type ErrorBody } from './error-body';
 
@@ -26,6 +27,12 @@ export class ErrorFilter implements ExceptionFilter {
       this.logger.error(
         `${request.method} ${request.url} failed: ${exception instanceof Error ? exception.stack : String(exception)}`,
       );
+    }
+    if (isOpenInferenceRequest(request)) {
+      // The Open Inference Protocol's error shape; its clients expect 400 for every invalid argument.
+      const status = body.statusCode === 422 ? 400 : body.statusCode;
+      void reply.status(status).send({ error: body.message });
+      return;
     }
     void reply.status(body.statusCode).send(body);
   }

@@ -1,11 +1,10 @@
 import { Module } from '@nestjs/common';
-import { ModelRegistryModule } from '../model-registry/model-registry.module';
-import { ObservabilityModule } from '../observability/observability.module';
+import { ServingModule } from '../serving/serving.module';
 import { PredictController } from './predict.controller';
 import { PredictService } from './predict.service';
 
 @Module({
-  imports: [ModelRegistryModule, ObservabilityModule],
+  imports: [ServingModule],
   controllers: [PredictController],
   providers: [PredictService],
 })

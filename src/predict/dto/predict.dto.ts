@@ -8,7 +8,6 @@ export class PredictQueryDto {
       'Answer the k most probable classes per instance, best first (capped at the number of classes). ' +
       'Image models answer the top 5 when it is absent.',
     minimum: 1,
-    example: 5,
   })
   @IsOptional()
   @Type(() => Number)

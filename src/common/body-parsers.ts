@@ -1,0 +1,35 @@
+import { errorCodes, type FastifyInstance, type FastifyRequest } from 'fastify';
+
+/** The Open Inference Protocol's binary extension: a JSON header of this many bytes, then raw tensor bytes. */
+export const INFERENCE_HEADER_LENGTH = 'inference-header-content-length';
+
+export const OPEN_INFERENCE_PREFIX = '/v2';
+
+export function isOpenInferenceRequest(request: FastifyRequest): boolean {
+  const route = request.routeOptions.url ?? request.url;
+  return route === OPEN_INFERENCE_PREFIX || route.startsWith(`${OPEN_INFERENCE_PREFIX}/`);
+}
+
+/**
+ * Which bodies reach the handlers:
+ * - /v1 and the service's own routes take JSON (and multipart, registered by
+ *   @fastify/multipart); anything else is a 415 before any handler runs.
+ * - /v2 also takes bodies with no or any Content-Type as raw bytes, because
+ *   Open Inference Protocol clients (tritonclient) send none, and binary
+ *   tensor requests are a JSON header followed by raw bytes.
+ */
+export function installBodyParsers(fastify: FastifyInstance, bodyLimit: number): void {
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser(['application/json', 'text/plain']);
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, (request, body, done) => {
+    if (request.headers[INFERENCE_HEADER_LENGTH] !== undefined && isOpenInferenceRequest(request)) {
+      done(null, body);
+      return;
+    }
+    parseJson(request, (body as Buffer).toString('utf8'), done);
+  });
+  fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (request, body, done) => {
+    if (isOpenInferenceRequest(request)) done(null, body);
+    else done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(), undefined);
+  });
+}
