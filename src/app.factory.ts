@@ -4,6 +4,7 @@ import { LogController } from 'fastify';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { installBodyParsers } from './common/body-parsers';
+import { installHttpHardening } from './common/http-hardening';
 import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/app-config';
 import { AppModule } from './app.module';
@@ -26,6 +27,9 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     bodyLimit: config.BODY_LIMIT_BYTES,
     genReqId: requestIdFor,
+    // Bounds both a slow client sending its request and a handler that takes too long.
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    handlerTimeout: config.REQUEST_TIMEOUT_MS,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger), adapter, {
     bufferLogs: true,
@@ -35,7 +39,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   app.useLogger(app.get(Logger));
 
   const fastify = app.getHttpAdapter().getInstance();
-  installBodyParsers(fastify, config.BODY_LIMIT_BYTES);
+  installBodyParsers(fastify, config.BODY_LIMIT_BYTES, config.MAX_JSON_DEPTH);
+  await installHttpHardening(app, config);
   installHttpObservability(fastify, app.get(MetricsService), logger);
 
   await app.register(fastifyMultipart, {
@@ -47,7 +52,6 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     },
   });
   app.useGlobalPipes(createValidationPipe());
-  app.enableShutdownHooks();
   setUpSwagger(app, packageJson.version);
   return app;
 }

@@ -1,11 +1,14 @@
 import { type DynamicModule, Module, RequestMethod } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
+import { AdminModule } from './admin/admin.module';
 import { ErrorFilter } from './common/error.filter';
 import type { Logger as PinoLogger } from 'pino';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { HealthModule } from './health/health.module';
+import { LifecycleModule } from './lifecycle/lifecycle.module';
+import { PINO_LOGGER } from './observability/logger';
 import { ObservabilityModule } from './observability/observability.module';
 import { PredictModule } from './predict/predict.module';
 
@@ -16,13 +19,15 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        LifecycleModule,
         // Nest's own messages go through the same pino instance as Fastify's; requests are logged by our hook.
         LoggerModule.forRoot({ pinoHttp: { logger, autoLogging: false }, exclude: [{ path: '{*splat}', method: RequestMethod.ALL }] }),
         ObservabilityModule,
         HealthModule,
         PredictModule,
+        AdminModule,
       ],
-      providers: [{ provide: APP_FILTER, useClass: ErrorFilter }],
+      providers: [{ provide: APP_FILTER, useClass: ErrorFilter }, { provide: PINO_LOGGER, useValue: logger }],
     };
   }
 }

@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import { createApp } from './app.factory';
 import { ConfigError, loadConfig } from './config/app-config';
+import { installGracefulShutdown } from './lifecycle/graceful-shutdown';
+import { PINO_LOGGER } from './observability/logger';
 
 async function bootstrap(): Promise<void> {
   let config;
@@ -15,6 +17,11 @@ async function bootstrap(): Promise<void> {
   }
   const app = await createApp(config);
   await app.listen(config.PORT, config.HOST);
+  installGracefulShutdown(
+    app,
+    { delayMs: config.SHUTDOWN_DELAY_MS, graceMs: config.SHUTDOWN_GRACE_MS },
+    app.get(PINO_LOGGER),
+  );
 }
 
 void bootstrap();

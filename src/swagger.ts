@@ -15,6 +15,7 @@ export function setUpSwagger(app: INestApplication, version: string): void {
           '(a number or a label such as "stable"); every model response says which version served it.',
       )
       .setVersion(version)
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN, for the admin API only' })
       .build(),
   );
   documentImageUpload(document);

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { plainToInstance, Type } from 'class-transformer';
-import { IsIn, IsInt, IsNotEmpty, IsString, Max, Min, validateSync } from 'class-validator';
+import { IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, Min, MinLength, ValidateIf, validateSync } from 'class-validator';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -25,6 +25,28 @@ export const CONFIG_DEFAULTS = {
   MAX_FILES_PER_REQUEST: 32,
   /** Largest image accepted, in pixels (width x height), checked from the header before decoding: stops decompression bombs. */
   MAX_IMAGE_PIXELS: 25_000_000,
+  /** Directory of <model>.json model configs read in place of models/<model>/config.json; empty = beside the models. */
+  MODEL_CONFIG_DIR: '',
+  /** How often MODELS_DIR is rescanned for new, changed and removed versions, in ms; 0 turns watching off. */
+  MODEL_POLL_INTERVAL_MS: 2000,
+  /** How long new or changed model files must stay unchanged before they are loaded, in ms (half-copied files are not). */
+  MODEL_SETTLE_MS: 2000,
+  /** Bearer token of the admin API (/v1/admin); empty turns the admin API off (404). Pass it from a Secret. */
+  ADMIN_TOKEN: '',
+  /** After SIGTERM, keep accepting connections this long (ms) while readiness reports 503, so load balancers notice. */
+  SHUTDOWN_DELAY_MS: 0,
+  /** After SIGTERM, exit with code 1 if requests in flight have not finished within this time (ms). */
+  SHUTDOWN_GRACE_MS: 20_000,
+  /** A request that has not been received and answered within this time (ms) gets a 503; 0 = no limit. */
+  REQUEST_TIMEOUT_MS: 30_000,
+  /** Deepest nesting of arrays and objects accepted in a JSON body (a 400 beyond). */
+  MAX_JSON_DEPTH: 64,
+  /** Origins allowed by CORS, comma-separated, or * for any; empty turns CORS off. */
+  CORS_ORIGINS: '',
+  /** Requests per client IP per RATE_LIMIT_WINDOW_MS before 429 with Retry-After; 0 turns rate limiting off. */
+  RATE_LIMIT_MAX: 0,
+  /** The rate-limit window, in ms. */
+  RATE_LIMIT_WINDOW_MS: 60_000,
   /** onnxruntime threads inside one operator, per session. */
   INTRA_OP_THREADS: 1,
   /** onnxruntime threads across independent operators, per session. */
@@ -32,6 +54,9 @@ export const CONFIG_DEFAULTS = {
 };
 
 export type ConfigKey = keyof typeof CONFIG_DEFAULTS;
+
+/** Settings whose values never appear in messages or logs. */
+const SECRET_KEYS: ReadonlySet<string> = new Set<ConfigKey>(['ADMIN_TOKEN']);
 
 /** The validated configuration; property names are the environment variable names. */
 export class AppConfig {
@@ -79,6 +104,59 @@ export class AppConfig {
   @Min(1)
   MAX_IMAGE_PIXELS!: number;
 
+  @IsString()
+  MODEL_CONFIG_DIR!: string;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  MODEL_POLL_INTERVAL_MS!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  MODEL_SETTLE_MS!: number;
+
+  @IsString()
+  @ValidateIf((config: AppConfig) => config.ADMIN_TOKEN !== '')
+  @MinLength(16, { message: 'ADMIN_TOKEN must be at least 16 characters (or empty to turn the admin API off)' })
+  ADMIN_TOKEN!: string;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  SHUTDOWN_DELAY_MS!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  SHUTDOWN_GRACE_MS!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  REQUEST_TIMEOUT_MS!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(2)
+  @Max(10_000)
+  MAX_JSON_DEPTH!: number;
+
+  @IsString()
+  @Matches(/^(\*|[^,\s]+(,[^,\s]+)*)?$/, { message: 'CORS_ORIGINS must be empty, * or a comma-separated list of origins' })
+  CORS_ORIGINS!: string;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  RATE_LIMIT_MAX!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  RATE_LIMIT_WINDOW_MS!: number;
+
   @Type(() => Number)
   @IsInt()
   @Min(1)
@@ -109,7 +187,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (errors.length > 0) {
     const problems = errors.map((error) => {
       const rules = Object.values(error.constraints ?? {}).join('; ');
-      return `${error.property}=${JSON.stringify(raw[error.property])}: ${rules}`;
+      const shown = SECRET_KEYS.has(error.property) ? '(hidden)' : JSON.stringify(raw[error.property]);
+      return `${error.property}=${shown}: ${rules}`;
     });
     throw new ConfigError(`Invalid configuration: ${problems.join(' | ')}`);
   }

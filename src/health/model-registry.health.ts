@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
+import { ShutdownState } from '../lifecycle/shutdown-state';
 import { ModelRegistry } from '../model-registry/model-registry.service';
 
 /**
@@ -11,10 +12,12 @@ export class ModelRegistryHealthIndicator {
   constructor(
     private readonly registry: ModelRegistry,
     private readonly health: HealthIndicatorService,
+    private readonly shutdown: ShutdownState,
   ) {}
 
   check(key = 'model_registry') {
     const indicator = this.health.check(key);
+    if (this.shutdown.draining) return indicator.down({ message: 'shutting down: finishing requests in flight' });
     const models = Object.fromEntries(
       this.registry.list().map((model) => {
         const defaultVersion = this.registry.defaultVersion(model);

@@ -130,6 +130,11 @@ export class ModelConfig {
   @IsOptional()
   @IsObject()
   labels: Record<string, number> = {};
+
+  /** Version -> share of the requests that name no version, e.g. `{"1": 90, "2": 10}` for a canary. */
+  @IsOptional()
+  @IsObject()
+  weights: Record<string, number> = {};
 }
 
 export class ManifestError extends Error {}
@@ -153,6 +158,14 @@ export function parseModelConfig(json: unknown, file: string): ModelConfig {
     }
     if (!Number.isInteger(version) || version < 1) {
       throw new ManifestError(`${file}: label "${label}" must point to a positive integer version`);
+    }
+  }
+  for (const [version, weight] of Object.entries(config.weights)) {
+    if (!/^[1-9][0-9]{0,8}$/.test(version)) {
+      throw new ManifestError(`${file}: weights key "${version}" must be a version number`);
+    }
+    if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0) {
+      throw new ManifestError(`${file}: weights["${version}"] must be a number >= 0`);
     }
   }
   return config;

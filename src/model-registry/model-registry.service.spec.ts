@@ -1,17 +1,20 @@
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { InferenceEngine, LoadedModel } from '../inference/inference-engine';
 import { ModelRegistry } from './model-registry.service';
 import { ModelStore } from './model-store';
 
-/** Loads any bytes except the text "corrupt"; the model echoes a float input of shape [N, 2]. */
+/** Loads any bytes except the text "corrupt" or a file cut short; the model echoes a float input of shape [N, 2]. */
 class FakeEngine implements InferenceEngine {
   released = 0;
+  loadedTexts: string[] = [];
   async load(bytes: Uint8Array, label: string): Promise<LoadedModel> {
     const text = Buffer.from(bytes).toString();
     if (text === 'corrupt') throw new Error(`cannot parse ${label}`);
+    if (text.startsWith('partial')) throw new Error(`${label} is truncated`);
+    this.loadedTexts.push(text);
     const engine = this;
     return {
       inputs: [{ name: 'x', type: 'float32', dims: [null, 2] }],
@@ -114,12 +117,35 @@ describe('ModelRegistry', () => {
     expect(reasons[4]).toContain('property unknown_key should not exist');
   });
 
-  it('marks every version FAILED when the model config is unusable', async () => {
+  it('reports an unusable model config and is not ready until it is fixed', async () => {
     await addVersion('m', '1');
     await writeFile(path.join(root, 'm', 'config.json'), JSON.stringify({ labels: { '1bad': 1 } }));
     const registry = await loaded();
     expect(registry.get('m').configError).toContain('label "1bad" must start with a letter');
-    expect(registry.get('m').versions[0].state).toBe('FAILED');
+    expect(registry.isReady()).toBe(false);
+    await writeFile(path.join(root, 'm', 'config.json'), JSON.stringify({ labels: { stable: 1 } }));
+    await registry.rescan();
+    expect(registry.get('m').configError).toBeUndefined();
+    expect(registry.resolve('m', { kind: 'label', label: 'stable' }).version).toBe(1);
+    expect(registry.isReady()).toBe(true);
+  });
+
+  it('reads model configs from MODEL_CONFIG_DIR when one is given, and rereads them when they change', async () => {
+    const configDir = await mkdtemp(path.join(tmpdir(), 'model-config-'));
+    try {
+      await addVersion('m', '1');
+      await addVersion('m', '2');
+      await writeFile(path.join(root, 'm', 'config.json'), JSON.stringify({ default_version: 2 }));
+      await writeFile(path.join(configDir, 'm.json'), JSON.stringify({ default_version: 1, labels: { stable: 1 } }));
+      const registry = new ModelRegistry(new ModelStore(root, configDir), engine);
+      await registry.whenLoaded();
+      expect(registry.resolve('m', { kind: 'default' }).version).toBe(1);
+      await writeFile(path.join(configDir, 'm.json'), JSON.stringify({ default_version: 2 }));
+      await registry.rescan();
+      expect(registry.resolve('m', { kind: 'default' }).version).toBe(2);
+    } finally {
+      await rm(configDir, { recursive: true, force: true });
+    }
   });
 
   it('skips folders that are not valid model names or versions', async () => {
@@ -163,8 +189,142 @@ describe('ModelRegistry', () => {
     await addVersion('m', '1');
     await addVersion('m', '2');
     const registry = await loaded();
-    await registry.onModuleDestroy();
+    await registry.onApplicationShutdown();
     expect(engine.released).toBe(2);
     expect(registry.get('m').versions.every((v) => v.state === 'UNAVAILABLE')).toBe(true);
+  });
+});
+
+describe('ModelRegistry while the repository changes', () => {
+  let root: string;
+  let engine: FakeEngine;
+  let registry: ModelRegistry;
+
+  beforeEach(async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'registry-live-'));
+    engine = new FakeEngine();
+  });
+  afterEach(async () => {
+    await registry?.onApplicationShutdown();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  async function write(model: string, version: string, content: string): Promise<void> {
+    await mkdir(path.join(root, model, version), { recursive: true });
+    await writeFile(path.join(root, model, version, 'model.onnx'), content);
+  }
+
+  async function start(options = { pollIntervalMs: 0, settleMs: 0 }): Promise<ModelRegistry> {
+    registry = new ModelRegistry(new ModelStore(root), engine, options);
+    registry.onApplicationBootstrap();
+    await registry.whenLoaded();
+    return registry;
+  }
+
+  it('loads a new version folder and moves default traffic to it once READY', async () => {
+    await write('m', '1', 'one');
+    await start();
+    await write('m', '2', 'two');
+    await registry.rescan();
+    expect(registry.resolve('m', { kind: 'default' }).version).toBe(2);
+    expect(registry.get('m').versions.map((v) => v.state)).toEqual(['READY', 'READY']);
+  });
+
+  it('keeps traffic where it is when a new version is broken', async () => {
+    await write('m', '1', 'one');
+    await start();
+    await write('m', '2', 'corrupt');
+    await registry.rescan();
+    expect(registry.get('m').versions[1]).toMatchObject({ version: 2, state: 'FAILED', reason: 'cannot parse m/2' });
+    expect(registry.resolve('m', { kind: 'default' }).version).toBe(1);
+  });
+
+  it('stops routing to a removed version at once and releases it only after its in-flight requests', async () => {
+    await write('m', '1', 'one');
+    await write('m', '2', 'two');
+    await start();
+    const serving = registry.resolve('m', { kind: 'number', version: 2 });
+    serving.enter();
+    await rm(path.join(root, 'm', '2'), { recursive: true });
+    await registry.rescan();
+    expect(() => registry.resolve('m', { kind: 'number', version: 2 })).toThrow(/version 2 does not exist/);
+    expect(registry.resolve('m', { kind: 'default' }).version).toBe(1);
+    expect(engine.released).toBe(0);
+    serving.leave();
+    await vi.waitFor(() => expect(engine.released).toBe(1));
+  });
+
+  it('swaps a replaced model.onnx in atomically and keeps the old one when the new file is broken', async () => {
+    await write('m', '1', 'first');
+    await start();
+    const before = registry.resolve('m', { kind: 'default' });
+    await write('m', '1', 'second');
+    await registry.rescan();
+    const after = registry.resolve('m', { kind: 'default' });
+    expect(after).not.toBe(before);
+    expect(after.sha256).not.toBe(before.sha256);
+    await vi.waitFor(() => expect(engine.released).toBe(1));
+
+    await write('m', '1', 'corrupt');
+    await registry.rescan();
+    expect(registry.resolve('m', { kind: 'default' })).toBe(after);
+    expect(registry.get('m').versions[0]).toMatchObject({ state: 'READY' });
+    expect(registry.get('m').versions[0].reason).toContain('reload failed, still serving the previous files: cannot parse m/1');
+  });
+
+  it('waits until a file stops changing before loading it, so half-copied files are never loaded', async () => {
+    await write('m', '1', 'one');
+    await start({ pollIntervalMs: 20, settleMs: 300 });
+    await write('m', '2', 'partial');
+    for (let i = 0; i < 5; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      await writeFile(path.join(root, 'm', '2', 'model.onnx'), `partial${'x'.repeat(i + 1)}`);
+    }
+    await writeFile(path.join(root, 'm', '2', 'model.onnx'), 'complete');
+    await vi.waitFor(() => expect(registry.get('m').versions[1]?.state).toBe('READY'), { timeout: 5000 });
+    expect(registry.get('m').versions[1].reason).toBeUndefined();
+    expect(engine.loadedTexts).toEqual(['one', 'complete']);
+  });
+
+  it('unloads and reloads a version on request, and the watcher leaves an unloaded version alone', async () => {
+    await write('m', '1', 'one');
+    await write('m', '2', 'two');
+    await start();
+    await registry.unload('m', 2);
+    await registry.rescan();
+    expect(registry.get('m').versions[1]).toMatchObject({ state: 'UNAVAILABLE', reason: 'unloaded through the admin API' });
+    expect(registry.resolve('m', { kind: 'default' }).version).toBe(1);
+    await registry.loadNow('m', 2);
+    expect(registry.resolve('m', { kind: 'default' }).version).toBe(2);
+  });
+
+  it('applies run-time default, labels and weights over config.json, refusing unknown versions', async () => {
+    await write('m', '1', 'one');
+    await write('m', '2', 'two');
+    await writeFile(path.join(root, 'm', 'config.json'), JSON.stringify({ default_version: 1 }));
+    await start();
+    registry.setOverrides('m', { default_version: 2, labels: { beta: 1 } });
+    expect(registry.resolve('m', { kind: 'default' }).version).toBe(2);
+    expect(registry.resolve('m', { kind: 'label', label: 'beta' }).version).toBe(1);
+    expect(() => registry.setOverrides('m', { default_version: 7 })).toThrow(/has no version 7/);
+    registry.setOverrides('m', undefined);
+    expect(registry.resolve('m', { kind: 'default' }).version).toBe(1);
+  });
+
+  it('splits default traffic by weight, sticky per request key, and only across READY versions', async () => {
+    await write('m', '1', 'one');
+    await write('m', '2', 'two');
+    await writeFile(path.join(root, 'm', 'config.json'), JSON.stringify({ default_version: 1, weights: { '1': 90, '2': 10 } }));
+    await start();
+    const counts = { 1: 0, 2: 0 } as Record<number, number>;
+    for (let i = 0; i < 2000; i++) counts[registry.resolve('m', { kind: 'default', requestKey: `user-${i}` }).version]++;
+    expect(counts[2]).toBeGreaterThan(120);
+    expect(counts[2]).toBeLessThan(280);
+    for (let i = 0; i < 50; i++) {
+      const first = registry.resolve('m', { kind: 'default', requestKey: `user-${i}` }).version;
+      expect(registry.resolve('m', { kind: 'default', requestKey: `user-${i}` }).version).toBe(first);
+    }
+    await registry.unload('m', 2);
+    for (let i = 0; i < 100; i++) expect(registry.resolve('m', { kind: 'default', requestKey: `user-${i}` }).version).toBe(1);
   });
 });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { lstat, open, readdir, realpath } from 'node:fs/promises';
+import { lstat, open, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ManifestError, parseManifest, parseModelConfig, type ModelConfig, type VersionManifest } from './manifest';
 
@@ -21,8 +21,16 @@ export interface StoredModel {
   name: string;
   /** The model-level config, or the reason it could not be read. */
   config: ModelConfig | Error;
-  /** Version numbers found, ascending. */
-  versions: number[];
+  /** Changes whenever config.json is written. */
+  configFingerprint: string;
+  /** Versions found, ascending, each with a fingerprint of its files. */
+  versions: StoredVersionEntry[];
+}
+
+export interface StoredVersionEntry {
+  version: number;
+  /** Size, modification time and inode of model.onnx and manifest.json: equal fingerprints, same files. */
+  fingerprint: string;
 }
 
 export interface SkippedEntry {
@@ -44,7 +52,14 @@ export interface StoredVersion {
 export class ModelStore {
   private rootRealPath: string | undefined;
 
-  constructor(readonly root: string) {}
+  /**
+   * @param configDir where `<model>.json` model configs live when they are kept
+   *   apart from the models (a mounted ConfigMap); else `<model>/config.json`.
+   */
+  constructor(
+    readonly root: string,
+    private readonly configDir?: string,
+  ) {}
 
   async scan(): Promise<{ models: StoredModel[]; skipped: SkippedEntry[] }> {
     const root = await this.realRoot();
@@ -60,18 +75,25 @@ export class ModelStore {
         skipped.push({ entry, reason: modelDir.reason });
         continue;
       }
-      if (!(await lstat(modelDir)).isDirectory()) continue;
-      const versions: number[] = [];
+      if (!(await stat(modelDir)).isDirectory()) continue;
+      const versions: StoredVersionEntry[] = [];
       for (const child of await readdir(modelDir)) {
         if (child === MODEL_CONFIG_FILE || child.startsWith('.')) continue;
         if (!VERSION_PATTERN.test(child)) {
           skipped.push({ entry: `${entry}/${child}`, reason: 'a version folder must be a positive integer' });
           continue;
         }
-        versions.push(Number(child));
+        const dir = path.join(modelDir, child);
+        const fingerprint = `${await fileFingerprint(path.join(dir, MODEL_FILE))}|${await fileFingerprint(path.join(dir, MANIFEST_FILE))}`;
+        versions.push({ version: Number(child), fingerprint });
       }
-      versions.sort((a, b) => a - b);
-      models.push({ name: entry, versions, config: await this.readConfig(entry) });
+      versions.sort((a, b) => a.version - b.version);
+      models.push({
+        name: entry,
+        versions,
+        config: await this.readConfig(entry),
+        configFingerprint: await fileFingerprint(await this.configFile(entry)),
+      });
     }
     return { models, skipped };
   }
@@ -89,12 +111,19 @@ export class ModelStore {
     return { bytes, manifest, sha256: createHash('sha256').update(bytes).digest('hex') };
   }
 
+  private async configFile(name: string): Promise<string> {
+    return this.configDir ? path.join(this.configDir, `${name}.json`) : path.join(await this.realRoot(), name, MODEL_CONFIG_FILE);
+  }
+
   private async readConfig(name: string): Promise<ModelConfig | Error> {
-    const file = path.join(await this.realRoot(), name, MODEL_CONFIG_FILE);
-    const shown = `${name}/${MODEL_CONFIG_FILE}`;
+    const file = await this.configFile(name);
+    const shown = this.configDir ? `${file}` : `${name}/${MODEL_CONFIG_FILE}`;
     try {
       if (!(await exists(file))) return parseModelConfig({}, shown);
-      const text = Buffer.from(await this.readContained(file, MAX_JSON_BYTES)).toString('utf8');
+      // A config directory (a mounted ConfigMap) is trusted as configured; only model files must stay in MODELS_DIR.
+      const bytes = this.configDir ? await readFile(file) : await this.readContained(file, MAX_JSON_BYTES);
+      if (bytes.length > MAX_JSON_BYTES) throw new ManifestError(`${shown} is larger than ${MAX_JSON_BYTES} bytes`);
+      const text = Buffer.from(bytes).toString('utf8');
       return parseModelConfig(parseJson(text, shown), shown);
     } catch (error) {
       return error instanceof Error ? error : new Error(String(error));
@@ -147,6 +176,15 @@ export class ModelStore {
   private async realRoot(): Promise<string> {
     this.rootRealPath ??= await realpath(this.root);
     return this.rootRealPath;
+  }
+}
+
+async function fileFingerprint(file: string): Promise<string> {
+  try {
+    const info = await stat(file);
+    return `${info.size}:${info.mtimeMs}:${info.ino}`;
+  } catch {
+    return 'none';
   }
 }
 

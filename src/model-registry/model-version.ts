@@ -11,23 +11,81 @@ export interface ReadyVersion {
   readonly manifest: VersionManifest | undefined;
   readonly model: LoadedModel;
   readonly sha256: string;
+  /** Marks a request as using this version until `leave`; a retired version is released only after its last one. */
+  enter(): void;
+  leave(): void;
+}
+
+/**
+ * A loaded version that counts the requests using it, so that a version
+ * removed or replaced while requests run is released only once they finish.
+ */
+export class ServingVersion implements ReadyVersion {
+  private active = 0;
+  private retired: (() => void) | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly version: number,
+    readonly manifest: VersionManifest | undefined,
+    readonly model: LoadedModel,
+    readonly sha256: string,
+  ) {}
+
+  enter(): void {
+    this.active++;
+  }
+
+  leave(): void {
+    this.active--;
+    if (this.active === 0) this.retired?.();
+  }
+
+  get inFlight(): number {
+    return this.active;
+  }
+
+  /** Waits for the requests already using this version, then releases its session. */
+  async retire(): Promise<void> {
+    if (this.active > 0) await new Promise<void>((resolve) => (this.retired = resolve));
+    await this.model.release().catch(() => undefined);
+  }
 }
 
 /** One version as the registry tracks it through its life. */
 export interface VersionStatus {
   readonly version: number;
   state: VersionState;
-  /** Why the version is FAILED or UNAVAILABLE. */
+  /** Why the version is FAILED or UNAVAILABLE, or why its last reload failed. */
   reason?: string;
-  ready?: ReadyVersion;
+  ready?: ServingVersion;
+  /** The files (size, mtime) the current state was built from; a change triggers a reload. */
+  fingerprint?: string;
+  /** An administrator unloaded it: the repository watcher leaves it alone until it is loaded again. */
+  pinnedUnloaded?: boolean;
+  /** A load is running for this version. */
+  loading?: boolean;
 }
 
 export interface ModelStatus {
   readonly name: string;
   /** Ascending by version number. */
-  readonly versions: VersionStatus[];
-  readonly labels: Readonly<Record<string, number>>;
-  readonly configuredDefault: number | undefined;
-  /** Why config.json could not be used, if it could not. */
-  readonly configError?: string;
+  versions: VersionStatus[];
+  labels: Readonly<Record<string, number>>;
+  configuredDefault: number | undefined;
+  /** Share of default traffic per version (canary split), from config or the admin API. */
+  weights: Readonly<Record<string, number>>;
+  /** Why config.json could not be used, if it could not (the last good config stays in force). */
+  configError?: string;
+  configFingerprint?: string;
+  /** The last usable config.json. */
+  fileConfig?: ModelConfigValues;
+  /** Set at run time through the admin API; wins over config.json until cleared. */
+  overrides?: ModelConfigValues;
+}
+
+export interface ModelConfigValues {
+  default_version?: number;
+  labels?: Record<string, number>;
+  weights?: Record<string, number>;
 }

@@ -3,9 +3,11 @@ import { LABEL_NAME_PATTERN } from './manifest';
 import { VERSION_PATTERN } from './model-store';
 
 export const MODEL_VERSION_HEADER = 'x-model-version';
+/** A stable key (a user or session id) that keeps a client on one version of a canary split. */
+export const REQUEST_KEY_HEADER = 'x-request-key';
 
 export type VersionSelector =
-  | { kind: 'default' }
+  | { kind: 'default'; requestKey?: string }
   | { kind: 'number'; version: number }
   | { kind: 'label'; label: string };
 
@@ -13,18 +15,28 @@ export type VersionSelector =
  * Parses what a client wrote in `X-Model-Version` (or a path segment): a
  * version number, a label such as `stable`, or nothing for the default.
  */
-export function parseVersionSelector(raw: string | string[] | undefined): VersionSelector {
+export function parseVersionSelector(
+  raw: string | string[] | undefined,
+  requestKey?: string | string[],
+): VersionSelector {
   if (Array.isArray(raw)) {
     throw new DomainError('BAD_REQUEST', 'X-Model-Version must be given once');
   }
   const value = raw?.trim() ?? '';
-  if (value === '') return { kind: 'default' };
+  if (value === '') return { kind: 'default', ...parseRequestKey(requestKey) };
   if (VERSION_PATTERN.test(value)) return { kind: 'number', version: Number(value) };
   if (LABEL_NAME_PATTERN.test(value)) return { kind: 'label', label: value };
   throw new DomainError(
     'BAD_REQUEST',
     `X-Model-Version must be a positive integer version or a label (letters, digits, _ . -), got "${truncate(value)}"`,
   );
+}
+
+function parseRequestKey(raw: string | string[] | undefined): { requestKey?: string } {
+  if (raw === undefined || raw === '') return {};
+  if (Array.isArray(raw)) throw new DomainError('BAD_REQUEST', 'X-Request-Key must be given once');
+  if (raw.length > 256) throw new DomainError('BAD_REQUEST', 'X-Request-Key must be at most 256 characters');
+  return { requestKey: raw };
 }
 
 export function describeSelector(selector: VersionSelector): string {

@@ -12,6 +12,7 @@ export function mapModelSummary(model: ModelStatus, defaultVersion: number | und
     })),
     labels: { ...model.labels },
     ...(defaultVersion !== undefined ? { default_version: defaultVersion } : {}),
+    ...(Object.keys(model.weights).length > 0 ? { weights: { ...model.weights } } : {}),
     ...(model.configError ? { config_error: model.configError } : {}),
   };
 }

@@ -16,12 +16,21 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createValidationPipe } from '../common/validation';
 import { ModelRegistry } from '../model-registry/model-registry.service';
-import { MODEL_VERSION_HEADER, parseVersionSelector } from '../model-registry/version-selector';
+import { MODEL_VERSION_HEADER, parseVersionSelector, REQUEST_KEY_HEADER } from '../model-registry/version-selector';
 import { ModelListDto, ModelMetadataDto } from './dto/model.dto';
 import { PredictQueryDto, PredictRequestDto, PredictResponseDto } from './dto/predict.dto';
 import { readImageParts } from './multipart-images';
 import { mapModelMetadata, mapModelSummary } from './model-mappers';
 import { PredictService } from './predict.service';
+
+const REQUEST_KEY_HEADER_DOC = {
+  name: 'X-Request-Key',
+  required: false,
+  description:
+    'A stable key such as a user id: when the model splits traffic between versions (canary weights), ' +
+    'requests with the same key get the same version.',
+  schema: { type: 'string' },
+};
 
 const VERSION_HEADER_DOC = {
   name: 'X-Model-Version',
@@ -77,6 +86,7 @@ export class PredictController {
   })
   @ApiParam({ name: 'name', example: 'iris' })
   @ApiHeader(VERSION_HEADER_DOC)
+  @ApiHeader(REQUEST_KEY_HEADER_DOC)
   @ApiConsumes('application/json', 'multipart/form-data')
   @ApiBody({ type: PredictRequestDto })
   @ApiOkResponse({ type: PredictResponseDto })
@@ -93,7 +103,7 @@ export class PredictController {
     @Body() body: unknown,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<PredictResponseDto> {
-    const selector = parseVersionSelector(versionHeader);
+    const selector = parseVersionSelector(versionHeader, request.headers[REQUEST_KEY_HEADER]);
     const options = { topK: query.top_k };
     // One URL takes two bodies, so the JSON one is validated here rather than by the global pipe.
     const { ready, predictions } = request.isMultipart()

@@ -6,7 +6,8 @@ import { MetricsService, type PredictionOutcome } from '../observability/metrics
 
 /**
  * Runs a resolved model version for any API (/v1 predict, /v2 infer) and keeps
- * the model metrics: one inference-duration sample per run and one outcome per request.
+ * the model metrics: one inference-duration sample per run and one outcome per
+ * request. Every request's work on a version goes through `track`.
  */
 @Injectable()
 export class ModelRunner {
@@ -30,6 +31,8 @@ export class ModelRunner {
    * invalid_input, anything else as error, completion as success.
    */
   async track<T>(ready: ReadyVersion, work: () => Promise<T>): Promise<T> {
+    // Holds the version for the whole request: a version removed or replaced meanwhile is released only after it.
+    ready.enter();
     try {
       const result = await work();
       this.metrics.recordPrediction(ready.name, ready.version, 'success');
@@ -37,6 +40,8 @@ export class ModelRunner {
     } catch (error) {
       this.metrics.recordPrediction(ready.name, ready.version, outcomeOf(error));
       throw error;
+    } finally {
+      ready.leave();
     }
   }
 }

@@ -25,6 +25,14 @@ export class ModelSummaryDto {
   @ApiPropertyOptional({ example: 1, description: 'Version served when a request names none' })
   default_version?: number;
 
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'number' },
+    example: { '1': 90, '2': 10 },
+    description: 'Canary split: share of the requests that name no version, per version',
+  })
+  weights?: Record<string, number>;
+
   @ApiPropertyOptional({ description: 'Why the model-level config.json could not be used' })
   config_error?: string;
 }

@@ -1,0 +1,116 @@
+import { Body, Controller, Delete, HttpCode, Param, Post, Put, UseGuards } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiForbiddenResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { DomainError, InvalidInputError } from '../common/domain-error';
+import { parseModelConfig } from '../model-registry/manifest';
+import { ModelRegistry } from '../model-registry/model-registry.service';
+import { VERSION_PATTERN } from '../model-registry/model-store';
+import { ModelListDto, ModelSummaryDto } from '../predict/dto/model.dto';
+import { mapModelSummary } from '../predict/model-mappers';
+import { AdminTokenGuard } from './admin-token.guard';
+import { ModelConfigDto } from './dto/model-config.dto';
+
+/**
+ * Operations on what is served, without a restart. Off unless ADMIN_TOKEN is
+ * set; every call needs it as a bearer token. Changes made here live in memory:
+ * a restart goes back to MODELS_DIR and its config.json files.
+ */
+@ApiTags('admin')
+@ApiBearerAuth()
+@ApiUnauthorizedResponse({ description: 'No bearer token' })
+@ApiForbiddenResponse({ description: 'Wrong bearer token' })
+@ApiNotFoundResponse({ description: 'Admin API disabled (ADMIN_TOKEN unset), or unknown model or version' })
+@UseGuards(AdminTokenGuard)
+@Controller('v1/admin')
+export class AdminController {
+  constructor(private readonly registry: ModelRegistry) {}
+
+  @Post('rescan')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Read MODELS_DIR now: load new and changed versions, retire removed ones; answers when done' })
+  @ApiOkResponse({ type: ModelListDto })
+  async rescan(): Promise<ModelListDto> {
+    await this.registry.rescan();
+    return { models: this.registry.list().map((model) => this.summary(model.name)) };
+  }
+
+  @Post('models/:name/reload')
+  @HttpCode(200)
+  @ApiOperation({ summary: "Reload every version and the config.json of a model from disk; each version is swapped in when READY" })
+  @ApiParam({ name: 'name', example: 'iris' })
+  @ApiOkResponse({ type: ModelSummaryDto })
+  async reloadModel(@Param('name') name: string): Promise<ModelSummaryDto> {
+    await this.registry.reloadModel(name);
+    return this.summary(name);
+  }
+
+  @Post('models/:name/versions/:version/load')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Load (or reload) one version from disk; answers when it is READY or FAILED' })
+  @ApiParam({ name: 'name', example: 'iris' })
+  @ApiParam({ name: 'version', example: '2' })
+  @ApiOkResponse({ type: ModelSummaryDto })
+  async load(@Param('name') name: string, @Param('version') version: string): Promise<ModelSummaryDto> {
+    await this.registry.loadNow(name, parseVersion(version));
+    return this.summary(name);
+  }
+
+  @Post('models/:name/versions/:version/unload')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Stop serving one version (requests in flight finish first); it stays unloaded until loaded again' })
+  @ApiParam({ name: 'name', example: 'iris' })
+  @ApiParam({ name: 'version', example: '2' })
+  @ApiOkResponse({ type: ModelSummaryDto })
+  async unload(@Param('name') name: string, @Param('version') version: string): Promise<ModelSummaryDto> {
+    await this.registry.unload(name, parseVersion(version));
+    return this.summary(name);
+  }
+
+  @Put('models/:name/config')
+  @ApiOperation({
+    summary: "Set a model's default version, labels and canary weights at run time (wins over config.json until cleared)",
+  })
+  @ApiParam({ name: 'name', example: 'iris' })
+  @ApiOkResponse({ type: ModelSummaryDto })
+  setConfig(@Param('name') name: string, @Body() body: ModelConfigDto): ModelSummaryDto {
+    let checked;
+    try {
+      checked = parseModelConfig(body, 'request body');
+    } catch (error) {
+      throw new InvalidInputError([(error as Error).message]);
+    }
+    this.registry.setOverrides(name, {
+      ...(checked.default_version !== undefined ? { default_version: checked.default_version } : {}),
+      ...(body.labels ? { labels: checked.labels } : {}),
+      ...(body.weights ? { weights: checked.weights } : {}),
+    });
+    return this.summary(name);
+  }
+
+  @Delete('models/:name/config')
+  @ApiOperation({ summary: 'Clear the run-time config: config.json applies again' })
+  @ApiParam({ name: 'name', example: 'iris' })
+  @ApiOkResponse({ type: ModelSummaryDto })
+  clearConfig(@Param('name') name: string): ModelSummaryDto {
+    this.registry.setOverrides(name, undefined);
+    return this.summary(name);
+  }
+
+  private summary(name: string): ModelSummaryDto {
+    const model = this.registry.get(name);
+    return mapModelSummary(model, this.registry.defaultVersion(model));
+  }
+}
+
+function parseVersion(raw: string): number {
+  if (!VERSION_PATTERN.test(raw)) throw new DomainError('BAD_REQUEST', `version must be a positive integer, got "${raw.slice(0, 40)}"`);
+  return Number(raw);
+}

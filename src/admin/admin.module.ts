@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { ModelRegistryModule } from '../model-registry/model-registry.module';
+import { AdminController } from './admin.controller';
+import { AdminTokenGuard } from './admin-token.guard';
+
+@Module({
+  imports: [ModelRegistryModule],
+  controllers: [AdminController],
+  providers: [AdminTokenGuard],
+})
+export class AdminModule {}

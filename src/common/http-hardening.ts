@@ -1,0 +1,46 @@
+import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { AppConfig } from '../config/app-config';
+import { METRICS_ROUTE } from '../observability/metrics.routes';
+import { errorBody } from './error-body';
+
+/** Headers browsers may read from our responses when CORS is on. */
+const EXPOSED_HEADERS = ['X-Model-Version', 'X-Request-Id', 'Inference-Header-Content-Length', 'Retry-After'];
+
+/**
+ * Security headers (helmet), CORS (off unless origins are configured) and
+ * optional per-IP rate limiting. Swagger UI's own scripts and styles are
+ * served from this origin, so helmet's default Content-Security-Policy holds;
+ * only inline styles and data: images, which Swagger UI uses, are allowed.
+ */
+export async function installHttpHardening(app: NestFastifyApplication, config: AppConfig): Promise<void> {
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+      },
+    },
+  });
+  if (config.CORS_ORIGINS) {
+    app.enableCors({
+      origin: config.CORS_ORIGINS === '*' ? '*' : config.CORS_ORIGINS.split(','),
+      exposedHeaders: EXPOSED_HEADERS,
+    });
+  }
+  if (config.RATE_LIMIT_MAX > 0) {
+    await app.register(fastifyRateLimit, {
+      max: config.RATE_LIMIT_MAX,
+      timeWindow: config.RATE_LIMIT_WINDOW_MS,
+      // Probes and scrapes come from the platform, not from clients: never throttle them.
+      allowList: (request) => request.url.startsWith('/health/') || request.url.startsWith(METRICS_ROUTE),
+      errorResponseBuilder: (_request, context) => ({
+        ...errorBody(429, `rate limit of ${context.max} requests per ${context.after} exceeded (RATE_LIMIT_MAX); retry later`),
+      }),
+    });
+  }
+}

@@ -1,0 +1,43 @@
+import type { InferenceEngine } from '../inference/inference-engine';
+import { warmUp } from '../inference/warm-up';
+import { checkManifestFitsModel } from './manifest-checks';
+import type { ModelStore } from './model-store';
+import { ServingVersion } from './model-version';
+
+/**
+ * Reads one version from the repository, compiles it, checks that its
+ * manifest fits the model and warms it up. Only a version that passed all of
+ * this is returned; every failure says which step failed and why.
+ */
+export async function loadVersion(
+  store: ModelStore,
+  engine: InferenceEngine,
+  name: string,
+  version: number,
+): Promise<ServingVersion> {
+  const id = `${name}/${version}`;
+  const stored = await store.readVersion(name, version);
+  const loaded = await engine.load(stored.bytes, id);
+  try {
+    if (stored.manifest) {
+      try {
+        checkManifestFitsModel(stored.manifest, loaded.inputs, loaded.outputs);
+      } catch (error) {
+        throw new Error(`manifest does not fit the model: ${messageOf(error)}`);
+      }
+    }
+    try {
+      await warmUp(loaded);
+    } catch (error) {
+      throw new Error(`warm-up inference failed: ${messageOf(error)}`);
+    }
+  } catch (error) {
+    await loaded.release().catch(() => undefined);
+    throw error;
+  }
+  return new ServingVersion(name, version, stored.manifest, loaded, stored.sha256);
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

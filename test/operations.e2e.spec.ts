@@ -1,0 +1,169 @@
+import { cp, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeDir, startTestApp, tempModelsDir } from './support/test-app';
+
+const TOKEN = 'test-admin-token-0123456789';
+const IRIS = '{"instances":[[5.1,3.5,1.4,0.2]]}';
+
+describe('admin API', () => {
+  let app: NestFastifyApplication;
+  let modelsDir: string;
+
+  beforeAll(async () => {
+    modelsDir = await tempModelsDir('iris');
+    app = await startTestApp({ MODELS_DIR: modelsDir, ADMIN_TOKEN: TOKEN, MODEL_POLL_INTERVAL_MS: '0' });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await removeDir(modelsDir);
+  });
+
+  const admin = (method: 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown, token: string | null = TOKEN) =>
+    app.inject({
+      method,
+      url,
+      headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...(payload ? { 'content-type': 'application/json' } : {}) },
+      ...(payload ? { payload: JSON.stringify(payload) } : {}),
+    });
+  const predict = (headers: Record<string, string> = {}) =>
+    app.inject({ method: 'POST', url: '/v1/models/iris/predict', headers: { 'content-type': 'application/json', ...headers }, payload: IRIS });
+
+  it('refuses calls without the token (401) or with a wrong one (403)', async () => {
+    const none = await admin('POST', '/v1/admin/rescan', undefined, null);
+    expect(none.statusCode).toBe(401);
+    expect(none.json().message).toContain('Authorization: Bearer');
+    const wrong = await admin('POST', '/v1/admin/rescan', undefined, 'not-the-token-at-all');
+    expect(wrong.statusCode).toBe(403);
+  });
+
+  it('sets and clears a default version at run time', async () => {
+    const set = await admin('PUT', '/v1/admin/models/iris/config', { default_version: 2 });
+    expect(set.statusCode).toBe(200);
+    expect(set.json()).toMatchObject({ name: 'iris', default_version: 2 });
+    expect((await predict()).headers['x-model-version']).toBe('2');
+    const cleared = await admin('DELETE', '/v1/admin/models/iris/config');
+    expect(cleared.json().default_version).toBe(1);
+    expect((await predict()).headers['x-model-version']).toBe('1');
+  });
+
+  it('refuses a config naming versions that do not exist, with a 422', async () => {
+    const response = await admin('PUT', '/v1/admin/models/iris/config', { labels: { beta: 9 } });
+    expect(response.statusCode).toBe(422);
+    expect(response.json().message).toContain('has no version 9');
+    const badWeights = await admin('PUT', '/v1/admin/models/iris/config', { weights: { x: 1 } });
+    expect(badWeights.statusCode).toBe(422);
+  });
+
+  it('unloads and loads a version', async () => {
+    const unloaded = await admin('POST', '/v1/admin/models/iris/versions/2/unload');
+    expect(unloaded.json().versions[1]).toMatchObject({ version: 2, state: 'UNAVAILABLE' });
+    expect((await predict({ 'x-model-version': '2' })).statusCode).toBe(404);
+    const loaded = await admin('POST', '/v1/admin/models/iris/versions/2/load');
+    expect(loaded.json().versions[1]).toMatchObject({ version: 2, state: 'READY' });
+    expect((await predict({ 'x-model-version': '2' })).statusCode).toBe(200);
+  });
+
+  it('picks up a version copied in and one removed when told to rescan', async () => {
+    await cp(path.join(modelsDir, 'iris', '2'), path.join(modelsDir, 'iris', '3'), { recursive: true });
+    const rescanned = await admin('POST', '/v1/admin/rescan');
+    expect(rescanned.json().models[0].versions.map((v: { version: number }) => v.version)).toEqual([1, 2, 3]);
+    expect((await predict({ 'x-model-version': '3' })).statusCode).toBe(200);
+    await rm(path.join(modelsDir, 'iris', '3'), { recursive: true });
+    await admin('POST', '/v1/admin/rescan');
+    expect((await predict({ 'x-model-version': '3' })).statusCode).toBe(404);
+  });
+
+  it('splits traffic by canary weights, sticky per X-Request-Key, visible in the metrics', async () => {
+    await admin('PUT', '/v1/admin/models/iris/config', { weights: { '1': 50, '2': 50 } });
+    const served = new Set<string>();
+    for (let i = 0; i < 40; i++) served.add((await predict({ 'x-request-key': `user-${i}` })).headers['x-model-version'] as string);
+    expect([...served].sort()).toEqual(['1', '2']);
+    const first = (await predict({ 'x-request-key': 'alice' })).headers['x-model-version'];
+    for (let i = 0; i < 10; i++) expect((await predict({ 'x-request-key': 'alice' })).headers['x-model-version']).toBe(first);
+    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/model_predictions_total\{model="iris",version="2",outcome="success"\} \d+/);
+    await admin('DELETE', '/v1/admin/models/iris/config');
+  });
+
+  it('answers 400 for a malformed version in the path', async () => {
+    expect((await admin('POST', '/v1/admin/models/iris/versions/abc/load')).statusCode).toBe(400);
+    expect((await admin('POST', '/v1/admin/models/nope/reload')).statusCode).toBe(404);
+  });
+});
+
+describe('admin API without ADMIN_TOKEN', () => {
+  it('does not exist (404)', async () => {
+    const modelsDir = await tempModelsDir('iris');
+    const app = await startTestApp({ MODELS_DIR: modelsDir });
+    try {
+      const response = await app.inject({ method: 'POST', url: '/v1/admin/rescan', headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(response.statusCode).toBe(404);
+    } finally {
+      await app.close();
+      await removeDir(modelsDir);
+    }
+  });
+});
+
+describe('hardening', () => {
+  let app: NestFastifyApplication;
+  let modelsDir: string;
+
+  beforeAll(async () => {
+    modelsDir = await tempModelsDir('iris');
+    app = await startTestApp({
+      MODELS_DIR: modelsDir,
+      CORS_ORIGINS: 'https://app.example.com',
+      RATE_LIMIT_MAX: '5',
+      RATE_LIMIT_WINDOW_MS: '60000',
+      MAX_JSON_DEPTH: '16',
+    });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await removeDir(modelsDir);
+  });
+
+  it('sends security headers, Swagger UI included', async () => {
+    const docs = await app.inject({ method: 'GET', url: '/docs', remoteAddress: '10.0.0.1' });
+    expect(docs.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(docs.headers['x-content-type-options']).toBe('nosniff');
+    expect(docs.headers['x-frame-options']).toBe('SAMEORIGIN');
+  });
+
+  it('allows the configured CORS origin only', async () => {
+    const allowed = await app.inject({ method: 'OPTIONS', url: '/v1/models/iris/predict', remoteAddress: '10.0.0.2', headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST' } });
+    expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example.com');
+    const other = await app.inject({ method: 'OPTIONS', url: '/v1/models/iris/predict', remoteAddress: '10.0.0.2', headers: { origin: 'https://evil.example.com', 'access-control-request-method': 'POST' } });
+    expect(other.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('refuses JSON nested deeper than MAX_JSON_DEPTH with a 400, whatever its size', async () => {
+    for (const depth of [17, 100_000]) {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/v1/models/iris/predict',
+        remoteAddress: '10.0.0.3',
+        headers: { 'content-type': 'application/json' },
+        payload: `{"instances":${'['.repeat(depth)}${']'.repeat(depth)}}`,
+      });
+      expect(response.statusCode).toBe(400);
+      expect(response.json().message).toContain('MAX_JSON_DEPTH');
+    }
+  });
+
+  it('rate-limits per client with 429 and Retry-After', async () => {
+    const statuses: number[] = [];
+    let last;
+    for (let i = 0; i < 7; i++) {
+      last = await app.inject({ method: 'GET', url: '/v1/models', remoteAddress: '10.0.0.9' });
+      statuses.push(last.statusCode);
+    }
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
+    expect(Number(last!.headers['retry-after'])).toBeGreaterThan(0);
+    expect(last!.json().message).toContain('rate limit');
+    expect((await app.inject({ method: 'GET', url: '/v1/models', remoteAddress: '10.0.0.10' })).statusCode).toBe(200);
+  });
+});
