@@ -4,10 +4,13 @@ import { LogController } from 'fastify';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { installBodyParsers } from './common/body-parsers';
+import { answerClientError } from './common/client-error';
 import { installHttpHardening } from './common/http-hardening';
 import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/app-config';
 import { AppModule } from './app.module';
+import { closeConnectionsWhileDraining } from './lifecycle/graceful-shutdown';
+import { ShutdownState } from './lifecycle/shutdown-state';
 import { installHttpObservability } from './observability/http-observability';
 import { createLogger } from './observability/logger';
 import { MetricsService } from './observability/metrics.service';
@@ -27,6 +30,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     bodyLimit: config.BODY_LIMIT_BYTES,
     genReqId: requestIdFor,
+    clientErrorHandler: answerClientError,
     // Bounds both a slow client sending its request and a handler that takes too long.
     requestTimeout: config.REQUEST_TIMEOUT_MS,
     handlerTimeout: config.REQUEST_TIMEOUT_MS,
@@ -42,6 +46,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   installBodyParsers(fastify, config.BODY_LIMIT_BYTES, config.MAX_JSON_DEPTH);
   await installHttpHardening(app, config);
   installHttpObservability(fastify, app.get(MetricsService), logger);
+  closeConnectionsWhileDraining(fastify, app.get(ShutdownState));
 
   await app.register(fastifyMultipart, {
     limits: {

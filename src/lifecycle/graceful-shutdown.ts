@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ShutdownState } from './shutdown-state';
 
@@ -15,6 +16,17 @@ export interface ShutdownTiming {
  * are released, and the process exits 0. A second signal or the end of the
  * grace period forces the exit with code 1.
  */
+/**
+ * While draining, every response asks the client to close its connection, so
+ * keep-alive clients stop reusing sockets before the server closes them: a
+ * request sent on a socket the server is closing would be lost in between.
+ */
+export function closeConnectionsWhileDraining(fastify: FastifyInstance, state: ShutdownState): void {
+  fastify.addHook('onSend', async (_request, reply) => {
+    if (state.draining) reply.header('connection', 'close');
+  });
+}
+
 export function installGracefulShutdown(
   app: INestApplication,
   timing: ShutdownTiming,
