@@ -24,7 +24,7 @@ function shellWords(command: string): string[] {
 function toRequest(command: string) {
   const words = shellWords(command).slice(1);
   const headers: Record<string, string> = {};
-  let method = 'GET';
+  let method: string | undefined;
   let payload: string | undefined;
   let url = '';
   for (let i = 0; i < words.length; i++) {
@@ -35,7 +35,6 @@ function toRequest(command: string) {
       headers[name.trim().toLowerCase()] = value.join(':').trim();
     } else if (word === '-d') {
       payload = words[++i];
-      method = 'POST';
     } else if (word === '-X') {
       method = words[++i];
     } else if (word.startsWith('localhost:3000')) {
@@ -44,7 +43,8 @@ function toRequest(command: string) {
       throw new Error(`README curl example uses an option this test does not understand: ${word}`);
     }
   }
-  return { method: method as 'GET' | 'POST', url, headers, payload };
+  // Like curl: -X wins, else -d means POST.
+  return { method: (method ?? (payload === undefined ? 'GET' : 'POST')) as 'GET' | 'POST', url, headers, payload };
 }
 
 /** Floats are compared to 6 significant digits: the last bits may differ across CPUs. */
@@ -64,7 +64,7 @@ describe('README examples', () => {
 
   beforeAll(async () => {
     modelsDir = await tempModelsDir('iris');
-    app = await startTestApp({ MODELS_DIR: modelsDir });
+    app = await startTestApp({ MODELS_DIR: modelsDir, ADMIN_TOKEN: 'change-me-to-a-long-secret' });
   });
   afterAll(async () => {
     await app?.close();
