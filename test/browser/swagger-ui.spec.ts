@@ -1,0 +1,88 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_MODELS_DIR, startTestApp } from '../support/test-app';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) {
+  console.warn(`\n*** ${CHROMIUM} not found: the Swagger UI browser test is SKIPPED (apt-get install -y chromium) ***\n`);
+}
+
+/** Flags that keep Chromium off this closed network and working as root in a container. */
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+const SEVEN_PNG = path.resolve(__dirname, '../fixtures/digits/seven.png');
+
+describe.skipIf(!hasChromium)('Swagger UI in a real browser', () => {
+  let app: NestFastifyApplication;
+  let browser: Browser;
+  let baseUrl: string;
+
+  beforeAll(async () => {
+    app = await startTestApp({ MODELS_DIR: REPO_MODELS_DIR });
+    await app.listen(0, '127.0.0.1');
+    baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    // Playwright starts Chromium with a fresh temporary profile of its own.
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  /** Opens the predict operation, presses "Try it out" and fills the model name. */
+  async function tryPredict(page: Page, model: string) {
+    await page.goto(`${baseUrl}/docs`);
+    const operation = page.locator('#operations-models-PredictController_predict');
+    await operation.locator('.opblock-summary').click();
+    await operation.locator('button.try-out__btn').click();
+    await operation.locator('tr[data-param-name="name"] input').fill(model);
+    return operation;
+  }
+
+  async function executeAndReadBody(operation: ReturnType<Page['locator']>) {
+    await operation.locator('button.execute').click();
+    const body = operation.locator('.live-responses-table .response-col_description .highlight-code pre');
+    await body.first().waitFor({ timeout: 20_000 });
+    const status = (await operation.locator('.live-responses-table .response .response-col_status').first().textContent())?.trim();
+    return { status, body: JSON.parse((await body.first().textContent()) ?? '') };
+  }
+
+  it('runs the iris example from "Try it out" and shows its predictions', async () => {
+    const page = await browser.newPage();
+    const operation = await tryPredict(page, 'iris');
+    const { status, body } = await executeAndReadBody(operation);
+    expect(status).toBe('200');
+    expect(body.model).toBe('iris');
+    expect(body.predictions.map((p: { label: string }) => p.label)).toEqual(['setosa', 'virginica']);
+    await page.close();
+  });
+
+  it('uploads a digit PNG from the file picker and shows 7 as the top label', async () => {
+    const page = await browser.newPage();
+    const operation = await tryPredict(page, 'digits');
+    await operation.locator('.body-param-content-type select').selectOption('multipart/form-data');
+    await operation.locator('input[type="file"]').setInputFiles({
+      name: 'seven.png',
+      mimeType: 'image/png',
+      buffer: readFileSync(SEVEN_PNG),
+    });
+    const { status, body } = await executeAndReadBody(operation);
+    expect(status).toBe('200');
+    expect(body.model).toBe('digits');
+    expect(body.predictions[0].top_k[0].label).toBe('7');
+    expect(body.predictions[0].top_k).toHaveLength(5);
+    await page.close();
+  });
+});
