@@ -8,6 +8,7 @@ import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { HealthModule } from './health/health.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
+import { InferenceMetricsModule } from './observability/inference-metrics';
 import { PINO_LOGGER } from './observability/logger';
 import { ObservabilityModule } from './observability/observability.module';
 import { PredictModule } from './predict/predict.module';
@@ -20,6 +21,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         LifecycleModule,
+        InferenceMetricsModule,
         // Nest's own messages go through the same pino instance as Fastify's; requests are logged by our hook.
         LoggerModule.forRoot({ pinoHttp: { logger, autoLogging: false }, exclude: [{ path: '{*splat}', method: RequestMethod.ALL }] }),
         ObservabilityModule,

@@ -337,7 +337,8 @@ describe('chart <-> service contract', () => {
     const props = config.properties as Record<string, Schema>;
     expect(props.LOG_LEVEL.enum).toEqual([...LOG_LEVELS]);
     for (const [name, value] of Object.entries(CONFIG_DEFAULTS)) {
-      expect(props[name].type, `config.${name} type`).toBe(typeof value === 'number' ? 'integer' : 'string');
+      const type = typeof value === 'number' ? 'integer' : typeof value === 'boolean' ? 'boolean' : 'string';
+      expect(props[name].type, `config.${name} type`).toBe(type);
     }
   });
 
@@ -354,6 +355,7 @@ describe('chart <-> service contract', () => {
         isIn: ['enum', constraint],
         isInt: ['type', 'integer'],
         isString: ['type', 'string'],
+        isBoolean: ['type', 'boolean'],
         isNotEmpty: ['minLength', 1],
       };
       const expected = expectation[rule.name ?? ''];

@@ -23,6 +23,10 @@ export class ErrorFilter implements ExceptionFilter {
       return;
     }
     const body = toErrorBody(exception, request.headers['content-type']);
+    if (exception instanceof DomainError && exception.code === 'OVERLOADED') {
+      // Queues are short: a client that waits a second finds room again.
+      void reply.header('retry-after', '1');
+    }
     if (body.statusCode >= 500) {
       this.logger.error(
         `${request.method} ${request.url} failed: ${exception instanceof Error ? exception.stack : String(exception)}`,

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
-import { plainToInstance, Type } from 'class-transformer';
-import { IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, Min, MinLength, ValidateIf, validateSync } from 'class-validator';
+import { plainToInstance, Transform, Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, Min, MinLength, ValidateIf, validateSync } from 'class-validator';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -47,6 +47,18 @@ export const CONFIG_DEFAULTS = {
   RATE_LIMIT_MAX: 0,
   /** The rate-limit window, in ms. */
   RATE_LIMIT_WINDOW_MS: 60_000,
+  /** Worker threads running inference, each with a session of every version; 0 runs inference on the main thread. */
+  INFERENCE_WORKERS: 2,
+  /** Merge concurrent requests to one version into one inference (per model: config.json "batching"). */
+  BATCHING_ENABLED: true,
+  /** Most instances one batched inference carries. */
+  MAX_BATCH_SIZE: 32,
+  /** How long (µs) a request may wait for others to join its batch; 0 = batch only what is already queued. */
+  MAX_QUEUE_DELAY_US: 0,
+  /** Most instances queued per version; more is refused at once with 503 and Retry-After. */
+  MAX_QUEUE_SIZE: 2048,
+  /** Queued work older than this (ms) is dropped with 503 (a request may lower it with X-Request-Timeout-Ms); 0 = no limit. */
+  QUEUE_TIMEOUT_MS: 0,
   /** onnxruntime threads inside one operator, per session. */
   INTRA_OP_THREADS: 1,
   /** onnxruntime threads across independent operators, per session. */
@@ -156,6 +168,38 @@ export class AppConfig {
   @IsInt()
   @Min(1)
   RATE_LIMIT_WINDOW_MS!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(64)
+  INFERENCE_WORKERS!: number;
+
+  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean({ message: 'BATCHING_ENABLED must be true or false' })
+  BATCHING_ENABLED!: boolean;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  MAX_BATCH_SIZE!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(10_000_000)
+  MAX_QUEUE_DELAY_US!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  MAX_QUEUE_SIZE!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  QUEUE_TIMEOUT_MS!: number;
 
   @Type(() => Number)
   @IsInt()

@@ -1,21 +1,32 @@
 import type { TensorMap, TensorSpec } from './tensors';
 
 /**
- * Everything the rest of the service knows about running a model. Today one
- * in-process session per version stands behind it; a batcher and worker
- * threads can replace the implementation without touching any caller.
+ * Everything the rest of the service knows about running a model. Behind it:
+ * sessions in worker threads (inference-pool) or in this thread
+ * (onnx-runtime.adapter), and a dynamic batcher in front of either.
  */
 export interface InferenceEngine {
   /** Compiles a model from its bytes; rejects with a readable reason when the bytes are not a usable model. */
   load(modelBytes: Uint8Array, label: string): Promise<LoadedModel>;
+  /** Stops whatever the engine started (worker threads). */
+  close?(): Promise<void>;
 }
 
 export interface LoadedModel {
   readonly inputs: readonly TensorSpec[];
   readonly outputs: readonly TensorSpec[];
+  /** How many inferences can run at the same time (sessions in separate threads). */
+  readonly parallelism?: number;
   /** Runs one inference; `outputNames` limits and orders what is computed (all outputs when absent). */
-  run(feeds: TensorMap, outputNames?: readonly string[]): Promise<TensorMap>;
+  run(feeds: TensorMap, outputNames?: readonly string[], options?: RunOptions): Promise<TensorMap>;
   release(): Promise<void>;
+}
+
+export interface RunOptions {
+  /** Epoch ms after which the caller no longer wants the answer: queued work past it is dropped. */
+  deadline?: number;
+  /** Aborted when the caller has gone (client disconnected): queued work is dropped. */
+  signal?: AbortSignal;
 }
 
 export const INFERENCE_ENGINE = Symbol('INFERENCE_ENGINE');
@@ -23,4 +34,11 @@ export const INFERENCE_ENGINE = Symbol('INFERENCE_ENGINE');
 export interface SessionSettings {
   intraOpThreads: number;
   interOpThreads: number;
+}
+
+/** Receives what the batcher does, for metrics; one per model version. */
+export interface BatchObserver {
+  /** One inference ran: its rows, how long each request in it waited, and how long it ran. */
+  onBatch(rows: number, queueSeconds: readonly number[], inferenceSeconds: number): void;
+  onQueueDepth(depth: number): void;
 }

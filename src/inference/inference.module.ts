@@ -1,6 +1,7 @@
-import { Module } from '@nestjs/common';
+import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { INFERENCE_ENGINE } from './inference-engine';
+import { INFERENCE_ENGINE, type InferenceEngine } from './inference-engine';
+import { WorkerPoolEngine } from './inference-pool';
 import { OnnxRuntimeEngine } from './onnx-runtime.adapter';
 
 @Module({
@@ -8,10 +9,21 @@ import { OnnxRuntimeEngine } from './onnx-runtime.adapter';
     {
       provide: INFERENCE_ENGINE,
       inject: [AppConfig],
-      useFactory: (config: AppConfig) =>
-        new OnnxRuntimeEngine({ intraOpThreads: config.INTRA_OP_THREADS, interOpThreads: config.INTER_OP_THREADS }),
+      useFactory: (config: AppConfig): InferenceEngine => {
+        const settings = { intraOpThreads: config.INTRA_OP_THREADS, interOpThreads: config.INTER_OP_THREADS };
+        return config.INFERENCE_WORKERS > 0
+          ? new WorkerPoolEngine(settings, config.INFERENCE_WORKERS)
+          : new OnnxRuntimeEngine(settings);
+      },
     },
   ],
   exports: [INFERENCE_ENGINE],
 })
-export class InferenceModule {}
+export class InferenceModule implements OnApplicationShutdown {
+  constructor(@Inject(INFERENCE_ENGINE) private readonly engine: InferenceEngine) {}
+
+  /** Runs after the registry released its sessions: the worker threads can go. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.engine.close?.();
+  }
+}

@@ -3,6 +3,7 @@ import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
+  IsBoolean,
   IsIn,
   IsInt,
   IsNumber,
@@ -119,6 +120,30 @@ export class VersionManifest {
   training?: Record<string, unknown>;
 }
 
+/** Per-model dynamic batching settings; each one falls back to the service-wide setting. */
+export class ModelBatchingConfig {
+  @IsOptional()
+  @IsBoolean()
+  enabled?: boolean;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  max_batch_size?: number;
+
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(10_000_000)
+  max_queue_delay_us?: number;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  max_queue_size?: number;
+}
+
 /** Model-level `config.json` beside the version folders. */
 export class ModelConfig {
   @IsOptional()
@@ -135,6 +160,11 @@ export class ModelConfig {
   @IsOptional()
   @IsObject()
   weights: Record<string, number> = {};
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ModelBatchingConfig)
+  batching?: ModelBatchingConfig;
 }
 
 export class ManifestError extends Error {}

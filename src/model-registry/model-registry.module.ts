@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { InferenceMetrics } from '../observability/inference-metrics';
 import { InferenceModule } from '../inference/inference.module';
 import { ModelRegistry, MODEL_STORE, REGISTRY_OPTIONS, type RegistryOptions } from './model-registry.service';
 import { ModelStore } from './model-store';
@@ -15,10 +16,18 @@ import { ModelStore } from './model-store';
     },
     {
       provide: REGISTRY_OPTIONS,
-      inject: [AppConfig],
-      useFactory: (config: AppConfig): RegistryOptions => ({
+      inject: [AppConfig, InferenceMetrics],
+      useFactory: (config: AppConfig, metrics: InferenceMetrics): RegistryOptions => ({
         pollIntervalMs: config.MODEL_POLL_INTERVAL_MS,
         settleMs: config.MODEL_SETTLE_MS,
+        batching: {
+          enabled: config.BATCHING_ENABLED,
+          maxBatchSize: config.MAX_BATCH_SIZE,
+          maxQueueDelayUs: config.MAX_QUEUE_DELAY_US,
+          maxQueueSize: config.MAX_QUEUE_SIZE,
+        },
+        observe: (name, version) => metrics.observerFor(name, version),
+        forget: (name, version) => metrics.forget(name, version),
       }),
     },
   ],

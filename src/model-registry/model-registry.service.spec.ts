@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { InferenceEngine, LoadedModel } from '../inference/inference-engine';
-import { ModelRegistry } from './model-registry.service';
+import { DEFAULT_REGISTRY_OPTIONS, ModelRegistry } from './model-registry.service';
 import { ModelStore } from './model-store';
 
 /** Loads any bytes except the text "corrupt" or a file cut short; the model echoes a float input of shape [N, 2]. */
@@ -214,8 +214,8 @@ describe('ModelRegistry while the repository changes', () => {
     await writeFile(path.join(root, model, version, 'model.onnx'), content);
   }
 
-  async function start(options = { pollIntervalMs: 0, settleMs: 0 }): Promise<ModelRegistry> {
-    registry = new ModelRegistry(new ModelStore(root), engine, options);
+  async function start(timing = { pollIntervalMs: 0, settleMs: 0 }): Promise<ModelRegistry> {
+    registry = new ModelRegistry(new ModelStore(root), engine, { ...DEFAULT_REGISTRY_OPTIONS, ...timing });
     registry.onApplicationBootstrap();
     await registry.whenLoaded();
     return registry;

@@ -7,7 +7,8 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { DomainError } from '../common/domain-error';
-import { INFERENCE_ENGINE, type InferenceEngine } from '../inference/inference-engine';
+import type { BatchSettings } from '../inference/batcher';
+import { type BatchObserver, INFERENCE_ENGINE, type InferenceEngine } from '../inference/inference-engine';
 import { ModelStore, type StoredModel } from './model-store';
 import type { ModelConfigValues, ModelStatus, ReadyVersion, VersionStatus } from './model-version';
 import { pickWeightedVersion } from './traffic-split';
@@ -22,7 +23,23 @@ export interface RegistryOptions {
   pollIntervalMs: number;
   /** How long a new or changed file must stay unchanged before it is loaded, so half-copied files are not. */
   settleMs: number;
+  /** Service-wide batching settings; a model's config.json "batching" overrides them per field. */
+  batching: BatchSettings;
+  /** Where each version's batcher reports (metrics), and how a retired version's series are dropped. */
+  observe: (name: string, version: number) => BatchObserver;
+  forget: (name: string, version: number) => void;
 }
+
+const NO_OBSERVER: BatchObserver = { onBatch: () => undefined, onQueueDepth: () => undefined };
+
+/** Defaults for tests and tools that build a registry by hand. */
+export const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = {
+  pollIntervalMs: 0,
+  settleMs: 0,
+  batching: { enabled: true, maxBatchSize: 32, maxQueueDelayUs: 0, maxQueueSize: 2048 },
+  observe: () => NO_OBSERVER,
+  forget: () => undefined,
+};
 
 interface PendingChange {
   fingerprint: string;
@@ -51,7 +68,7 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
   constructor(
     @Inject(MODEL_STORE) private readonly store: ModelStore,
     @Inject(INFERENCE_ENGINE) private readonly engine: InferenceEngine,
-    @Inject(REGISTRY_OPTIONS) private readonly options: RegistryOptions = { pollIntervalMs: 0, settleMs: 0 },
+    @Inject(REGISTRY_OPTIONS) private readonly options: RegistryOptions = DEFAULT_REGISTRY_OPTIONS,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -326,7 +343,14 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
       status.state = 'LOADING';
       status.reason = undefined;
     }
-    const load = loadVersion(this.store, this.engine, model.name, status.version).then(
+    const load = loadVersion(
+      this.store,
+      this.engine,
+      model.name,
+      status.version,
+      this.batchSettings(model),
+      this.options.observe(model.name, status.version),
+    ).then(
       (loaded) => {
         const stillWanted = model.versions.includes(status) && this.models.get(model.name) === model && !status.pinnedUnloaded && !this.stopped;
         if (!stillWanted) return loaded.retire();
@@ -360,6 +384,17 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
     return tracked;
   }
 
+  private batchSettings(model: ModelStatus): BatchSettings {
+    const defaults = this.options.batching;
+    const own = model.fileConfig?.batching ?? {};
+    return {
+      enabled: own.enabled ?? defaults.enabled,
+      maxBatchSize: own.max_batch_size ?? defaults.maxBatchSize,
+      maxQueueDelayUs: own.max_queue_delay_us ?? defaults.maxQueueDelayUs,
+      maxQueueSize: own.max_queue_size ?? defaults.maxQueueSize,
+    };
+  }
+
   private retireVersion(model: ModelStatus, status: VersionStatus, reason: string): void {
     model.versions = model.versions.filter((v) => v !== status);
     this.pending.delete(`${model.name}/${status.version}`);
@@ -369,7 +404,7 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
     status.ready = undefined;
     if (ready) {
       this.logger.log(`Model ${model.name}/${status.version} ${reason}: draining ${ready.inFlight} request(s), then releasing`);
-      void ready.retire();
+      void ready.retire().then(() => this.options.forget(model.name, status.version));
     }
   }
 
@@ -390,6 +425,7 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
       default_version: stored.config.default_version,
       labels: stored.config.labels,
       weights: stored.config.weights,
+      batching: stored.config.batching,
     };
     this.applyEffectiveConfig(model);
   }

@@ -88,4 +88,10 @@ export interface ModelConfigValues {
   default_version?: number;
   labels?: Record<string, number>;
   weights?: Record<string, number>;
+  batching?: {
+    enabled?: boolean;
+    max_batch_size?: number;
+    max_queue_delay_us?: number;
+    max_queue_size?: number;
+  };
 }

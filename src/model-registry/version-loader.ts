@@ -1,4 +1,5 @@
-import type { InferenceEngine } from '../inference/inference-engine';
+import { BatchingModel, type BatchSettings } from '../inference/batcher';
+import type { BatchObserver, InferenceEngine } from '../inference/inference-engine';
 import { warmUp } from '../inference/warm-up';
 import { checkManifestFitsModel } from './manifest-checks';
 import type { ModelStore } from './model-store';
@@ -14,6 +15,8 @@ export async function loadVersion(
   engine: InferenceEngine,
   name: string,
   version: number,
+  batching: BatchSettings,
+  observer: BatchObserver,
 ): Promise<ServingVersion> {
   const id = `${name}/${version}`;
   const stored = await store.readVersion(name, version);
@@ -35,7 +38,7 @@ export async function loadVersion(
     await loaded.release().catch(() => undefined);
     throw error;
   }
-  return new ServingVersion(name, version, stored.manifest, loaded, stored.sha256);
+  return new ServingVersion(name, version, stored.manifest, new BatchingModel(loaded, batching, observer, id), stored.sha256);
 }
 
 export function messageOf(error: unknown): string {

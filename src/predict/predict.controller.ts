@@ -14,7 +14,9 @@ import {
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { runOptionsFor } from '../common/request-deadline';
 import { createValidationPipe } from '../common/validation';
+import { AppConfig } from '../config/app-config';
 import { ModelRegistry } from '../model-registry/model-registry.service';
 import { MODEL_VERSION_HEADER, parseVersionSelector, REQUEST_KEY_HEADER } from '../model-registry/version-selector';
 import { ModelListDto, ModelMetadataDto } from './dto/model.dto';
@@ -30,6 +32,13 @@ const REQUEST_KEY_HEADER_DOC = {
     'A stable key such as a user id: when the model splits traffic between versions (canary weights), ' +
     'requests with the same key get the same version.',
   schema: { type: 'string' },
+};
+
+const TIMEOUT_HEADER_DOC = {
+  name: 'X-Request-Timeout-Ms',
+  required: false,
+  description: 'How long the caller will wait: inference still queued after this is dropped with a 503 (bounded by QUEUE_TIMEOUT_MS).',
+  schema: { type: 'integer', minimum: 1 },
 };
 
 const VERSION_HEADER_DOC = {
@@ -49,6 +58,7 @@ export class PredictController {
   constructor(
     private readonly registry: ModelRegistry,
     private readonly predictService: PredictService,
+    private readonly config: AppConfig,
   ) {}
 
   @Get()
@@ -87,6 +97,7 @@ export class PredictController {
   @ApiParam({ name: 'name', example: 'iris' })
   @ApiHeader(VERSION_HEADER_DOC)
   @ApiHeader(REQUEST_KEY_HEADER_DOC)
+  @ApiHeader(TIMEOUT_HEADER_DOC)
   @ApiConsumes('application/json', 'multipart/form-data')
   @ApiBody({ type: PredictRequestDto })
   @ApiOkResponse({ type: PredictResponseDto })
@@ -104,7 +115,7 @@ export class PredictController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<PredictResponseDto> {
     const selector = parseVersionSelector(versionHeader, request.headers[REQUEST_KEY_HEADER]);
-    const options = { topK: query.top_k };
+    const options = { topK: query.top_k, run: runOptionsFor(request, reply, this.config.QUEUE_TIMEOUT_MS) };
     // One URL takes two bodies, so the JSON one is validated here rather than by the global pipe.
     const { ready, predictions } = request.isMultipart()
       ? await this.predictService.predictImages(name, selector, () => readImageParts(request), options)

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { DomainError, InvalidInputError } from '../common/domain-error';
+import type { RunOptions } from '../inference/inference-engine';
 import type { ImagePreprocessing } from '../model-registry/manifest';
 import { ModelRegistry } from '../model-registry/model-registry.service';
 import type { ReadyVersion } from '../model-registry/model-version';
@@ -21,6 +22,8 @@ export interface PredictResult {
 export interface PredictOptions {
   /** Answer the k best classes per instance (image models do so by default). */
   topK?: number;
+  /** Deadline and cancellation of the queued inference. */
+  run?: RunOptions;
 }
 
 /**
@@ -53,7 +56,7 @@ export class PredictService {
       const batches = image
         ? [pixelBatch(ready, decodePixelInstances(instances, image), image)]
         : decodeInstances(instances, ready);
-      return this.runBatches(ready, batches, image ? (options.topK ?? DEFAULT_TOP_K) : options.topK);
+      return this.runBatches(ready, batches, image ? (options.topK ?? DEFAULT_TOP_K) : options.topK, options.run);
     });
   }
 
@@ -76,14 +79,19 @@ export class PredictService {
       const pixels = await Promise.all(
         images.map((upload, index) => decodeImage(upload, image, this.config.MAX_IMAGE_PIXELS, `image[${index}]`)),
       );
-      return this.runBatches(ready, [pixelBatch(ready, pixels, image)], options.topK ?? DEFAULT_TOP_K);
+      return this.runBatches(ready, [pixelBatch(ready, pixels, image)], options.topK ?? DEFAULT_TOP_K, options.run);
     });
   }
 
-  private async runBatches(ready: ReadyVersion, batches: DecodedBatch[], topK: number | undefined): Promise<PredictResult> {
+  private async runBatches(
+    ready: ReadyVersion,
+    batches: DecodedBatch[],
+    topK: number | undefined,
+    runOptions: RunOptions | undefined,
+  ): Promise<PredictResult> {
     const predictions: Prediction[] = [];
     for (const batch of batches) {
-      predictions.push(...mapPredictions(await this.runner.run(ready, batch.feeds), ready, topK));
+      predictions.push(...mapPredictions(await this.runner.run(ready, batch.feeds, undefined, runOptions), ready, topK));
     }
     return { ready, predictions };
   }

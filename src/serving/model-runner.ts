@@ -1,28 +1,27 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/domain-error';
+import type { RunOptions } from '../inference/inference-engine';
 import type { TensorMap } from '../inference/tensors';
 import type { ReadyVersion } from '../model-registry/model-version';
 import { MetricsService, type PredictionOutcome } from '../observability/metrics.service';
 
 /**
- * Runs a resolved model version for any API (/v1 predict, /v2 infer) and keeps
- * the model metrics: one inference-duration sample per run and one outcome per
- * request. Every request's work on a version goes through `track`.
+ * Runs a resolved model version for any API (/v1 predict, /v2 infer) and
+ * counts one outcome per request. Every request's work on a version goes
+ * through `track`.
  */
 @Injectable()
 export class ModelRunner {
   constructor(private readonly metrics: MetricsService) {}
 
-  async run(ready: ReadyVersion, feeds: TensorMap, outputNames?: readonly string[]): Promise<TensorMap> {
-    const started = performance.now();
+  /** Runs (through the version's batcher, which records the inference metrics) and names the version in failures. */
+  async run(ready: ReadyVersion, feeds: TensorMap, outputNames?: readonly string[], options?: RunOptions): Promise<TensorMap> {
     try {
-      return await ready.model.run(feeds, outputNames);
+      return await ready.model.run(feeds, outputNames, options);
     } catch (error) {
       throw error instanceof DomainError
         ? error
         : new DomainError('INFERENCE_FAILED', `inference failed for ${ready.name}/${ready.version}: ${(error as Error).message}`);
-    } finally {
-      this.metrics.recordInference(ready.name, ready.version, (performance.now() - started) / 1000);
     }
   }
 

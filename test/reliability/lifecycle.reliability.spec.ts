@@ -127,7 +127,7 @@ describe('lifecycle under load', () => {
     expect(result.byStatus).toEqual({ 200: result.requests });
     expect(versions.filter((v) => v === '1').length).toBeGreaterThan(0);
     expect(lastHundred.every((v) => v === '2')).toBe(true);
-    const listed = await (await fetch(`${server.url}/v1/models`)).json();
+    const listed = (await (await fetch(`${server.url}/v1/models`)).json()) as { models: Array<{ versions: unknown[] }> };
     expect(listed.models[0].versions).toEqual([{ version: 2, state: 'READY' }]);
   });
 
@@ -144,7 +144,7 @@ describe('lifecycle under load', () => {
     let listed: { models: Array<{ name: string; versions: Array<{ version: number; state: string; reason?: string }> }> } = { models: [] };
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
-      listed = await (await fetch(`${server.url}/v1/models`)).json();
+      listed = (await (await fetch(`${server.url}/v1/models`)).json()) as typeof listed;
       const states = listed.models.flatMap((m) => m.versions.map((v) => v.state));
       if (states.filter((s) => s === 'FAILED').length === 2) break;
       await sleep(100);

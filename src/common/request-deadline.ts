@@ -1,0 +1,28 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { RunOptions } from '../inference/inference-engine';
+import { DomainError } from './domain-error';
+
+export const REQUEST_TIMEOUT_HEADER = 'x-request-timeout-ms';
+
+/**
+ * How long a caller still wants its answer: queued inference past the
+ * deadline, or whose client has disconnected, is dropped instead of run.
+ * The deadline is the smaller of QUEUE_TIMEOUT_MS and the request's own
+ * `X-Request-Timeout-Ms`.
+ */
+export function runOptionsFor(request: FastifyRequest, reply: FastifyReply, queueTimeoutMs: number): RunOptions {
+  const raw = request.headers[REQUEST_TIMEOUT_HEADER];
+  let timeoutMs = queueTimeoutMs > 0 ? queueTimeoutMs : undefined;
+  if (raw !== undefined) {
+    if (typeof raw !== 'string' || !/^[1-9][0-9]{0,8}$/.test(raw)) {
+      throw new DomainError('BAD_REQUEST', 'X-Request-Timeout-Ms must be a positive integer number of milliseconds');
+    }
+    timeoutMs = Math.min(Number(raw), timeoutMs ?? Number.POSITIVE_INFINITY);
+  }
+  const controller = new AbortController();
+  // The response closing before it was finished means the client went away.
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  });
+  return { ...(timeoutMs !== undefined ? { deadline: Date.now() + timeoutMs } : {}), signal: controller.signal };
+}

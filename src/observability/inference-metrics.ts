@@ -1,0 +1,72 @@
+import { Global, Injectable, Module } from '@nestjs/common';
+import { Gauge, Histogram, Registry } from 'prom-client';
+import type { BatchObserver } from '../inference/inference-engine';
+
+/**
+ * The Prometheus registry every series of the service lives in, and the
+ * series that show whether batching really batches. Kept apart from
+ * MetricsService so the model registry can use it without a dependency cycle.
+ */
+@Injectable()
+export class InferenceMetrics {
+  readonly registry = new Registry();
+
+  private readonly inferenceDuration = new Histogram({
+    name: 'model_inference_duration_seconds',
+    help: 'Duration of one inference (one batch) in seconds',
+    labelNames: ['model', 'version'] as const,
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  private readonly batchSize = new Histogram({
+    name: 'model_batch_size',
+    help: 'Rows (instances) per inference: above 1 when requests are batched together',
+    labelNames: ['model', 'version'] as const,
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+    registers: [this.registry],
+  });
+
+  private readonly queueDuration = new Histogram({
+    name: 'model_queue_duration_seconds',
+    help: 'Time a request waited in the batching queue before its inference started',
+    labelNames: ['model', 'version'] as const,
+    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+
+  private readonly queueDepth = new Gauge({
+    name: 'model_queue_depth',
+    help: 'Instances waiting in the batching queue',
+    labelNames: ['model', 'version'] as const,
+    registers: [this.registry],
+  });
+
+  observerFor(model: string, version: number): BatchObserver {
+    const labels = { model, version: String(version) };
+    const inference = this.inferenceDuration.labels(labels);
+    const batch = this.batchSize.labels(labels);
+    const queue = this.queueDuration.labels(labels);
+    const depth = this.queueDepth.labels(labels);
+    return {
+      onBatch: (rows, queueSeconds, inferenceSeconds) => {
+        batch.observe(rows);
+        inference.observe(inferenceSeconds);
+        for (const seconds of queueSeconds) queue.observe(seconds);
+      },
+      onQueueDepth: (rows) => depth.set(rows),
+    };
+  }
+
+  /** Drops a retired version's series so removed versions do not linger in scrapes. */
+  forget(model: string, version: number): void {
+    const labels = { model, version: String(version) };
+    for (const metric of [this.inferenceDuration, this.batchSize, this.queueDuration, this.queueDepth]) {
+      metric.remove(labels);
+    }
+  }
+}
+
+@Global()
+@Module({ providers: [InferenceMetrics], exports: [InferenceMetrics] })
+export class InferenceMetricsModule {}

@@ -1,0 +1,119 @@
+import path from 'node:path';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import * as ort from 'onnxruntime-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_MODELS_DIR, removeDir, startTestApp, tempModelsDir } from './support/test-app';
+
+/** Distinct flowers, so a row returned to the wrong caller would show. */
+const flowers = Array.from({ length: 60 }, (_, i) => [4.3 + (i % 30) * 0.12, 2.0 + (i % 7) * 0.3, 1.0 + (i % 11) * 0.55, 0.1 + (i % 13) * 0.18]);
+
+async function direct(rows: number[][]): Promise<number[][]> {
+  const session = await ort.InferenceSession.create(path.join(REPO_MODELS_DIR, 'iris', '2', 'model.onnx'));
+  const result = await session.run({ input: new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, 4]) });
+  await session.release();
+  const data = Array.from(result.probabilities.data as Float32Array);
+  return rows.map((_, r) => data.slice(r * 3, r * 3 + 3));
+}
+
+function metricValue(text: string, series: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(series));
+  return line ? Number(line.split(' ').at(-1)) : Number.NaN;
+}
+
+const predict = (app: NestFastifyApplication, rows: number[][]) =>
+  app.inject({
+    method: 'POST',
+    url: '/v1/models/iris/predict',
+    headers: { 'content-type': 'application/json', 'x-model-version': '2' },
+    payload: JSON.stringify({ instances: rows }),
+  });
+
+describe('dynamic batching through the HTTP stack', () => {
+  let app: NestFastifyApplication;
+  let modelsDir: string;
+
+  beforeAll(async () => {
+    modelsDir = await tempModelsDir('iris');
+    app = await startTestApp({ MODELS_DIR: modelsDir, INFERENCE_WORKERS: '1', MAX_BATCH_SIZE: '16' });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await removeDir(modelsDir);
+  });
+
+  it('merges concurrent requests (batches above 1) and answers each caller with its own rows', async () => {
+    const expected = await direct(flowers);
+    const responses = await Promise.all(flowers.map((row) => predict(app, [row])));
+    responses.forEach((response, i) => {
+      expect(response.statusCode).toBe(200);
+      const probabilities = Object.values(response.json().predictions[0].probabilities) as number[];
+      probabilities.forEach((p, c) => expect(p).toBeCloseTo(expected[i][c], 6));
+    });
+    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    const runs = metricValue(metrics, 'model_batch_size_count{model="iris",version="2"}');
+    const rows = metricValue(metrics, 'model_batch_size_sum{model="iris",version="2"}');
+    expect(rows).toBe(flowers.length);
+    expect(runs).toBeLessThan(flowers.length);
+    expect(metrics).toMatch(/model_queue_duration_seconds_count\{model="iris",version="2"\} 60/);
+    expect(metrics).toMatch(/model_queue_depth\{model="iris",version="2"\} 0/);
+    expect(metricValue(metrics, 'model_inference_duration_seconds_count{model="iris",version="2"}')).toBe(runs);
+  });
+
+  it('batches requests of several instances with single ones, each still getting exactly its rows', async () => {
+    const groups = [flowers.slice(0, 3), flowers.slice(3, 4), flowers.slice(4, 9), flowers.slice(9, 10)];
+    const expected = await direct(flowers.slice(0, 10));
+    const responses = await Promise.all(groups.map((rows) => predict(app, rows)));
+    const served = responses.flatMap((response) => response.json().predictions.map((p: { probabilities: Record<string, number> }) => Object.values(p.probabilities)));
+    served.forEach((probabilities: number[], i: number) => probabilities.forEach((p, c) => expect(p).toBeCloseTo(expected[i][c], 6)));
+  });
+});
+
+describe('a full queue', () => {
+  it('refuses the overflow at once with 503 and Retry-After, and answers everything it accepted correctly', async () => {
+    const modelsDir = await tempModelsDir('iris');
+    const app = await startTestApp({ MODELS_DIR: modelsDir, INFERENCE_WORKERS: '1', MAX_QUEUE_SIZE: '4', MAX_BATCH_SIZE: '2' });
+    try {
+      const expected = await direct(flowers);
+      const responses = await Promise.all(flowers.map((row) => predict(app, [row])));
+      const refused = responses.filter((r) => r.statusCode === 503);
+      const accepted = responses.map((r, i) => ({ r, i })).filter(({ r }) => r.statusCode === 200);
+      expect(refused.length).toBeGreaterThan(0);
+      expect(accepted.length).toBeGreaterThan(0);
+      expect(refused.length + accepted.length).toBe(flowers.length);
+      for (const response of refused) {
+        expect(response.headers['retry-after']).toBe('1');
+        expect(response.json().message).toContain('MAX_QUEUE_SIZE');
+      }
+      for (const { r, i } of accepted) {
+        const probabilities = Object.values(r.json().predictions[0].probabilities) as number[];
+        probabilities.forEach((p, c) => expect(p).toBeCloseTo(expected[i][c], 6));
+      }
+    } finally {
+      await app.close();
+      await removeDir(modelsDir);
+    }
+  });
+
+  it('drops work whose deadline passed before it could run', async () => {
+    const modelsDir = await tempModelsDir('iris');
+    const app = await startTestApp({ MODELS_DIR: modelsDir, MAX_INSTANCES: '100000', BODY_LIMIT_BYTES: '10000000' });
+    try {
+      // Checking 50,000 instances takes far longer than the 1 ms this caller is willing to wait.
+      const many = Array.from({ length: 50_000 }, (_, i) => flowers[i % flowers.length]);
+      const response = await app.inject({
+        method: 'POST',
+        url: '/v1/models/iris/predict',
+        headers: { 'content-type': 'application/json', 'x-request-timeout-ms': '1' },
+        payload: JSON.stringify({ instances: many }),
+      });
+      expect(response.statusCode).toBe(503);
+      expect(response.json().message).toContain('deadline passed');
+      const bad = await app.inject({ method: 'POST', url: '/v1/models/iris/predict', headers: { 'content-type': 'application/json', 'x-request-timeout-ms': 'soon' }, payload: '{"instances":[[1,2,3,4]]}' });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().message).toContain('X-Request-Timeout-Ms');
+    } finally {
+      await app.close();
+      await removeDir(modelsDir);
+    }
+  });
+});
