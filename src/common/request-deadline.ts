@@ -19,10 +19,7 @@ export function runOptionsFor(request: FastifyRequest, reply: FastifyReply, queu
     }
     timeoutMs = Math.min(Number(raw), timeoutMs ?? Number.POSITIVE_INFINITY);
   }
-  const controller = new AbortController();
-  // The response closing before it was finished means the client went away.
-  reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) controller.abort();
-  });
-  return { ...(timeoutMs !== undefined ? { deadline: Date.now() + timeoutMs } : {}), signal: controller.signal };
+  // Checked only when queued work is about to run: no listener or allocation per request.
+  const cancelled = () => reply.raw.destroyed && !reply.raw.writableFinished;
+  return { ...(timeoutMs !== undefined ? { deadline: Date.now() + timeoutMs } : {}), cancelled };
 }

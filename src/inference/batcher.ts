@@ -43,6 +43,7 @@ export class BatchingModel implements LoadedModel {
   private running = 0;
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
+  private aloneRuns = 0;
 
   constructor(
     private readonly inner: LoadedModel,
@@ -71,7 +72,7 @@ export class BatchingModel implements LoadedModel {
       );
     }
     return new Promise<TensorMap>((resolve, reject) => {
-      this.queue.push({ feeds, outputNames, rows, key: shapeKey(feeds, outputNames), enqueuedAt: performance.now(), options, resolve, reject });
+      this.queue.push({ feeds, outputNames, rows, key: this.keyFor(feeds, outputNames), enqueuedAt: performance.now(), options, resolve, reject });
       this.queuedRows += rows;
       this.observer.onQueueDepth(this.queuedRows);
       this.schedule();
@@ -80,6 +81,17 @@ export class BatchingModel implements LoadedModel {
 
   release(): Promise<void> {
     return this.inner.release();
+  }
+
+  /**
+   * Requests are merged along the first dimension, so only those whose inputs
+   * all have the same number of rows there. /v2 clients may send inputs whose
+   * first dimensions differ (valid alone for a broadcasting model); merged with
+   * others they would fail or mix rows, so such a request runs alone.
+   */
+  private keyFor(feeds: TensorMap, outputNames: readonly string[] | undefined): string {
+    const rows = Object.values(feeds).map((tensor) => tensor.dims[0]);
+    return rows.every((count) => count === rows[0]) ? shapeKey(feeds, outputNames) : `alone:${++this.aloneRuns}`;
   }
 
   /**
@@ -141,7 +153,7 @@ export class BatchingModel implements LoadedModel {
   }
 
   private callerGone(item: QueuedRun): string | undefined {
-    if (item.options.signal?.aborted) return 'the client went away';
+    if (item.options.cancelled?.()) return 'the client went away';
     if (item.options.deadline !== undefined && Date.now() > item.options.deadline) return 'the request deadline passed';
     return undefined;
   }

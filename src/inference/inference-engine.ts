@@ -25,8 +25,8 @@ export interface LoadedModel {
 export interface RunOptions {
   /** Epoch ms after which the caller no longer wants the answer: queued work past it is dropped. */
   deadline?: number;
-  /** Aborted when the caller has gone (client disconnected): queued work is dropped. */
-  signal?: AbortSignal;
+  /** True once the caller has gone (client disconnected): queued work is dropped. */
+  cancelled?: () => boolean;
 }
 
 export const INFERENCE_ENGINE = Symbol('INFERENCE_ENGINE');
