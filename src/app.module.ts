@@ -7,6 +7,7 @@ import type { Logger as PinoLogger } from 'pino';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { HealthModule } from './health/health.module';
+import { InferenceProtocolModule } from './inference-protocol/inference-protocol.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { InferenceMetricsModule } from './observability/inference-metrics';
 import { PINO_LOGGER } from './observability/logger';
@@ -27,6 +28,7 @@ export class AppModule {
         ObservabilityModule,
         HealthModule,
         PredictModule,
+        InferenceProtocolModule,
         AdminModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: ErrorFilter }, { provide: PINO_LOGGER, useValue: logger }],

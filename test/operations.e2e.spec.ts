@@ -164,6 +164,9 @@ describe('hardening', () => {
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
     expect(Number(last!.headers['retry-after'])).toBeGreaterThan(0);
     expect(last!.json().message).toContain('rate limit');
+    const v2 = await app.inject({ method: 'GET', url: '/v2', remoteAddress: '10.0.0.9' });
+    expect(v2.statusCode).toBe(429);
+    expect(v2.json()).toEqual({ error: expect.stringContaining('rate limit') });
     expect((await app.inject({ method: 'GET', url: '/v1/models', remoteAddress: '10.0.0.10' })).statusCode).toBe(200);
   });
 });

@@ -1,0 +1,252 @@
+import { applyDecorators, Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiConsumes,
+  ApiExtraModels,
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiPayloadTooLargeResponse,
+  ApiTags,
+  ApiUnsupportedMediaTypeResponse,
+} from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { INFERENCE_HEADER_LENGTH } from '../common/body-parsers';
+import { DomainError } from '../common/domain-error';
+import { runOptionsFor } from '../common/request-deadline';
+import { AppConfig } from '../config/app-config';
+import { MODEL_VERSION_HEADER, REQUEST_KEY_HEADER } from '../model-registry/version-selector';
+import { V2ErrorDto, V2InferenceRequestDto, V2InferenceResponseDto } from './dto/inference.dto';
+import { V2ModelMetadataDto, V2ServerMetadataDto } from './dto/metadata.dto';
+import { InferenceProtocolService, type VersionHeaders } from './inference-protocol.service';
+import packageJson from '../../package.json';
+
+export const SERVER_NAME = 'onnx-model-server';
+export const EXTENSIONS = ['binary_tensor_data'] as const;
+
+/** The protocol's health answers are the status code alone: 200 true, 4xx false (400, as Triton answers), empty body. */
+const NOT_READY = 400;
+
+const MODEL_PARAM = ApiParam({ name: 'name', description: 'Model name', example: 'iris' });
+const VERSION_PARAM = ApiParam({
+  name: 'version',
+  description: 'Version number; wins over the X-Model-Version header',
+  example: '1',
+});
+const VERSION_HEADER = ApiHeader({
+  name: 'X-Model-Version',
+  required: false,
+  description:
+    'Used when the path names no version: a version number (e.g. 2) or a label (e.g. stable, canary). ' +
+    "Absent: the model's default version. The response carries the version that served it in the same header.",
+  schema: { type: 'string' },
+});
+const REQUEST_KEY_HEADER_DOC = ApiHeader({
+  name: 'X-Request-Key',
+  required: false,
+  description:
+    'Used when neither the path nor X-Model-Version names a version and the model splits traffic between versions ' +
+    '(canary weights): requests with the same key get the same version.',
+  schema: { type: 'string' },
+});
+const DEFAULT_VERSION_HEADERS = applyDecorators(VERSION_HEADER, REQUEST_KEY_HEADER_DOC);
+const ERRORS = applyDecorators(
+  ApiBadRequestResponse({ type: V2ErrorDto, description: 'Malformed request, version or header; the message says what' }),
+  ApiNotFoundResponse({ type: V2ErrorDto, description: 'Unknown model, or the selected version is not READY' }),
+);
+
+const IRIS_REQUEST = {
+  id: '42',
+  inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [5.1, 3.5, 1.4, 0.2] }],
+};
+
+const INFER_DOC = applyDecorators(
+  HttpCode(200),
+  ApiOperation({
+    summary: 'Inference (Open Inference Protocol)',
+    description:
+      'JSON: an inference request object. Binary tensor data extension: the JSON header of Inference-Header-Content-Length bytes, ' +
+      'then the raw bytes of every input that has parameters.binary_data_size, in input order (little-endian, row-major; BOOL one byte; ' +
+      'BYTES elements a 4-byte little-endian length then the bytes). Outputs come back as raw bytes after the JSON when requested ' +
+      '(parameters.binary_data on an output, or binary_data_output for all); the response then is application/octet-stream ' +
+      'with Inference-Header-Content-Length. Bodies with no Content-Type (as tritonclient sends) are read as JSON.',
+  }),
+  ApiHeader({
+    name: 'Inference-Header-Content-Length',
+    required: false,
+    description: 'Binary tensor data extension: length in bytes of the JSON header at the start of the body',
+    schema: { type: 'integer', minimum: 0 },
+  }),
+  // Only the JSON form has a schema to show; the binary form (any Content-Type) is described above.
+  ApiConsumes('application/json'),
+  ApiBody({ type: V2InferenceRequestDto, examples: { iris: { summary: 'iris, one flower', value: IRIS_REQUEST } } }),
+  ApiOkResponse({
+    type: V2InferenceResponseDto,
+    description: 'The outputs; as application/octet-stream with the binary outputs after the JSON when binary outputs were asked for',
+  }),
+  ApiPayloadTooLargeResponse({ type: V2ErrorDto, description: 'Body over BODY_LIMIT_BYTES' }),
+  ApiUnsupportedMediaTypeResponse({ type: V2ErrorDto, description: 'A compressed body (Content-Encoding); send it uncompressed' }),
+  ERRORS,
+);
+
+/**
+ * The Open Inference Protocol (KServe V2) REST API with Triton's binary
+ * tensor data extension, beside /v1 and over the same registry and metrics.
+ */
+@ApiTags('open-inference-protocol')
+@ApiExtraModels(V2ErrorDto)
+@Controller('v2')
+export class InferenceProtocolController {
+  constructor(
+    private readonly service: InferenceProtocolService,
+    private readonly config: AppConfig,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Server metadata: name, version, supported extensions' })
+  @ApiOkResponse({ type: V2ServerMetadataDto })
+  serverMetadata(): V2ServerMetadataDto {
+    return { name: SERVER_NAME, version: packageJson.version, extensions: [...EXTENSIONS] };
+  }
+
+  @Get('health/live')
+  @ApiOperation({ summary: 'Server live: 200 while the process can answer (empty body)' })
+  @ApiOkResponse({ description: 'Live' })
+  live(@Res() reply: FastifyReply): void {
+    void reply.status(200).send();
+  }
+
+  @Get('health/ready')
+  @ApiOperation({ summary: "Server ready: 200 when every model's default version is READY, else 400 (empty body)" })
+  @ApiOkResponse({ description: 'Ready' })
+  @ApiBadRequestResponse({ description: 'Not ready: models still loading, or a default version FAILED' })
+  ready(@Res() reply: FastifyReply): void {
+    void reply.status(this.service.isReady() ? 200 : NOT_READY).send();
+  }
+
+  @Get('models/:name')
+  @ApiOperation({ summary: 'Model metadata: READY versions, platform, and the selected version’s inputs and outputs' })
+  @MODEL_PARAM
+  @DEFAULT_VERSION_HEADERS
+  @ApiOkResponse({ type: V2ModelMetadataDto })
+  @ERRORS
+  modelMetadata(
+    @Param('name') name: string,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): V2ModelMetadataDto {
+    return this.metadataOf(name, undefined, versionHeaders(request), reply);
+  }
+
+  @Get('models/:name/versions/:version')
+  @ApiOperation({ summary: 'Model metadata of one version' })
+  @MODEL_PARAM
+  @VERSION_PARAM
+  @ApiOkResponse({ type: V2ModelMetadataDto })
+  @ERRORS
+  versionMetadata(
+    @Param('name') name: string,
+    @Param('version') version: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): V2ModelMetadataDto {
+    return this.metadataOf(name, version, {}, reply);
+  }
+
+  @Get('models/:name/ready')
+  @ApiOperation({ summary: 'Model ready: 200 when the selected version is READY, else 400 (empty body)' })
+  @MODEL_PARAM
+  @DEFAULT_VERSION_HEADERS
+  @ApiOkResponse({ description: 'Ready' })
+  @ApiBadRequestResponse({ description: 'Not ready (unknown model or version, loading, FAILED), or a malformed X-Model-Version' })
+  modelReady(@Param('name') name: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
+    void reply.status(this.service.isModelReady(name, undefined, versionHeaders(request)) ? 200 : NOT_READY).send();
+  }
+
+  @Get('models/:name/versions/:version/ready')
+  @ApiOperation({ summary: 'Model ready, for one version: 200 or 400 (empty body)' })
+  @MODEL_PARAM
+  @VERSION_PARAM
+  @ApiOkResponse({ description: 'Ready' })
+  @ApiBadRequestResponse({ description: 'Not ready (unknown model or version, loading, FAILED), or a malformed version' })
+  versionReady(@Param('name') name: string, @Param('version') version: string, @Res() reply: FastifyReply): void {
+    void reply.status(this.service.isModelReady(name, version, {}) ? 200 : NOT_READY).send();
+  }
+
+  @Post('models/:name/infer')
+  @INFER_DOC
+  @MODEL_PARAM
+  @DEFAULT_VERSION_HEADERS
+  infer(
+    @Param('name') name: string,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Buffer> {
+    return this.inferOn(name, undefined, versionHeaders(request), request, reply);
+  }
+
+  @Post('models/:name/versions/:version/infer')
+  @INFER_DOC
+  @MODEL_PARAM
+  @VERSION_PARAM
+  inferVersion(
+    @Param('name') name: string,
+    @Param('version') version: string,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Buffer> {
+    return this.inferOn(name, version, {}, request, reply);
+  }
+
+  private metadataOf(
+    name: string,
+    pathVersion: string | undefined,
+    headers: VersionHeaders,
+    reply: FastifyReply,
+  ): V2ModelMetadataDto {
+    const ready = this.service.resolve(name, pathVersion, headers);
+    void reply.header(MODEL_VERSION_HEADER, String(ready.version));
+    return this.service.modelMetadata(ready);
+  }
+
+  private async inferOn(
+    name: string,
+    pathVersion: string | undefined,
+    headers: VersionHeaders,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<Buffer> {
+    if (request.isMultipart()) {
+      throw new DomainError(
+        'BAD_REQUEST',
+        'multipart/form-data is not an inference request; send the JSON request, optionally followed by binary tensor data',
+      );
+    }
+    const encoding = request.headers['content-encoding'];
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+      // tritonclient can gzip or deflate requests on demand; read as JSON they would only give a confusing error.
+      throw new DomainError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        `Content-Encoding "${encoding.slice(0, 40)}" is not supported; send the request body uncompressed`,
+      );
+    }
+    const runOptions = runOptionsFor(request, reply, this.config.QUEUE_TIMEOUT_MS);
+    const ready = this.service.resolve(name, pathVersion, headers);
+    void reply.header(MODEL_VERSION_HEADER, String(ready.version));
+    const { body, headerLength } = await this.service.infer(ready, request.body, request.headers[INFERENCE_HEADER_LENGTH], runOptions);
+    if (headerLength === undefined) {
+      void reply.header('content-type', 'application/json; charset=utf-8');
+    } else {
+      void reply.header('content-type', 'application/octet-stream');
+      void reply.header(INFERENCE_HEADER_LENGTH, String(headerLength));
+    }
+    return body;
+  }
+}
+
+/** A version in the path wins over both headers, so they are read only for routes without one. */
+function versionHeaders(request: FastifyRequest): VersionHeaders {
+  return { version: request.headers[MODEL_VERSION_HEADER], requestKey: request.headers[REQUEST_KEY_HEADER] };
+}
