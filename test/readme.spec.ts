@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { multipartBody } from './support/multipart';
 import { removeDir, startTestApp, tempModelsDir } from './support/test-app';
 
 interface Example {
@@ -27,6 +28,7 @@ function toRequest(command: string) {
   let method: string | undefined;
   let payload: string | undefined;
   let url = '';
+  const files: Array<{ field: string; path: string }> = [];
   for (let i = 0; i < words.length; i++) {
     const word = words[i];
     if (word === '-s' || word === '-i') continue;
@@ -35,6 +37,9 @@ function toRequest(command: string) {
       headers[name.trim().toLowerCase()] = value.join(':').trim();
     } else if (word === '-d') {
       payload = words[++i];
+    } else if (word === '-F') {
+      const [field, value] = words[++i].split('=');
+      files.push({ field, path: value.replace(/^@/, '') });
     } else if (word === '-X') {
       method = words[++i];
     } else if (word.startsWith('localhost:3000')) {
@@ -43,8 +48,18 @@ function toRequest(command: string) {
       throw new Error(`README curl example uses an option this test does not understand: ${word}`);
     }
   }
-  // Like curl: -X wins, else -d means POST.
-  return { method: (method ?? (payload === undefined ? 'GET' : 'POST')) as 'GET' | 'POST', url, headers, payload };
+  // Like curl: -X wins, else -d or -F means POST.
+  const posts = payload !== undefined || files.length > 0;
+  return { method: (method ?? (posts ? 'POST' : 'GET')) as 'GET' | 'POST', url, headers, payload, files };
+}
+
+/** `-F field=@file` parts as curl sends them, files relative to the repository root. */
+async function withUploads(request: ReturnType<typeof toRequest>) {
+  if (request.files.length === 0) return request;
+  const { payload, headers } = await multipartBody(
+    request.files.map(({ field, path: file }) => ({ field, filename: path.basename(file), data: readFileSync(path.resolve(__dirname, '..', file)) })),
+  );
+  return { ...request, payload, headers: { ...request.headers, ...headers } };
 }
 
 /** Floats are compared to 6 significant digits: the last bits may differ across CPUs. */
@@ -63,7 +78,7 @@ describe('README examples', () => {
   const examples = readmeExamples();
 
   beforeAll(async () => {
-    modelsDir = await tempModelsDir('iris');
+    modelsDir = await tempModelsDir('iris', 'digits');
     app = await startTestApp({ MODELS_DIR: modelsDir, ADMIN_TOKEN: 'change-me-to-a-long-secret' });
   });
   afterAll(async () => {
@@ -76,7 +91,8 @@ describe('README examples', () => {
   });
 
   it.each(examples.map((example) => [example.command, example] as const))('%s', async (_command, example) => {
-    const response = await app.inject(toRequest(example.command));
+    const { files: _files, ...request } = await withUploads(toRequest(example.command));
+    const response = await app.inject(request);
     expect(rounded(response.json())).toMatchObject(rounded(example.expected) as object);
   });
 });
