@@ -15,6 +15,7 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { INFERENCE_HEADER_LENGTH } from '../common/body-parsers';
+import { ApiRequestKeyHeader, ApiRequestTimeoutHeader, ApiVersionHeader } from '../common/api-headers';
 import { DomainError } from '../common/domain-error';
 import { runOptionsFor } from '../common/request-deadline';
 import { AppConfig } from '../config/app-config';
@@ -36,23 +37,7 @@ const VERSION_PARAM = ApiParam({
   description: 'Version number; wins over the X-Model-Version header',
   example: '1',
 });
-const VERSION_HEADER = ApiHeader({
-  name: 'X-Model-Version',
-  required: false,
-  description:
-    'Used when the path names no version: a version number (e.g. 2) or a label (e.g. stable, canary). ' +
-    "Absent: the model's default version. The response carries the version that served it in the same header.",
-  schema: { type: 'string' },
-});
-const REQUEST_KEY_HEADER_DOC = ApiHeader({
-  name: 'X-Request-Key',
-  required: false,
-  description:
-    'Used when neither the path nor X-Model-Version names a version and the model splits traffic between versions ' +
-    '(canary weights): requests with the same key get the same version.',
-  schema: { type: 'string' },
-});
-const DEFAULT_VERSION_HEADERS = applyDecorators(VERSION_HEADER, REQUEST_KEY_HEADER_DOC);
+const DEFAULT_VERSION_HEADERS = applyDecorators(ApiVersionHeader({ pathWins: true }), ApiRequestKeyHeader());
 const ERRORS = applyDecorators(
   ApiBadRequestResponse({ type: V2ErrorDto, description: 'Malformed request, version or header; the message says what' }),
   ApiNotFoundResponse({ type: V2ErrorDto, description: 'Unknown model, or the selected version is not READY' }),
@@ -80,6 +65,7 @@ const INFER_DOC = applyDecorators(
     description: 'Binary tensor data extension: length in bytes of the JSON header at the start of the body',
     schema: { type: 'integer', minimum: 0 },
   }),
+  ApiRequestTimeoutHeader(),
   // Only the JSON form has a schema to show; the binary form (any Content-Type) is described above.
   ApiConsumes('application/json'),
   ApiBody({ type: V2InferenceRequestDto, examples: { iris: { summary: 'iris, one flower', value: IRIS_REQUEST } } }),

@@ -3,7 +3,6 @@ import {
   ApiBadRequestResponse,
   ApiBody,
   ApiConsumes,
-  ApiHeader,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -14,6 +13,7 @@ import {
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiRequestKeyHeader, ApiRequestTimeoutHeader, ApiVersionHeader } from '../common/api-headers';
 import { runOptionsFor } from '../common/request-deadline';
 import { createValidationPipe } from '../common/validation';
 import { AppConfig } from '../config/app-config';
@@ -24,31 +24,6 @@ import { PredictQueryDto, PredictRequestDto, PredictResponseDto } from './dto/pr
 import { readImageParts } from './multipart-images';
 import { mapModelMetadata, mapModelSummary } from './model-mappers';
 import { PredictService } from './predict.service';
-
-const REQUEST_KEY_HEADER_DOC = {
-  name: 'X-Request-Key',
-  required: false,
-  description:
-    'A stable key such as a user id: when the model splits traffic between versions (canary weights), ' +
-    'requests with the same key get the same version.',
-  schema: { type: 'string' },
-};
-
-const TIMEOUT_HEADER_DOC = {
-  name: 'X-Request-Timeout-Ms',
-  required: false,
-  description: 'How long the caller will wait: inference still queued after this is dropped with a 503 (bounded by QUEUE_TIMEOUT_MS).',
-  schema: { type: 'integer', minimum: 1 },
-};
-
-const VERSION_HEADER_DOC = {
-  name: 'X-Model-Version',
-  required: false,
-  description:
-    'Version number (e.g. 2) or label (e.g. stable, canary). Absent: the configured default version, else the highest READY one. ' +
-    'The response carries the version that served it in the same header.',
-  schema: { type: 'string', example: '1' },
-};
 
 @ApiTags('models')
 @Controller('v1/models')
@@ -73,7 +48,7 @@ export class PredictController {
   @Get(':name')
   @ApiOperation({ summary: "Metadata of the selected version: inputs, outputs, features, labels" })
   @ApiParam({ name: 'name', example: 'iris' })
-  @ApiHeader(VERSION_HEADER_DOC)
+  @ApiVersionHeader()
   @ApiOkResponse({ type: ModelMetadataDto })
   @ApiNotFoundResponse({ description: 'Unknown model, or the selected version is not READY' })
   metadata(
@@ -95,9 +70,9 @@ export class PredictController {
       'field "image" (PNG, JPEG, WebP, GIF) and answer the top_k classes per image, in upload order.',
   })
   @ApiParam({ name: 'name', example: 'iris' })
-  @ApiHeader(VERSION_HEADER_DOC)
-  @ApiHeader(REQUEST_KEY_HEADER_DOC)
-  @ApiHeader(TIMEOUT_HEADER_DOC)
+  @ApiVersionHeader()
+  @ApiRequestKeyHeader()
+  @ApiRequestTimeoutHeader()
   @ApiConsumes('application/json', 'multipart/form-data')
   @ApiBody({ type: PredictRequestDto })
   @ApiOkResponse({ type: PredictResponseDto })
