@@ -65,9 +65,6 @@ export function toErrorBody(exception: unknown, contentType?: string): ErrorBody
           : String((response as { message?: unknown }).message ?? exception.message);
     return errorBody(exception.getStatus(), message);
   }
-  if ((exception as { code?: unknown })?.code === 'FST_ERR_HANDLER_TIMEOUT') {
-    return errorBody(503, 'the request took longer than the service allows (REQUEST_TIMEOUT_MS); try again');
-  }
   const status = (exception as { statusCode?: unknown })?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return errorBody(status, clientMessage(exception as Error & { code?: string }, status, contentType));

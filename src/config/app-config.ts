@@ -37,7 +37,7 @@ export const CONFIG_DEFAULTS = {
   SHUTDOWN_DELAY_MS: 0,
   /** After SIGTERM, exit with code 1 if requests in flight have not finished within this time (ms). */
   SHUTDOWN_GRACE_MS: 20_000,
-  /** A request that has not been received and answered within this time (ms) gets a 503; 0 = no limit. */
+  /** A request not received completely within this time (ms) is refused with 408 (slow clients); 0 = no limit. */
   REQUEST_TIMEOUT_MS: 30_000,
   /** Deepest nesting of arrays and objects accepted in a JSON body (a 400 beyond). */
   MAX_JSON_DEPTH: 64,
@@ -57,8 +57,8 @@ export const CONFIG_DEFAULTS = {
   MAX_QUEUE_DELAY_US: 0,
   /** Most instances queued per version; more is refused at once with 503 and Retry-After. */
   MAX_QUEUE_SIZE: 2048,
-  /** Queued work older than this (ms) is dropped with 503 (a request may lower it with X-Request-Timeout-Ms); 0 = no limit. */
-  QUEUE_TIMEOUT_MS: 0,
+  /** Inference queued longer than this (ms) is dropped with 503 (a request may lower it with X-Request-Timeout-Ms); 0 = no limit. */
+  QUEUE_TIMEOUT_MS: 30_000,
   /** onnxruntime threads inside one operator, per session. */
   INTRA_OP_THREADS: 1,
   /** onnxruntime threads across independent operators, per session. */

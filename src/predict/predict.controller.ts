@@ -15,7 +15,7 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiRequestKeyHeader, ApiRequestTimeoutHeader, ApiVersionHeader } from '../common/api-headers';
 import { runOptionsFor } from '../common/request-deadline';
-import { createValidationPipe } from '../common/validation';
+import { validateFlatDto } from '../common/validation';
 import { AppConfig } from '../config/app-config';
 import { ModelRegistry } from '../model-registry/model-registry.service';
 import { MODEL_VERSION_HEADER, parseVersionSelector, REQUEST_KEY_HEADER } from '../model-registry/version-selector';
@@ -28,8 +28,6 @@ import { PredictService } from './predict.service';
 @ApiTags('models')
 @Controller('v1/models')
 export class PredictController {
-  private readonly validation = createValidationPipe();
-
   constructor(
     private readonly registry: ModelRegistry,
     private readonly predictService: PredictService,
@@ -94,12 +92,8 @@ export class PredictController {
     // One URL takes two bodies, so the JSON one is validated here rather than by the global pipe.
     const { ready, predictions } = request.isMultipart()
       ? await this.predictService.predictImages(name, selector, () => readImageParts(request), options)
-      : await this.predictService.predict(name, selector, (await this.validateJson(body)).instances, options);
+      : await this.predictService.predict(name, selector, validateFlatDto(PredictRequestDto, body ?? {}).instances, options);
     void reply.header(MODEL_VERSION_HEADER, String(ready.version));
     return { model: ready.name, version: ready.version, predictions };
-  }
-
-  private validateJson(body: unknown): Promise<PredictRequestDto> {
-    return this.validation.transform(body ?? {}, { type: 'body', metatype: PredictRequestDto });
   }
 }

@@ -24,7 +24,7 @@ const CHROMIUM_ARGS = [
 
 const SEVEN_PNG = path.resolve(__dirname, '../fixtures/digits/seven.png');
 
-describe.skipIf(!hasChromium)('Swagger UI in a real browser', () => {
+describe.skipIf(!hasChromium)('Swagger UI in a real browser', { timeout: 120_000 }, () => {
   let app: NestFastifyApplication;
   let browser: Browser;
   let baseUrl: string;
@@ -54,7 +54,7 @@ describe.skipIf(!hasChromium)('Swagger UI in a real browser', () => {
   async function executeAndReadBody(operation: ReturnType<Page['locator']>) {
     await operation.locator('button.execute').click();
     const body = operation.locator('.live-responses-table .response-col_description .highlight-code pre');
-    await body.first().waitFor({ timeout: 20_000 });
+    await body.first().waitFor({ timeout: 60_000 });
     const status = (await operation.locator('.live-responses-table .response .response-col_status').first().textContent())?.trim();
     return { status, body: JSON.parse((await body.first().textContent()) ?? '') };
   }
