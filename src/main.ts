@@ -24,4 +24,7 @@ async function bootstrap(): Promise<void> {
   );
 }
 
-void bootstrap();
+bootstrap().catch((error: unknown) => {
+  process.stderr.write(`Service failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
