@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INFERENCE_ENGINE } from '../src/inference/inference-engine';
 import { REPO_MODELS_DIR, removeDir, startTestApp, tempModelsDir } from './support/test-app';
 
 /** Distinct flowers, so a row returned to the wrong caller would show. */
@@ -111,6 +112,34 @@ describe('a full queue', () => {
       const bad = await app.inject({ method: 'POST', url: '/v1/models/iris/predict', headers: { 'content-type': 'application/json', 'x-request-timeout-ms': 'soon' }, payload: '{"instances":[[1,2,3,4]]}' });
       expect(bad.statusCode).toBe(400);
       expect(bad.json().message).toContain('X-Request-Timeout-Ms');
+    } finally {
+      await app.close();
+      await removeDir(modelsDir);
+    }
+  });
+});
+
+describe('an inference worker that dies', () => {
+  it('turns liveness 503 so the pod is restarted, and requests get 503 rather than a hang or a client error', async () => {
+    const modelsDir = await tempModelsDir('iris');
+    const app = await startTestApp({ MODELS_DIR: modelsDir, INFERENCE_WORKERS: '1' });
+    try {
+      expect((await app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
+      const engine = app.get<{ workers: Array<{ terminate(): Promise<number> }> }>(INFERENCE_ENGINE);
+      await engine.workers[0].terminate();
+      const live = await app.inject({ method: 'GET', url: '/health/live' });
+      expect(live.statusCode).toBe(503);
+      expect(JSON.stringify(live.json())).toContain('inference worker 0 exited');
+      const v1 = await predict(app, [flowers[0]]);
+      expect(v1.statusCode).toBe(503);
+      const v2 = await app.inject({
+        method: 'POST',
+        url: '/v2/models/iris/infer',
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 4], data: flowers[0] }] }),
+      });
+      expect(v2.statusCode).toBe(503);
+      expect(v2.json().error).toContain('inference worker 0 exited');
     } finally {
       await app.close();
       await removeDir(modelsDir);

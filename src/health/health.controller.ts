@@ -2,6 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import { HEALTH_ROUTES } from './health.routes';
+import { InferenceHealthIndicator } from './inference.health';
 import { ModelRegistryHealthIndicator } from './model-registry.health';
 
 @ApiTags('health')
@@ -10,13 +11,15 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly models: ModelRegistryHealthIndicator,
+    private readonly inference: InferenceHealthIndicator,
   ) {}
 
   @Get(HEALTH_ROUTES.live)
   @HealthCheck()
-  @ApiOperation({ summary: 'Liveness: 200 while the process runs' })
+  @ApiOperation({ summary: 'Liveness: 200 while the process runs and its inference workers live' })
+  @ApiServiceUnavailableResponse({ description: 'An inference worker died: the process must be restarted' })
   live() {
-    return this.health.check([]);
+    return this.health.check([() => this.inference.check()]);
   }
 
   @Get(HEALTH_ROUTES.ready)

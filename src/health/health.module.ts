@@ -2,11 +2,13 @@ import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { ModelRegistryModule } from '../model-registry/model-registry.module';
 import { HealthController } from './health.controller';
+import { InferenceModule } from '../inference/inference.module';
+import { InferenceHealthIndicator } from './inference.health';
 import { ModelRegistryHealthIndicator } from './model-registry.health';
 
 @Module({
-  imports: [TerminusModule.forRoot({ logger: false }), ModelRegistryModule],
+  imports: [TerminusModule.forRoot({ logger: false }), ModelRegistryModule, InferenceModule],
   controllers: [HealthController],
-  providers: [ModelRegistryHealthIndicator],
+  providers: [ModelRegistryHealthIndicator, InferenceHealthIndicator],
 })
 export class HealthModule {}

@@ -10,6 +10,8 @@ export interface InferenceEngine {
   load(modelBytes: Uint8Array, label: string): Promise<LoadedModel>;
   /** Stops whatever the engine started (worker threads). */
   close?(): Promise<void>;
+  /** Why the engine can no longer run models (a worker thread died), if it cannot. */
+  failure?(): string | undefined;
 }
 
 export interface LoadedModel {

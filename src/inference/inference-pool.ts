@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { DomainError } from '../common/domain-error';
 import type { InferenceEngine, LoadedModel, SessionSettings } from './inference-engine';
 import type { TensorMap, TensorSpec } from './tensors';
 import { transferablesOf, type WorkerReply, type WorkerRequestBody } from './worker-protocol';
@@ -28,7 +29,7 @@ class InferenceWorker {
   private readonly worker: Worker;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
-  private failure: Error | undefined;
+  failure: Error | undefined;
   /** Runs sent and not answered, used to pick the least busy worker. */
   busy = 0;
 
@@ -41,8 +42,10 @@ class InferenceWorker {
       if (reply.op === 'failed') pending?.reject(new Error(reply.message));
       else pending?.resolve(reply);
     });
-    const fail = (error: Error) => {
-      this.failure = error;
+    const fail = (cause: Error) => {
+      // A service-side fault, not the request's: 503 so clients retry elsewhere, and liveness reports it.
+      const error = new DomainError('ENGINE_UNAVAILABLE', cause.message);
+      this.failure ??= error;
       for (const pending of this.pending.values()) pending.reject(error);
       this.pending.clear();
     };
@@ -93,9 +96,15 @@ export class WorkerPoolEngine implements InferenceEngine {
     return new PooledModel(this.workers, modelId, first.inputs, first.outputs);
   }
 
+  /** Why inference cannot run any more (a worker thread died), or undefined while all workers live. */
+  failure(): string | undefined {
+    return this.workers?.find((worker) => worker.failure)?.failure?.message;
+  }
+
   async close(): Promise<void> {
-    await Promise.all((this.workers ?? []).map((worker) => worker.terminate()));
+    const workers = this.workers ?? [];
     this.workers = undefined;
+    await Promise.all(workers.map((worker) => worker.terminate()));
   }
 }
 
