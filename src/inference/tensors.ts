@@ -50,10 +50,6 @@ export interface TensorSpec {
   readonly dims: readonly (number | null)[];
 }
 
-export function isDynamic(dim: number | null): dim is null {
-  return dim === null;
-}
-
 export function elementCount(dims: readonly number[]): number {
   return dims.reduce((count, dim) => count * dim, 1);
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_MODELS_DIR, startTestApp } from '../support/test-app';
+import { listenOnLoopback, REPO_MODELS_DIR, startTestApp } from '../support/test-app';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -31,8 +31,7 @@ describe.skipIf(!hasChromium)('Swagger UI in a real browser', { timeout: 120_000
 
   beforeAll(async () => {
     app = await startTestApp({ MODELS_DIR: REPO_MODELS_DIR });
-    await app.listen(0, '127.0.0.1');
-    baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    ({ url: baseUrl } = await listenOnLoopback(app));
     // Playwright starts Chromium with a fresh temporary profile of its own.
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   });

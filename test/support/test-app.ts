@@ -1,5 +1,6 @@
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../src/app.factory';
@@ -33,4 +34,11 @@ export async function startTestApp(
   await app.getHttpAdapter().getInstance().ready();
   if (options.waitForModels !== false) await app.get(ModelRegistry).whenLoaded();
   return app;
+}
+
+/** Serves the app over real HTTP on a free loopback port; returns its base URL and port. */
+export async function listenOnLoopback(app: NestFastifyApplication): Promise<{ url: string; port: number }> {
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, port };
 }
