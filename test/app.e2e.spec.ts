@@ -4,7 +4,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { INFERENCE_ENGINE, type InferenceEngine } from '../src/inference/inference-engine';
 import { ModelRegistry } from '../src/model-registry/model-registry.service';
-import { irisProbabilities } from './support/iris';
+import { irisPrediction, irisProbabilities } from './support/iris';
 import { REPO_MODELS_DIR, removeDir, startTestApp, tempModelsDir } from './support/test-app';
 
 const IRIS_FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'] as const;
@@ -54,15 +54,8 @@ describe('service on the bundled iris models', () => {
       expect(body.model).toBe('iris');
       expect(body.version).toBe(expected);
       const direct = await irisProbabilities(expected, SAMPLES);
-      expect(body.predictions).toHaveLength(SAMPLES.length);
-      body.predictions.forEach((prediction: { probabilities: Record<string, number>; class_id: number; label: string; confidence: number }, row: number) => {
-        const served = Object.values(prediction.probabilities);
-        served.forEach((p, i) => expect(p).toBeCloseTo(direct[row][i], 6));
-        const best = direct[row].indexOf(Math.max(...direct[row]));
-        expect(prediction.class_id).toBe(best);
-        expect(prediction.label).toBe(['setosa', 'versicolor', 'virginica'][best]);
-        expect(prediction.confidence).toBeCloseTo(direct[row][best], 6);
-      });
+      // class_id and label exact (the best class of the direct run), confidence and probabilities within float32 tolerance.
+      expect(body.predictions).toMatchModelOutput(direct.map(irisPrediction));
     });
 
     it('classifies the textbook flowers correctly', async () => {
@@ -73,7 +66,7 @@ describe('service on the bundled iris models', () => {
     it('accepts a numeric array per instance as well as named features', async () => {
       const named = (await predict({ instances: [asFeatures(SAMPLES[0])] })).json();
       const array = (await predict({ instances: [SAMPLES[0]] })).json();
-      expect(array.predictions).toEqual(named.predictions);
+      expect(array.predictions).toMatchModelOutput(named.predictions);
     });
 
     it('answers 404 naming the available versions for an unknown version or label', async () => {

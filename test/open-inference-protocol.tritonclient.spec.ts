@@ -20,7 +20,8 @@ import { listenOnLoopback, removeDir, startTestApp, tempModelsDir } from './supp
  *   or JSON data as numpy's .item() values (float32 widened to double);
  * - answers read as its InferResult reads them: status 200 or {"error"}, the JSON
  *   header of inference-header-content-length bytes, then each binary output in order.
- * The served probabilities are compared with onnxruntime-node on the bundled iris files.
+ * The served probabilities are compared with onnxruntime-node on the bundled iris files,
+ * within float32 tolerance (test/support/close-to.ts).
  */
 
 interface HttpAnswer {
@@ -191,7 +192,7 @@ describe('a tritonclient-style client (emulated) against the bundled iris model 
     expect(header.outputs).toEqual([
       { name: 'probabilities', datatype: 'FP32', shape: [3, 3], parameters: { binary_data_size: 36 } },
     ]);
-    expect(asNumpy('probabilities')).toEqual((await irisProbabilities(1, FLOWERS)).flat());
+    expect(asNumpy('probabilities')).toMatchModelOutput((await irisProbabilities(1, FLOWERS)).flat());
   });
 
   it.each(['1', '2'])('infer with binary inputs on version %s by path, JSON output asked for', async (version) => {
@@ -204,7 +205,7 @@ describe('a tritonclient-style client (emulated) against the bundled iris model 
     expect(answer.headers['inference-header-content-length']).toBeUndefined();
     expect(header.id).toBe(`req-${version}`);
     expect(header.model_version).toBe(version);
-    expect(asNumpy('probabilities')).toEqual((await irisProbabilities(Number(version), FLOWERS)).flat());
+    expect(asNumpy('probabilities')).toMatchModelOutput((await irisProbabilities(Number(version), FLOWERS)).flat());
   });
 
   it('infer with binary inputs and binary outputs on version 2', async () => {
@@ -215,7 +216,7 @@ describe('a tritonclient-style client (emulated) against the bundled iris model 
     expect(answer.headers['content-type']).toBe('application/octet-stream');
     expect(Number(answer.headers['content-length'])).toBe(answer.body.length);
     expect(header.model_version).toBe('2');
-    expect(asNumpy('probabilities')).toEqual((await irisProbabilities(2, FLOWERS.slice(1))).flat());
+    expect(asNumpy('probabilities')).toMatchModelOutput((await irisProbabilities(2, FLOWERS.slice(1))).flat());
   });
 
   it('infer with a wrong shape raises InferenceServerException with the server message', async () => {

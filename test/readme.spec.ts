@@ -62,16 +62,6 @@ async function withUploads(request: ReturnType<typeof toRequest>) {
   return { ...request, payload, headers: { ...request.headers, ...headers } };
 }
 
-/** Floats are compared to 6 significant digits: the last bits may differ across CPUs. */
-function rounded(value: unknown): unknown {
-  if (typeof value === 'number') return Number(value.toPrecision(6));
-  if (Array.isArray(value)) return value.map(rounded);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, rounded(inner)]));
-  }
-  return value;
-}
-
 describe('README examples', () => {
   let app: NestFastifyApplication;
   let modelsDir: string;
@@ -93,6 +83,9 @@ describe('README examples', () => {
   it.each(examples.map((example) => [example.command, example] as const))('%s', async (_command, example) => {
     const { files: _files, ...request } = await withUploads(toRequest(example.command));
     const response = await app.inject(request);
-    expect(rounded(response.json())).toMatchObject(rounded(example.expected) as object);
+    // The answer holds at least what the README shows; floats within a float32 tolerance (the README's
+    // numbers came from one machine, onnxruntime and sharp round the last bits differently on others),
+    // labels, classes, shapes, strings and integers exactly.
+    expect(response.json()).toMatchModelOutput(example.expected, { subset: true });
   });
 });

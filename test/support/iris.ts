@@ -16,3 +16,17 @@ export async function irisProbabilities(version: number, rows: readonly number[]
     await session.release();
   }
 }
+
+/** The bundled iris models' labels, in class id order. */
+export const IRIS_LABELS = ['setosa', 'versicolor', 'virginica'] as const;
+
+/** One probability row keyed by label, as /v1 answers `probabilities`. */
+export function byLabel(row: readonly number[]): Record<string, number> {
+  return Object.fromEntries(IRIS_LABELS.map((label, i) => [label, row[i]]));
+}
+
+/** The /v1 prediction for one probability row: the best class, its label and confidence, and every probability by label. */
+export function irisPrediction(row: readonly number[]) {
+  const best = row.indexOf(Math.max(...row));
+  return { class_id: best, label: IRIS_LABELS[best], confidence: row[best], probabilities: byLabel(row) };
+}
