@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError, InvalidInputError } from '../common/domain-error';
-import { createValidationPipe } from '../common/validation';
 import { AppConfig } from '../config/app-config';
 import type { RunOptions } from '../inference/inference-engine';
 import { elementCount, type TensorMap, type TensorSpec } from '../inference/tensors';
@@ -22,6 +21,7 @@ import { fromV2DataType, toV2DataType } from './datatypes';
 import { V2InferenceRequestDto, type V2RequestInputDto, type V2ResponseOutputDto } from './dto/inference.dto';
 import type { V2ModelMetadataDto, V2TensorMetadataDto } from './dto/metadata.dto';
 import { decodeJsonTensor, jsonData, stringifyJson } from './json-tensors';
+import { validateInferenceRequest } from './request-validation';
 
 /** What the protocol's model metadata calls the framework serving a model. */
 export const PLATFORM = 'onnxruntime_onnx';
@@ -37,8 +37,6 @@ interface RequestedOutput {
  */
 @Injectable()
 export class InferenceProtocolService {
-  private readonly validation = createValidationPipe();
-
   constructor(
     private readonly registry: ModelRegistry,
     private readonly runner: ModelRunner,
@@ -93,7 +91,7 @@ export class InferenceProtocolService {
   ): Promise<EncodedBody> {
     return this.runner.track(ready, async () => {
       const { header, binary } = readInferenceBody(body, headerLength, this.config.MAX_JSON_DEPTH);
-      const request = await this.validate(header);
+      const request = validateInferenceRequest(header);
       const binaryInputs = sliceBinaryInputs(request.inputs, binary);
       rejectUnsupportedExtensions(request);
       const outputs = requestedOutputs(ready, request);
@@ -102,33 +100,6 @@ export class InferenceProtocolService {
       const results = await this.runner.run(ready, feeds, outputNames, runOptions).catch(blameInputs);
       return encodeResponse(ready, request, outputs, results);
     });
-  }
-
-  /**
-   * The request's structure, checked by the same class-validator pipe as
-   * every DTO. Tensor data is set aside during validation: class-transformer
-   * would otherwise walk every element of large tensors.
-   */
-  private async validate(header: unknown): Promise<V2InferenceRequestDto> {
-    if (typeof header !== 'object' || header === null || Array.isArray(header)) {
-      throw new DomainError('BAD_REQUEST', 'the inference request must be a JSON object with "inputs"');
-    }
-    const inputs = (header as { inputs?: unknown }).inputs;
-    const data = Array.isArray(inputs) ? inputs.map((input) => (isObject(input) ? input.data : undefined)) : [];
-    const withoutData = Array.isArray(inputs)
-      ? {
-          ...header,
-          inputs: inputs.map((input) => (isObject(input) && Array.isArray(input.data) ? { ...input, data: [] } : input)),
-        }
-      : header;
-    const request: V2InferenceRequestDto = await this.validation.transform(withoutData, {
-      type: 'body',
-      metatype: V2InferenceRequestDto,
-    });
-    request.inputs.forEach((input, i) => {
-      if (input.data !== undefined) input.data = data[i] as unknown[];
-    });
-    return request;
   }
 }
 
@@ -313,8 +284,4 @@ function encodeResponse(
     outputs: responseOutputs,
   });
   return encodeInferenceBody(json, outputs.some((output) => output.binary) ? binary : undefined);
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -22,6 +22,7 @@ import { ModelRegistry } from '../model-registry/model-registry.service';
 import { MODEL_VERSION_HEADER, parseVersionSelector, REQUEST_KEY_HEADER } from '../model-registry/version-selector';
 import { ModelListDto, ModelMetadataDto } from './dto/model.dto';
 import { PredictQueryDto, PredictRequestDto, PredictResponseDto } from './dto/predict.dto';
+import { isValidPredictRequest } from './dto/predict.schema';
 import { readImageParts } from './multipart-images';
 import { mapModelMetadata, mapModelSummary } from './model-mappers';
 import { PredictService } from './predict.service';
@@ -91,13 +92,18 @@ export class PredictController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<PredictResponseDto> {
     const selector = parseVersionSelector(versionHeader, request.headers[REQUEST_KEY_HEADER]);
-    const query = validateFlatDto(PredictQueryDto, rawQuery ?? {}, { convert: true, what: 'query string' });
+    // Most calls have no query string at all; only a present one needs converting and checking.
+    const query = isEmpty(rawQuery) ? {} : validateFlatDto(PredictQueryDto, rawQuery, { convert: true, what: 'query string' });
     const options = { topK: query.top_k, run: runOptionsFor(request, reply, this.config.QUEUE_TIMEOUT_MS) };
     // One URL takes two bodies, so the JSON one is validated here rather than by the global pipe.
     const { ready, predictions } = request.isMultipart()
       ? await this.predictService.predictImages(name, selector, () => readImageParts(request), options)
-      : await this.predictService.predict(name, selector, validateFlatDto(PredictRequestDto, body ?? {}).instances, options);
+      : await this.predictService.predict(name, selector, validateFlatDto(PredictRequestDto, body ?? {}, { gate: isValidPredictRequest }).instances, options);
     void reply.header(MODEL_VERSION_HEADER, String(ready.version));
     return { model: ready.name, version: ready.version, predictions };
   }
+}
+
+function isEmpty(query: unknown): boolean {
+  return query === undefined || query === null || (typeof query === 'object' && Object.keys(query).length === 0);
 }
