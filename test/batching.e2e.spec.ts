@@ -109,11 +109,12 @@ describe('a full queue', () => {
 describe('an inference worker that dies', () => {
   it('turns liveness 503 so the pod is restarted, and requests get 503 rather than a hang or a client error', async () => {
     const modelsDir = await tempModelsDir('iris');
-    const app = await startTestApp({ MODELS_DIR: modelsDir, INFERENCE_WORKERS: '1' });
+    // iris is tiny enough to run on the event loop; INLINE_INFERENCE_MAX_US=0 keeps it in the worker.
+    const app = await startTestApp({ MODELS_DIR: modelsDir, INFERENCE_WORKERS: '1', INLINE_INFERENCE_MAX_US: '0' });
     try {
       expect((await app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
-      const engine = app.get<{ workers: Array<{ terminate(): Promise<number> }> }>(INFERENCE_ENGINE);
-      await engine.workers[0].terminate();
+      const engine = app.get<{ workers: { workers: Array<{ terminate(): Promise<number> }> } }>(INFERENCE_ENGINE);
+      await engine.workers.workers[0].terminate();
       const live = await app.inject({ method: 'GET', url: '/health/live' });
       expect(live.statusCode).toBe(503);
       expect(JSON.stringify(live.json())).toContain('inference worker 0 exited');

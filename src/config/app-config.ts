@@ -49,6 +49,8 @@ export const CONFIG_DEFAULTS = {
   RATE_LIMIT_WINDOW_MS: 60_000,
   /** Worker threads running inference, each with a session of every version; 0 runs inference on the main thread. */
   INFERENCE_WORKERS: 2,
+  /** A model whose full batch (MAX_BATCH_SIZE rows) runs within this many µs runs on the event loop, not in workers; 0 = never. */
+  INLINE_INFERENCE_MAX_US: 250,
   /** Merge concurrent requests to one version into one inference (per model: config.json "batching"). */
   BATCHING_ENABLED: true,
   /** Most instances one batched inference carries. */
@@ -174,6 +176,12 @@ export class AppConfig {
   @Min(0)
   @Max(64)
   INFERENCE_WORKERS!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  INLINE_INFERENCE_MAX_US!: number;
 
   @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
   @IsBoolean({ message: 'BATCHING_ENABLED must be true or false' })

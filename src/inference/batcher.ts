@@ -36,6 +36,7 @@ export class BatchingModel implements LoadedModel {
   readonly inputs;
   readonly outputs;
   readonly parallelism: number;
+  readonly placement: string | undefined;
   /** Whether requests can be merged at all: every input and output has a dynamic first dimension. */
   readonly mergeable: boolean;
   private readonly queue: QueuedRun[] = [];
@@ -54,6 +55,7 @@ export class BatchingModel implements LoadedModel {
     this.inputs = inner.inputs;
     this.outputs = inner.outputs;
     this.parallelism = inner.parallelism ?? 1;
+    this.placement = inner.placement;
     this.mergeable =
       settings.enabled &&
       settings.maxBatchSize > 1 &&

@@ -7,14 +7,22 @@ import type { TensorMap, TensorSpec } from './tensors';
  */
 export interface InferenceEngine {
   /** Compiles a model from its bytes; rejects with a readable reason when the bytes are not a usable model. */
-  load(modelBytes: Uint8Array, label: string): Promise<LoadedModel>;
+  load(modelBytes: Uint8Array, label: string, hints?: LoadHints): Promise<LoadedModel>;
   /** Stops whatever the engine started (worker threads). */
   close?(): Promise<void>;
   /** Why the engine can no longer run models (a worker thread died), if it cannot. */
   failure?(): string | undefined;
 }
 
+/** What the engine may take into account when loading a model. */
+export interface LoadHints {
+  /** The most rows a batched inference of this model will carry. */
+  maxBatchRows?: number;
+}
+
 export interface LoadedModel {
+  /** Where its inferences run, for the logs (e.g. "in 2 worker threads"). */
+  readonly placement?: string;
   readonly inputs: readonly TensorSpec[];
   readonly outputs: readonly TensorSpec[];
   /** How many inferences can run at the same time (sessions in separate threads). */

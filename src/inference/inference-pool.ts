@@ -81,7 +81,7 @@ export class WorkerPoolEngine implements InferenceEngine {
     private readonly size: number,
   ) {}
 
-  async load(modelBytes: Uint8Array, label: string): Promise<LoadedModel> {
+  async load(modelBytes: Uint8Array, label: string): Promise<PooledModel> {
     this.workers ??= Array.from({ length: this.size }, (_, i) => new InferenceWorker(this.settings, i));
     const modelId = this.nextModelId++;
     const replies = await Promise.allSettled(
@@ -108,8 +108,9 @@ export class WorkerPoolEngine implements InferenceEngine {
   }
 }
 
-class PooledModel implements LoadedModel {
+export class PooledModel implements LoadedModel {
   readonly parallelism: number;
+  readonly placement: string;
 
   constructor(
     private readonly workers: readonly InferenceWorker[],
@@ -118,18 +119,23 @@ class PooledModel implements LoadedModel {
     readonly outputs: readonly TensorSpec[],
   ) {
     this.parallelism = workers.length;
+    this.placement = `in ${workers.length} worker thread${workers.length === 1 ? '' : 's'}`;
   }
 
   async run(feeds: TensorMap, outputNames?: readonly string[]): Promise<TensorMap> {
+    return (await this.runTimed(feeds, outputNames)).outputs;
+  }
+
+  /** Runs, and says how long the inference itself took in the worker (µs). */
+  async runTimed(feeds: TensorMap, outputNames?: readonly string[]): Promise<{ outputs: TensorMap; micros: number }> {
     let worker = this.workers[0];
     for (const candidate of this.workers) if (candidate.busy < worker.busy) worker = candidate;
     worker.busy++;
     try {
-      const reply = await worker.request<Extract<WorkerReply, { op: 'ran' }>>(
+      return await worker.request<Extract<WorkerReply, { op: 'ran' }>>(
         { op: 'run', modelId: this.modelId, feeds, outputNames },
         transferablesOf(feeds),
       );
-      return reply.outputs;
     } finally {
       worker.busy--;
     }

@@ -31,8 +31,9 @@ async function handle(message: WorkerRequest): Promise<WorkerReply> {
     case 'run': {
       const model = models.get(message.modelId);
       if (!model) throw new Error(`model ${message.modelId} is not loaded in this worker`);
+      const started = performance.now();
       const outputs = await model.run(message.feeds, message.outputNames);
-      return { op: 'ran', id: message.id, outputs: ownCopies(outputs) };
+      return { op: 'ran', id: message.id, outputs: ownCopies(outputs), micros: (performance.now() - started) * 1000 };
     }
     case 'release': {
       await models.get(message.modelId)?.release();

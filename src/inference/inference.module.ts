@@ -1,6 +1,7 @@
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { INFERENCE_ENGINE, type InferenceEngine } from './inference-engine';
+import { HybridEngine } from './hybrid-engine';
 import { WorkerPoolEngine } from './inference-pool';
 import { OnnxRuntimeEngine } from './onnx-runtime.adapter';
 
@@ -11,9 +12,9 @@ import { OnnxRuntimeEngine } from './onnx-runtime.adapter';
       inject: [AppConfig],
       useFactory: (config: AppConfig): InferenceEngine => {
         const settings = { intraOpThreads: config.INTRA_OP_THREADS, interOpThreads: config.INTER_OP_THREADS };
-        return config.INFERENCE_WORKERS > 0
-          ? new WorkerPoolEngine(settings, config.INFERENCE_WORKERS)
-          : new OnnxRuntimeEngine(settings);
+        const eventLoop = new OnnxRuntimeEngine(settings);
+        if (config.INFERENCE_WORKERS === 0) return eventLoop;
+        return new HybridEngine(new WorkerPoolEngine(settings, config.INFERENCE_WORKERS), eventLoop, config.INLINE_INFERENCE_MAX_US);
       },
     },
   ],

@@ -11,7 +11,8 @@ export type WorkerRequestBody = WorkerRequest extends infer R ? (R extends Worke
 
 export type WorkerReply =
   | { op: 'loaded'; id: number; inputs: readonly TensorSpec[]; outputs: readonly TensorSpec[] }
-  | { op: 'ran'; id: number; outputs: TensorMap }
+  /** `micros`: how long the inference took in the worker, the hand-off excluded. */
+  | { op: 'ran'; id: number; outputs: TensorMap; micros: number }
   | { op: 'released'; id: number }
   | { op: 'failed'; id: number; message: string };
 

@@ -360,7 +360,8 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
         status.reason = undefined;
         status.fingerprint = fingerprint;
         this.logger.log(
-          `Model ${id} READY (${previous ? 'reloaded' : 'loaded'} and warmed in ${Math.round(performance.now() - started)} ms)`,
+          `Model ${id} READY (${previous ? 'reloaded' : 'loaded'} and warmed in ${Math.round(performance.now() - started)} ms; ` +
+            `runs ${loaded.model.placement ?? 'on the event loop'})`,
         );
         return previous?.retire();
       },

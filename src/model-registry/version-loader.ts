@@ -20,7 +20,7 @@ export async function loadVersion(
 ): Promise<ServingVersion> {
   const id = `${name}/${version}`;
   const stored = await store.readVersion(name, version);
-  const loaded = await engine.load(stored.bytes, id);
+  const loaded = await engine.load(stored.bytes, id, { maxBatchRows: batching.enabled ? batching.maxBatchSize : 1 });
   try {
     if (stored.manifest) {
       try {
