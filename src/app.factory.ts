@@ -7,7 +7,7 @@ import { installBodyParsers } from './common/body-parsers';
 import { answerClientError } from './common/client-error';
 import { installHttpHardening } from './common/http-hardening';
 import { createValidationPipe } from './common/validation';
-import type { AppConfig } from './config/app-config';
+import { type AppConfig, jsonLimitsOf } from './config/app-config';
 import { AppModule } from './app.module';
 import { closeConnectionsWhileDraining } from './lifecycle/graceful-shutdown';
 import { ShutdownState } from './lifecycle/shutdown-state';
@@ -43,7 +43,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   app.useLogger(app.get(Logger));
 
   const fastify = app.getHttpAdapter().getInstance();
-  installBodyParsers(fastify, config.BODY_LIMIT_BYTES, config.MAX_JSON_DEPTH);
+  installBodyParsers(fastify, config.BODY_LIMIT_BYTES, jsonLimitsOf(config));
   await installHttpHardening(app, config);
   installHttpObservability(fastify, app.get(MetricsService), logger);
   closeConnectionsWhileDraining(fastify, app.get(ShutdownState));

@@ -154,6 +154,22 @@ describe('hardening', () => {
     }
   });
 
+  it('refuses a 1 MB body of 340,000 empty objects by counting them before parsing, on /v1 and /v2 (JSON and binary header)', async () => {
+    // Just under BODY_LIMIT_BYTES (1 MiB): the objects, not the size, are what is refused.
+    const many = Array.from({ length: 340_000 }, () => '{}').join(',');
+    const requests = [
+      { url: '/v1/models/iris/predict', headers: { 'content-type': 'application/json' }, payload: `{"instances":[${many}]}` },
+      { url: '/v2/models/iris/infer', headers: { 'content-type': 'application/json' }, payload: `{"inputs":[${many}]}` },
+      { url: '/v2/models/iris/infer', headers: {}, payload: `{"inputs":[${many}]}` },
+    ];
+    for (const request of requests) {
+      const response = await app.inject({ method: 'POST', remoteAddress: '10.0.0.4', ...request });
+      expect(response.statusCode).toBe(400);
+      expect(response.body).toContain('more than 100000 arrays and objects (MAX_JSON_CONTAINERS)');
+    }
+    expect((await app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
+  });
+
   it('rate-limits per client with 429 and Retry-After', async () => {
     const statuses: number[] = [];
     let last;

@@ -1,5 +1,6 @@
 import { errorCodes, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { DomainError } from './domain-error';
+import { jsonLimitExceeded, type JsonLimits } from './json-limits';
 
 /** The Open Inference Protocol's binary extension: a JSON header of this many bytes, then raw tensor bytes. */
 export const INFERENCE_HEADER_LENGTH = 'inference-header-content-length';
@@ -19,12 +20,11 @@ export function isOpenInferenceRequest(request: FastifyRequest): boolean {
  *   Open Inference Protocol clients (tritonclient) send none, and binary
  *   tensor requests are a JSON header followed by raw bytes.
  */
-export function installBodyParsers(fastify: FastifyInstance, bodyLimit: number, maxJsonDepth: number): void {
+export function installBodyParsers(fastify: FastifyInstance, bodyLimit: number, jsonLimits: JsonLimits): void {
   const defaultJson = fastify.getDefaultJsonParser('error', 'error');
-  // JSON.parse recurses: a body of 100,000 '[' would exhaust the stack, so depth is checked first.
   const parseJson: typeof defaultJson = (request, text, done) => {
-    const depth = jsonDepthExceeds(text as string, maxJsonDepth);
-    if (depth) done(new DomainError('BAD_REQUEST', `JSON body is nested deeper than ${maxJsonDepth} levels (MAX_JSON_DEPTH)`), undefined);
+    const exceeded = jsonLimitExceeded(text as string, jsonLimits);
+    if (exceeded) done(new DomainError('BAD_REQUEST', `JSON body ${exceeded}`), undefined);
     else defaultJson(request, text, done);
   };
   fastify.removeContentTypeParser(['application/json', 'text/plain']);
@@ -39,24 +39,4 @@ export function installBodyParsers(fastify: FastifyInstance, bodyLimit: number, 
     if (isOpenInferenceRequest(request)) done(null, body);
     else done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(), undefined);
   });
-}
-
-/** True when arrays/objects nest deeper than `max`, counting only brackets outside strings. */
-export function jsonDepthExceeds(text: string, max: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const char = text.charCodeAt(i);
-    if (inString) {
-      if (char === 0x5c) i++; // backslash: skip the escaped character
-      else if (char === 0x22) inString = false;
-    } else if (char === 0x22) {
-      inString = true;
-    } else if (char === 0x5b || char === 0x7b) {
-      if (++depth > max) return true;
-    } else if (char === 0x5d || char === 0x7d) {
-      depth--;
-    }
-  }
-  return false;
 }

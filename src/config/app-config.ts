@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { plainToInstance, Transform, Type } from 'class-transformer';
+import type { JsonLimits } from '../common/json-limits';
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, Min, MinLength, ValidateIf, validateSync } from 'class-validator';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -41,6 +42,8 @@ export const CONFIG_DEFAULTS = {
   REQUEST_TIMEOUT_MS: 30_000,
   /** Deepest nesting of arrays and objects accepted in a JSON body (a 400 beyond). */
   MAX_JSON_DEPTH: 64,
+  /** Most arrays and objects in a JSON body, counted before parsing (a 400 beyond). */
+  MAX_JSON_CONTAINERS: 100_000,
   /** Origins allowed by CORS, comma-separated, or * for any; empty turns CORS off. */
   CORS_ORIGINS: '',
   /** Requests per client IP per RATE_LIMIT_WINDOW_MS before 429 with Retry-After; 0 turns rate limiting off. */
@@ -157,6 +160,11 @@ export class AppConfig {
   @Max(10_000)
   MAX_JSON_DEPTH!: number;
 
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  MAX_JSON_CONTAINERS!: number;
+
   @IsString()
   @Matches(/^(\*|[^,\s]+(,[^,\s]+)*)?$/, { message: 'CORS_ORIGINS must be empty, * or a comma-separated list of origins' })
   CORS_ORIGINS!: string;
@@ -245,4 +253,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError(`Invalid configuration: ${problems.join(' | ')}`);
   }
   return config;
+}
+
+/** The bounds every JSON body is checked against before it is parsed. */
+export function jsonLimitsOf(config: AppConfig): JsonLimits {
+  return { maxDepth: config.MAX_JSON_DEPTH, maxContainers: config.MAX_JSON_CONTAINERS };
 }

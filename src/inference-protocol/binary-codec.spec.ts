@@ -11,7 +11,7 @@ import {
   sliceBinaryInputs,
 } from './binary-codec';
 
-const DEPTH = 64;
+const DEPTH = { maxDepth: 64, maxContainers: 100_000 };
 
 function badRequest(run: () => unknown): string {
   try {

@@ -1,5 +1,5 @@
 import { endianness } from 'node:os';
-import { jsonDepthExceeds } from '../common/body-parsers';
+import { jsonLimitExceeded, type JsonLimits } from '../common/json-limits';
 import { DomainError } from '../common/domain-error';
 import { allocate, elementCount, type DataType, type Tensor, type TensorData } from '../inference/tensors';
 import { elementByteSize, toV2DataType } from './datatypes';
@@ -34,19 +34,19 @@ export interface InferenceBody {
 export function readInferenceBody(
   body: unknown,
   headerLengthValue: string | string[] | undefined,
-  maxJsonDepth: number,
+  jsonLimits: JsonLimits,
 ): InferenceBody {
   if (body === undefined || body === null || (Buffer.isBuffer(body) && body.length === 0)) {
     throw badRequest('request body is empty; send an inference request JSON object');
   }
   if (!Buffer.isBuffer(body)) return { header: body, binary: EMPTY };
-  if (headerLengthValue === undefined) return { header: parseJson(body, 'request body', maxJsonDepth), binary: EMPTY };
+  if (headerLengthValue === undefined) return { header: parseJson(body, 'request body', jsonLimits), binary: EMPTY };
   const headerLength = parseHeaderLength(headerLengthValue, body.length);
   return {
     header: parseJson(
       body.subarray(0, headerLength),
       'JSON header (the first Inference-Header-Content-Length bytes)',
-      maxJsonDepth,
+      jsonLimits,
     ),
     binary: body.subarray(headerLength),
   };
@@ -68,12 +68,11 @@ function parseHeaderLength(value: string | string[], bodyLength: number): number
 }
 
 /** The same limits as the JSON body parser applies to application/json bodies. */
-function parseJson(bytes: Buffer, what: string, maxDepth: number): unknown {
+function parseJson(bytes: Buffer, what: string, limits: JsonLimits): unknown {
   if (bytes.length === 0) throw badRequest(`${what} is empty; send an inference request JSON object`);
   const text = bytes.toString('utf8');
-  if (jsonDepthExceeds(text, maxDepth)) {
-    throw badRequest(`${what} is nested deeper than ${maxDepth} levels (MAX_JSON_DEPTH)`);
-  }
+  const exceeded = jsonLimitExceeded(text, limits);
+  if (exceeded) throw badRequest(`${what} ${exceeded}`);
   try {
     // A reviver costs a call per value, so it runs only when a poisoning key could be there.
     return text.includes('__proto__') || text.includes('constructor') ? JSON.parse(text, rejectPoisoning) : JSON.parse(text);

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError, InvalidInputError } from '../common/domain-error';
-import { AppConfig } from '../config/app-config';
+import { AppConfig, jsonLimitsOf } from '../config/app-config';
 import type { RunOptions } from '../inference/inference-engine';
 import { elementCount, type TensorMap, type TensorSpec } from '../inference/tensors';
 import { ModelRegistry } from '../model-registry/model-registry.service';
@@ -90,7 +90,7 @@ export class InferenceProtocolService {
     runOptions?: RunOptions,
   ): Promise<EncodedBody> {
     return this.runner.track(ready, async () => {
-      const { header, binary } = readInferenceBody(body, headerLength, this.config.MAX_JSON_DEPTH);
+      const { header, binary } = readInferenceBody(body, headerLength, jsonLimitsOf(this.config));
       const request = validateInferenceRequest(header);
       const binaryInputs = sliceBinaryInputs(request.inputs, binary);
       rejectUnsupportedExtensions(request);

@@ -1,0 +1,36 @@
+/**
+ * Bounds on a JSON text checked before JSON.parse, in one pass over its
+ * characters (a few ms per megabyte):
+ * - depth: JSON.parse recurses, so 100,000 '[' would exhaust the stack;
+ * - containers (arrays and objects): JSON.parse builds every one of them, so
+ *   a 1 MB body of 350,000 empty objects costs 100+ ms of event loop (and
+ *   more in garbage collection) before any validator can refuse it.
+ */
+export interface JsonLimits {
+  readonly maxDepth: number;
+  readonly maxContainers: number;
+}
+
+/** What is over a limit, as the end of a sentence starting with the body's name; undefined when within them. */
+export function jsonLimitExceeded(text: string, limits: JsonLimits): string | undefined {
+  let depth = 0;
+  let containers = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text.charCodeAt(i);
+    if (inString) {
+      if (char === 0x5c) i++; // backslash: skip the escaped character
+      else if (char === 0x22) inString = false;
+    } else if (char === 0x22) {
+      inString = true;
+    } else if (char === 0x5b || char === 0x7b) {
+      if (++depth > limits.maxDepth) return `is nested deeper than ${limits.maxDepth} levels (MAX_JSON_DEPTH)`;
+      if (++containers > limits.maxContainers) {
+        return `has more than ${limits.maxContainers} arrays and objects (MAX_JSON_CONTAINERS); send tensors flat, or binary`;
+      }
+    } else if (char === 0x5d || char === 0x7d) {
+      depth--;
+    }
+  }
+  return undefined;
+}
