@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const Fastify = require('fastify');
 
-/** [{ path, contentType, answerBase64 }] */
+/** [{ path, requestBytes, contentType, answerBase64 }] */
 const routes = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 
 const app = Fastify({ logger: false });
@@ -34,12 +34,18 @@ app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (req
   }
 });
 
-for (const route of routes) {
-  const answer = Buffer.from(route.answerBase64, 'base64');
-  app.post(route.path, async (request, reply) => {
+// Scenarios may share a URL (1 and 16 images to /v2/models/digits/infer): their requests differ in size,
+// and so do the service's answers, so the answer is picked by the request's Content-Length.
+const byPath = new Map();
+for (const route of routes) byPath.set(route.path, [...(byPath.get(route.path) ?? []), route]);
+for (const [url, answers] of byPath) {
+  const bySize = new Map(answers.map((route) => [String(route.requestBytes), { contentType: route.contentType, body: Buffer.from(route.answerBase64, 'base64') }]));
+  const fallback = bySize.values().next().value;
+  app.post(url, async (request, reply) => {
     // Touch the parsed body so the parse cannot be skipped, as a handler reading its input would.
     if (request.body === undefined || request.body === null) return reply.code(400).send();
-    return reply.header('content-type', route.contentType).send(answer);
+    const answer = bySize.get(request.headers['content-length']) ?? fallback;
+    return reply.header('content-type', answer.contentType).send(answer.body);
   });
 }
 

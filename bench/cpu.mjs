@@ -1,11 +1,15 @@
-// CPU accounting around a cell, from /proc: how many cores the server, this
-// process (the load generator) and everything else on the machine used. This
-// machine is shared: a cell where "others" used a core is not comparable with
-// one where they used none, and the table says so.
+// CPU accounting around a cell, from /proc: how many cores the server, the
+// load generator (wrk) and everything else on the machine used. This machine
+// is shared: a cell where "others" used a core is not comparable with one
+// where they used none, and the table says so. A cell where wrk itself used
+// most of a core may have measured wrk rather than the server.
 import { readFileSync } from 'node:fs';
 
 // Linux reports /proc times in clock ticks; USER_HZ is 100 on every mainstream architecture.
-const TICKS_PER_SECOND = 100;
+export const TICKS_PER_SECOND = 100;
+
+/** wrk above this many cores may be what limits a cell: its req/s would then be the generator's ceiling. */
+export const GENERATOR_BOUND_CORES = 0.9;
 
 function machineTicks() {
   const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
@@ -13,9 +17,10 @@ function machineTicks() {
   return { busy: user + nice + system + irq + softirq + steal, steal };
 }
 
-function processTicks(pid) {
+/** utime + stime of a process (all its threads) or, with a `/task/<tid>` suffix, of one thread. */
+function statTicks(file) {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(file, 'utf8');
     // The command name may contain spaces; fields are counted after its closing parenthesis.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return Number(fields[11]) + Number(fields[12]); // utime + stime (fields 14 and 15 of the file)
@@ -24,23 +29,37 @@ function processTicks(pid) {
   }
 }
 
-/** Starts measuring; call the returned function at the end of the cell. */
+const processTicks = (pid) => statTicks(`/proc/${pid}/stat`);
+
+/** CPU time of a process's main thread (its event loop, for Node), in ms: worker threads left out. */
+export const mainThreadCpuMs = (pid) => (statTicks(`/proc/${pid}/task/${pid}/stat`) * 1000) / TICKS_PER_SECOND;
+
+/**
+ * Starts measuring; call the returned function at the end of the cell with
+ * the CPU seconds wrk reported for itself: wrk has exited by then, and an
+ * exited process is no longer in /proc.
+ */
 export function cpuMeter(serverPid) {
   const start = { at: performance.now(), machine: machineTicks(), server: serverPid ? processTicks(serverPid) : 0, self: processTicks(process.pid) };
-  return () => {
+  return (generatorCpuSeconds = 0) => {
     const seconds = (performance.now() - start.at) / 1000;
     const machine = machineTicks();
     const cores = (ticks) => ticks / TICKS_PER_SECOND / seconds;
     const server = serverPid ? cores(processTicks(serverPid) - start.server) : 0;
-    const self = cores(processTicks(process.pid) - start.self);
+    // This orchestrating process only waits during a cell; it is ours, so it is not "others" either.
+    const bench = cores(processTicks(process.pid) - start.self);
+    const generator = generatorCpuSeconds / seconds;
     const busy = cores(machine.busy - start.machine.busy);
     return {
       server: round(server),
-      loadGenerator: round(self),
-      others: round(Math.max(0, busy - server - self)),
+      loadGenerator: round(generator),
+      bench: round(bench),
+      others: round(Math.max(0, busy - server - generator - bench)),
       steal: round(cores(machine.steal - start.machine.steal)),
     };
   };
 }
+
+export const generatorBound = (cpu) => cpu !== undefined && cpu.loadGenerator > GENERATOR_BOUND_CORES;
 
 const round = (x) => Math.round(x * 100) / 100;

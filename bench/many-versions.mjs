@@ -45,6 +45,15 @@ async function waitAllReady(url, versions, timeoutMs) {
   return false;
 }
 
+/** The first and last versions must answer right, and say which version they are: before and after every cell. */
+async function checkVersions(url, scenario, versions) {
+  for (const v of versions) {
+    const answer = await probe(url, scenario, { 'x-model-version': String(v) });
+    const version = answer.ok ? JSON.parse(answer.body).version : undefined;
+    if (!answer.ok || version !== v) throw new Error(`version ${v} answered ${answer.status} ${answer.body.slice(0, 200)}`);
+  }
+}
+
 /**
  * @param {object} options
  * @param {object} options.scenario the iris /v1 scenario
@@ -67,28 +76,26 @@ export async function measureManyVersions({ scenario, versions, seconds, connect
         const allReady = await waitAllReady(service.url, count, readyTimeoutMs);
         const loadedMs = allReady ? service.sinceStartMs() : Number.NaN;
         const rssIdleKb = await service.rssKb();
-        // The first and last versions must answer, and say which version they are.
-        for (const v of [1, count]) {
-          const answer = await probe(service.url, scenario, { 'x-model-version': String(v) });
-          const version = answer.ok ? JSON.parse(answer.body).version : undefined;
-          if (!answer.ok || version !== v) throw new Error(`version ${v} answered ${answer.status} ${answer.body.slice(0, 200)}`);
-        }
-        const spread = () => ({ 'x-model-version': String(1 + Math.floor(Math.random() * count)) });
+        // Spread: wrk picks a random X-Model-Version of 1..count for each request (in its Lua request()).
+        const spread = { versions: Array.from({ length: count }, (_, i) => i + 1) };
+        const single = { headers: { 'x-model-version': '1' } };
         // Warm-up touches every version's session in both workers before memory is read.
-        await runCell({ url: service.url + scenario.path, scenario, connections, seconds: Math.min(2, seconds), perRequestHeaders: spread });
+        await runCell({ url: service.url + scenario.path, scenario, connections, seconds: Math.min(2, seconds), ...spread });
         const rssWarmKb = await service.rssKb();
         const cells = {};
-        const modes = count > 1 ? { spread, single: () => ({ 'x-model-version': '1' }) } : { single: () => ({ 'x-model-version': '1' }) };
-        for (const [mode, headers] of Object.entries(modes)) {
+        const modes = count > 1 ? { spread, single } : { single };
+        for (const [mode, requests] of Object.entries(modes)) {
+          await checkVersions(service.url, scenario, [1, count]);
           const before = await batchCounters(service.url, 'iris');
           const meter = cpuMeter(service.pid);
-          const cell = await runCell({ url: service.url + scenario.path, scenario, connections, seconds, perRequestHeaders: headers });
-          const cpu = meter();
+          const cell = await runCell({ url: service.url + scenario.path, scenario, connections, seconds, ...requests });
+          const cpu = meter(cell.generatorCpuSeconds);
           const after = before ? await batchCounters(service.url, 'iris') : undefined;
           // Each version has its own queue: spreading requests over versions splits the batches.
           const meanBatch = after && after.count > before.count ? (after.sum - before.sum) / (after.count - before.count) : undefined;
           cells[mode] = { ...cell, meanBatch, cpu };
-          log(`  versions=${count} ${mode.padEnd(6)} @${connections}: ${Math.round(cell.reqPerSec)} req/s, p99 ${cell.p99} ms, errors ${cell.totalErrors}`);
+          log(`  versions=${count} ${mode.padEnd(6)} @${connections}: ${Math.round(cell.reqPerSec)} req/s, p99 ${cell.p99.toFixed(2)} ms, errors ${cell.totalErrors}, cpu server ${cpu.server} / wrk ${cpu.loadGenerator} / others ${cpu.others}`);
+          await checkVersions(service.url, scenario, [1, count]);
         }
         results.push({
           versions: count,

@@ -10,8 +10,8 @@ const children = new Set();
 /** Starts a Node script as a child; `ipc` gives it process.send() to report results. */
 export function startChild(script, args = [], { env = {}, ipc = false, nodeArgs = [], cwd, name = script, discardStdout = false } = {}) {
   // stdout/stderr are kept (last 64 KB) so a failure can show why; with ipc the channel carries results.
-  // A service logging one line per request would make this process (the load generator) read megabytes
-  // per second, so such a stdout goes to /dev/null instead.
+  // A service logging one line per request would make this process read megabytes per second while it
+  // orchestrates a cell, so such a stdout goes to /dev/null instead.
   const stdout = discardStdout ? 'ignore' : 'pipe';
   const options = {
     cwd,
@@ -19,6 +19,15 @@ export function startChild(script, args = [], { env = {}, ipc = false, nodeArgs 
     stdio: ipc ? ['ignore', stdout, 'pipe', 'ipc'] : ['ignore', stdout, 'pipe'],
   };
   const child = ipc ? fork(script, args, { ...options, execArgv: nodeArgs }) : spawn(process.execPath, [...nodeArgs, script, ...args], options);
+  return track(child, name);
+}
+
+/** Starts any program (the load generator) as a tracked child, its stdout and stderr kept. */
+export function startProcess(command, args, { name = command } = {}) {
+  return track(spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] }), name);
+}
+
+function track(child, name) {
   const tracked = { child, name, output: '', exited: false, exitCode: null, signal: null };
   const keep = (chunk) => {
     tracked.output = (tracked.output + chunk.toString()).slice(-65_536);
@@ -26,12 +35,18 @@ export function startChild(script, args = [], { env = {}, ipc = false, nodeArgs 
   child.stdout?.on('data', keep);
   child.stderr.on('data', keep);
   tracked.exit = new Promise((resolve) => {
-    child.once('exit', (code, signal) => {
+    const exited = (code, signal) => {
       tracked.exited = true;
       tracked.exitCode = code;
       tracked.signal = signal;
       children.delete(tracked);
       resolve({ code, signal });
+    };
+    child.once('exit', exited);
+    // A program that cannot be started (ENOENT) emits 'error' and never 'exit'.
+    child.once('error', (error) => {
+      tracked.output += `\n${error.message}`;
+      if (child.pid === undefined) exited(null, null);
     });
   });
   children.add(tracked);

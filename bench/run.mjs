@@ -1,33 +1,39 @@
 // `npm run bench`: the service against this machine's own ceilings, in one
 // run on 127.0.0.1, side by side (issue "Dynamic batching and a benchmark
-// against this machine's own ceilings", parts 6 and 7). Run on demand, never
-// in CI: the numbers depend on the machine and on what else runs on it.
+// against this machine's own ceilings", parts 6 and 7, and the performance
+// issue's targets). Run on demand, never in CI: the numbers depend on the
+// machine and on what else runs on it.
 //
-// Phases, each in its own child process so the load generator (autocannon,
-// in this process) never shares a thread with what it measures:
+// The load generator is Debian's wrk (one thread, in its own process, so it
+// never shares a thread with what it measures; installed with apt-get if
+// missing). Phases, each server in its own child process:
 //   1. compute ceiling  onnxruntime-node directly, best batch size and threads
 //   2. servers          node dist/main.js with batching on (default settings), with
 //                       BATCHING_ENABLED=false, and the HTTP ceiling (bare Fastify 5,
 //                       same requests, constant same-size answers), all started at
 //                       once, their cells interleaved so that each ratio compares
 //                       cells seconds apart, under about the same outside load
-//   3. cost of versions 1 vs N versions loaded: start-up, memory, spread load
+//   3. hostile body     a 1 MB body of ~350,000 {} inputs to the idle batching-on
+//                       service: time to its 4xx, and /health/live meanwhile
+//   4. cost of versions 1 vs N versions loaded: start-up, memory, spread load
 // then a table, PASS/MISS per target, and bench/results/<timestamp>.json.
 //
 // Settings (environment):
-//   BENCH_SECONDS=5          length of every measured cell
+//   BENCH_SECONDS=5          length of every measured cell (whole seconds: wrk takes no fractions)
 //   BENCH_QUICK=1            smoke run: 1 s cells, fewer cells
-//   BENCH_CONNECTIONS=1,16,64,256
-//   BENCH_SCENARIOS=iris-v1,iris-v2,digits-v1-json,digits-v2-bin
+//   BENCH_CONNECTIONS=1,16,64,256   for the 1-instance scenarios
+//   BENCH_MULTI_CONNECTIONS=1,16,64 for digits-v2-bin16 (16 images a request)
+//   BENCH_SCENARIOS=iris-v1,iris-v2,digits-v1-json,digits-v2-bin,digits-v2-bin16
 //   BENCH_OFF_SCENARIOS=...  scenarios also run with batching off (default: all)
 //   BENCH_COMPUTE_SECONDS=2  per compute-ceiling setting
 //   BENCH_BATCH_SIZES=1,8,32,128  BENCH_THREADS=1,2
+//   BENCH_HOSTILE=0          skips the hostile-body phase
 //   BENCH_VERSIONS=50        versions for the cost-of-versions phase (0 skips it)
 //   BENCH_LOG_LEVEL=info     the service's LOG_LEVEL (its stdout goes to /dev/null)
 //   BENCH_SERVICE_ENV='{"MAX_BATCH_SIZE":"64"}'  extra settings for every service started
 //   BENCH_MAX_SECONDS=1800   hard limit for the whole run; children are stopped
-//   BENCH_NOISY_CORES=0.25   cells where other processes used more CPU are marked "!"
-//   BENCH_NOISY_RETRIES=2    noisy cells at 64 and 256 connections are measured again (quick: 0)
+//   BENCH_NOISY_CORES=0.25   cells where other processes used more CPU are marked noisy
+//   BENCH_NOISY_RETRIES=2    noisy cells the targets read are measured again (quick: 0)
 //   BENCH_REPORT=bench/results/latest.json  re-print a saved run, measure nothing
 //   BENCH_PROFILE=digits-v1-json@64[:off]  instead of the run: one cell with the service
 //                            under node --cpu-prof, then its top self-time functions
@@ -36,13 +42,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { cpuMeter } from './cpu.mjs';
-import { runCell } from './load.mjs';
+import { cpuMeter, GENERATOR_BOUND_CORES, generatorBound } from './cpu.mjs';
+import { measureHostileBody } from './hostile-body.mjs';
+import { ensureWrk, runCell } from './load.mjs';
 import { measureManyVersions } from './many-versions.mjs';
 import { killAllNow, startChild, stopAll, stopChild, waitForMessage } from './processes.mjs';
 import { summariseProfiles } from './profile.mjs';
 import { probe, SCENARIOS } from './scenarios.mjs';
-import { batchCounters, ROOT, startService } from './service.mjs';
+import { batchCounters, ROOT, serviceSetting, startService } from './service.mjs';
 import { count, formatTable, mb, ms, ratio } from './table.mjs';
 
 const env = process.env;
@@ -53,8 +60,11 @@ const numbers = (value, fallback) => list(value, fallback.map(String)).map(Numbe
 const settings = {
   quick: QUICK,
   seconds: Number(env.BENCH_SECONDS ?? (QUICK ? 1 : 5)),
-  warmupSeconds: QUICK ? 0.5 : 1,
+  warmupSeconds: 1,
   connections: numbers(env.BENCH_CONNECTIONS, QUICK ? [1, 64, 256] : [1, 16, 64, 256]),
+  // 16 images a request: 256 connections would queue 4,096 instances, past the service's MAX_QUEUE_SIZE
+  // (2,048), so 503s there would be by design, not a finding.
+  multiConnections: numbers(env.BENCH_MULTI_CONNECTIONS, QUICK ? [16] : [1, 16, 64]),
   scenarios: list(env.BENCH_SCENARIOS, SCENARIOS.map((s) => s.id)),
   offScenarios: list(env.BENCH_OFF_SCENARIOS, QUICK ? ['digits-v2-bin'] : SCENARIOS.map((s) => s.id)),
   compute: {
@@ -65,6 +75,7 @@ const settings = {
     // The service runs inference in INFERENCE_WORKERS (default 2) worker threads.
     workers: 2,
   },
+  hostile: env.BENCH_HOSTILE !== '0',
   versions: Number(env.BENCH_VERSIONS ?? (QUICK ? 20 : 50)),
   logLevel: env.BENCH_LOG_LEVEL ?? 'info',
   serviceEnv: env.BENCH_SERVICE_ENV ? JSON.parse(env.BENCH_SERVICE_ENV) : {},
@@ -72,6 +83,11 @@ const settings = {
   noisyRetries: Number(env.BENCH_NOISY_RETRIES ?? (QUICK ? 0 : 2)),
   profile: env.BENCH_PROFILE,
 };
+
+/** The connection counts a scenario runs at. */
+const connectionsFor = (scenario) => (scenario.rows > 1 ? settings.multiConnections : settings.connections);
+/** The connection counts the targets read for a scenario: their cells are measured again when noisy. */
+const targetConnections = (scenario) => (scenario.rows > 1 ? [16] : [64, 256]);
 
 const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
 /**
@@ -103,7 +119,8 @@ function machine() {
     node: process.version,
     onnxruntimeNode: pkg('onnxruntime-node'),
     fastify: pkg('fastify'),
-    autocannon: pkg('autocannon'),
+    // Filled in once wrk is known to be there (or installed).
+    wrk: undefined,
     commit: dirty ? `${commit} + uncommitted src changes` : commit,
     loadAverageAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100),
   };
@@ -118,6 +135,7 @@ const results = {
   cells: [],
   /** Noisier attempts of cells that were measured again. */
   discarded: [],
+  hostile: undefined,
   manyVersions: undefined,
   targets: [],
   notes: [],
@@ -170,7 +188,7 @@ async function startHttpCeiling(answers, dir) {
   const routesFile = path.join(dir, 'routes.json');
   const routes = Object.keys(answers).map((id) => {
     const scenario = SCENARIOS.find((s) => s.id === id);
-    return { path: scenario.path, contentType: answers[id].contentType, answerBase64: Buffer.from(answers[id].body).toString('base64') };
+    return { path: scenario.path, requestBytes: Buffer.byteLength(scenario.body), contentType: answers[id].contentType, answerBase64: Buffer.from(answers[id].body).toString('base64') };
   });
   await writeFile(routesFile, JSON.stringify(routes));
   const child = startChild(path.join(ROOT, 'bench', 'ceiling-server.mjs'), [routesFile], { ipc: true, name: 'HTTP ceiling' });
@@ -205,11 +223,11 @@ async function serversPhase() {
     for (const scenario of SCENARIOS.filter((s) => on.answers[s.id])) {
       const mine = servers.filter((s) => s.ids.includes(scenario.id));
       // Warm-up (not recorded): JIT, first batches, connection set-up.
-      for (const s of mine) await runCell({ url: s.url + scenario.path, scenario, connections: 16, seconds: settings.warmupSeconds });
-      for (const connections of settings.connections) {
-        // The cells the targets read (64 and 256 connections) are measured again when other work took CPU
-        // during any of them; the quietest attempt is kept, the others go to results.discarded.
-        const retries = [64, 256].includes(connections) ? settings.noisyRetries : 0;
+      for (const s of mine) await runCell({ url: s.url + scenario.path, scenario, connections: 16, seconds: settings.warmupSeconds, checkAnswers: s.server === 'service' });
+      for (const connections of connectionsFor(scenario)) {
+        // The cells the targets read are measured again when other work took CPU during any of them;
+        // the quietest attempt is kept, the others go to results.discarded.
+        const retries = targetConnections(scenario).includes(connections) ? settings.noisyRetries : 0;
         let kept;
         for (let attempt = 0; attempt <= retries; attempt++) {
           const trio = [];
@@ -225,6 +243,11 @@ async function serversPhase() {
         results.cells.push(...kept.trio);
       }
     }
+    if (settings.hostile) {
+      // Last, on the idle batching-on service: nothing else is in flight, and a service still busy with it
+      // afterwards cannot disturb a cell.
+      results.hostile = await measureHostileBody(on.service, serviceSetting('BODY_LIMIT_BYTES', settings.serviceEnv), log);
+    }
     for (const s of [on, off].filter(Boolean)) {
       results.notes.push(`${s.label}: start-up ${(s.service.startupMs / 1000).toFixed(2)} s, RSS after its cells ${mb(await s.service.rssKb())} MB`);
     }
@@ -234,23 +257,40 @@ async function serversPhase() {
   }
 }
 
-/** One measured cell; the answer is checked once just before it (a server measuring fast wrong answers is caught). */
-async function measureCell(s, scenario, connections) {
+/** One real request, its answer checked: a server measuring fast wrong answers (or 404s) is caught. */
+async function checkAnswer(s, scenario, when) {
   const answer = await probe(s.url, scenario);
-  if (!answer.ok) throw new Error(`${s.label} ${scenario.id}: wrong answer before the cell at ${connections} connections (status ${answer.status}): ${answer.body.slice(0, 300)}`);
+  if (!answer.ok) throw new Error(`${s.label} ${scenario.id}: wrong answer ${when} (status ${answer.status}): ${answer.body.slice(0, 300)}`);
+}
+
+/**
+ * One measured cell, the answer checked with a real request just before and
+ * just after it. wrk checks every answer of the service too (its Lua
+ * response()); not the HTTP ceiling's, a constant captured from the service:
+ * at its 30k+ req/s that callback would cost wrk about 15% more CPU (README).
+ */
+async function measureCell(s, scenario, connections) {
+  await checkAnswer(s, scenario, `before the cell at ${connections} connections`);
   const load = os.loadavg()[0];
   const before = s.server === 'service' ? await batchCounters(s.url, scenario.model) : undefined;
   const meter = cpuMeter(s.pid);
-  const cell = await runCell({ url: s.url + scenario.path, scenario, connections, seconds: settings.seconds });
-  const cpu = meter();
+  const cell = await runCell({ url: s.url + scenario.path, scenario, connections, seconds: settings.seconds, checkAnswers: s.server === 'service' });
+  const cpu = meter(cell.generatorCpuSeconds);
   const after = before ? await batchCounters(s.url, scenario.model) : undefined;
-  // Instances per inference during the cell (the probe before it adds one inference of one row: negligible).
+  // Instances per inference during the cell (the probe before it adds one inference: negligible).
   const inferences = after ? after.count - before.count : undefined;
   const meanBatch = inferences ? (after.sum - before.sum) / inferences : undefined;
   const row = { server: s.server, batching: s.batching, scenario: scenario.id, model: scenario.model, ...cell, inferences, meanBatch, cpu, loadAverage1m: Math.round(load * 100) / 100 };
   log(
-    `  ${s.label.padEnd(22)} ${scenario.id.padEnd(15)} @${String(connections).padStart(3)}: ${count(cell.reqPerSec).padStart(7)} req/s  p50 ${ms(cell.p50)}  p99 ${ms(cell.p99)} ms  errors ${cell.totalErrors}  cpu server ${row.cpu.server} / bench ${row.cpu.loadGenerator} / others ${row.cpu.others}`,
+    `  ${s.label.padEnd(22)} ${scenario.id.padEnd(15)} @${String(connections).padStart(3)}: ${count(cell.reqPerSec).padStart(7)} req/s  p50 ${ms(cell.p50)}  p99 ${ms(cell.p99)} ms  errors ${cell.totalErrors}  cpu server ${cpu.server} / wrk ${cpu.loadGenerator} / others ${cpu.others}${generatorBound(cpu) ? '  GENERATOR-BOUND' : ''}`,
   );
+  // The cell is kept even when the answer after it is wrong: the table shows what was measured before it broke.
+  try {
+    await checkAnswer(s, scenario, `after the cell at ${connections} connections`);
+  } catch (error) {
+    results.cells.push(row);
+    throw error;
+  }
   return row;
 }
 
@@ -303,18 +343,22 @@ function cellsTable() {
       // The ceiling rows are the reference: a ratio to themselves, or to a compute ceiling they never touch, says nothing.
       c.server === 'http-ceiling' ? '-' : ceiling ? ratio(c.reqPerSec / ceiling.reqPerSec) : 'n/a',
       c.server === 'http-ceiling' ? '-' : ratio(c.rowsPerSec / computeBest(c.model)),
-      `${c.cpu.server}/${c.cpu.loadGenerator}/${c.cpu.others}${noisy(c.cpu) ? ' !' : ''}`,
+      `${c.cpu.server}/${c.cpu.loadGenerator}/${c.cpu.others}`,
+      cellFlags(c),
     ]);
   }
   for (const [id, state] of Object.entries(results.available)) {
     if (state !== 'yes') rows.push([], [id, state]);
   }
   return formatTable(
-    ['scenario', 'server', 'conns', 'req/s', 'rows/s', 'p50 ms', 'p99 ms', 'errors', 'batch', 'x HTTP ceil', 'x compute ceil', 'cpu srv/gen/other'],
+    ['scenario', 'server', 'conns', 'req/s', 'rows/s', 'p50 ms', 'p99 ms', 'errors', 'batch', 'x HTTP ceil', 'x compute ceil', 'cpu srv/wrk/other', 'flags'],
     rows,
-    ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
   );
 }
+
+/** "!" other work took CPU during the cell; "generator-bound": wrk used most of a core, its req/s may be wrk's. */
+const cellFlags = (c) => [noisy(c.cpu) && '!', generatorBound(c.cpu) && 'generator-bound'].filter(Boolean).join(' ');
 
 function manyVersionsTable() {
   const m = results.manyVersions;
@@ -352,65 +396,135 @@ function whyMissing(id) {
   return state && state !== 'yes' ? `${id} ${state}` : 'not measured in this run';
 }
 
-/** Each target as one or more PASS/MISS lines; SKIP when the cell it needs was not measured. */
+/** How a target's input cell is named in a noisy or generator-bound note. */
+const cellName = (x) => (x === results.compute ? 'compute ceiling' : `${x.server === 'http-ceiling' ? 'HTTP ceiling' : `service ${x.batching ? 'on' : 'off'}`} ${x.scenario}@${x.connections}`);
+
+const errorDetail = (c) => `${c.totalErrors} errors (${c.errors} connection/timeout, ${c.non2xx} non-2xx, ${c.wrongAnswers} wrong)`;
+
+/** Each target as one or more PASS/MISS lines; SKIP when a cell it needs was not measured. */
 function evaluateTargets() {
   const targets = [];
-  // A verdict resting on a cell where other work took CPU is kept, but says so: it may flip in a quiet run.
+  // A verdict resting on a cell where other work took CPU, or where wrk may have been the limit, is kept but
+  // says so: it may flip in a quiet run, or with a cheaper generator.
   const add = (name, pass, detail, ...inputs) => {
-    const loud = inputs.filter((x) => noisy(x?.cpu)).map((x) => (x === results.compute ? `compute ceiling others ${x.cpu.others} cores` : `${x.server === 'http-ceiling' ? 'HTTP ceiling' : `service ${x.batching ? 'on' : 'off'}`} @${x.connections} others ${x.cpu.others} cores`));
-    const note = loud.length ? ` [noisy: ${loud.join('; ')}]` : '';
-    targets.push({ name, result: pass === undefined ? 'SKIP' : pass ? 'PASS' : 'MISS', detail: detail + note, noisy: loud.length > 0 });
+    const loud = inputs.filter((x) => noisy(x?.cpu)).map((x) => `${cellName(x)} others ${x.cpu.others} cores`);
+    const bound = inputs.filter((x) => generatorBound(x?.cpu)).map((x) => `${cellName(x)} wrk ${x.cpu.loadGenerator} cores`);
+    const note = (loud.length ? ` [noisy: ${loud.join('; ')}]` : '') + (bound.length ? ` [generator-bound: ${bound.join('; ')}]` : '');
+    targets.push({ name, result: pass === undefined ? 'SKIP' : pass ? 'PASS' : 'MISS', detail: detail + note, noisy: loud.length > 0, generatorBound: bound.length > 0 });
   };
-  const at = 64;
+  httpCeilingTargets(add);
+  computeCeilingTargets(add);
+  highConnectionTargets(add);
+  hostileTargets(add);
+  return targets;
+}
 
-  const iris = cellOf('service', 'iris-v1', at, true);
-  const irisCeiling = cellOf('http-ceiling', 'iris-v1', at);
+/** iris /v1 and /v2 JSON at 64 connections against the bare-Fastify ceiling (same URL and body). */
+function httpCeilingTargets(add) {
+  const iris = cellOf('service', 'iris-v1', 64, true);
+  const irisCeiling = cellOf('http-ceiling', 'iris-v1', 64);
   if (iris && irisCeiling) {
     const r = iris.reqPerSec / irisCeiling.reqPerSec;
-    add('iris /v1, 1 instance/request, 64 conns: >= 50% of the HTTP ceiling req/s', r >= 0.5, `${count(iris.reqPerSec)} vs ${count(irisCeiling.reqPerSec)} req/s = ${ratio(r)}`, iris, irisCeiling);
-    add('iris /v1, 64 conns: p99 within 3x the HTTP ceiling p99', iris.p99 <= 3 * irisCeiling.p99, `p99 ${ms(iris.p99)} ms vs ceiling ${ms(irisCeiling.p99)} ms = ${(iris.p99 / irisCeiling.p99).toFixed(2)}x`, iris, irisCeiling);
-    add('iris /v1, 64 conns: zero errors', iris.totalErrors === 0, `${iris.totalErrors} errors (${iris.errors} connection, ${iris.timeouts} timeouts, ${iris.non2xx} non-2xx, ${iris.wrongAnswers} wrong)`);
-  } else add('iris /v1 at 64 connections vs the HTTP ceiling', undefined, whyMissing('iris-v1'));
+    add('iris /v1 JSON, 64 conns: >= 50% of the HTTP ceiling req/s', r >= 0.5, `${count(iris.reqPerSec)} vs ${count(irisCeiling.reqPerSec)} req/s = ${ratio(r)}`, iris, irisCeiling);
+    add('iris /v1 JSON, 64 conns: p99 within 3x the HTTP ceiling p99', iris.p99 <= 3 * irisCeiling.p99, `p99 ${ms(iris.p99)} ms vs ceiling ${ms(irisCeiling.p99)} ms = ${(iris.p99 / irisCeiling.p99).toFixed(2)}x`, iris, irisCeiling);
+    add('iris /v1 JSON, 64 conns: zero errors', iris.totalErrors === 0, errorDetail(iris));
+  } else add('iris /v1 JSON at 64 connections vs the HTTP ceiling', undefined, whyMissing('iris-v1'));
 
-  const ceilingDigits = computeBest('digits');
+  const v2 = cellOf('service', 'iris-v2', 64, true);
+  const v2Ceiling = cellOf('http-ceiling', 'iris-v2', 64);
+  if (v2 && v2Ceiling) {
+    const r = v2.reqPerSec / v2Ceiling.reqPerSec;
+    add('iris /v2 JSON, 64 conns: >= 50% of the HTTP ceiling req/s', r >= 0.5, `${count(v2.reqPerSec)} vs ${count(v2Ceiling.reqPerSec)} req/s = ${ratio(r)}`, v2, v2Ceiling);
+  } else add('iris /v2 JSON at 64 connections vs the HTTP ceiling', undefined, whyMissing('iris-v2'));
+}
+
+/** digits, images/s against the best single-process onnxruntime figure. */
+function computeCeilingTargets(add) {
+  const ceiling = computeBest('digits');
   const best = results.compute?.digits?.best;
-  const binOn = cellOf('service', 'digits-v2-bin', at, true);
-  const binOff = cellOf('service', 'digits-v2-bin', at, false);
-  if (binOn && ceilingDigits) {
-    const r = binOn.rowsPerSec / ceilingDigits;
-    add('digits /v2 binary, 1 image/request, 64 conns: >= 80% of the compute ceiling', r >= 0.8, `${count(binOn.rowsPerSec)} vs ${count(ceilingDigits)} images/s (batch ${best.batch}, ${best.intraOpThreads} intra-op threads) = ${ratio(r)}`, binOn, results.compute);
-  } else add('digits /v2 binary at 64 connections vs the compute ceiling', undefined, whyMissing('digits-v2-bin'));
-  if (binOn && binOff) {
-    const r = binOn.rowsPerSec / binOff.rowsPerSec;
-    add('digits /v2 binary, 64 conns: batching on >= 2x batching off', r >= 2, `${count(binOn.rowsPerSec)} vs ${count(binOff.rowsPerSec)} images/s = ${r.toFixed(2)}x`, binOn, binOff);
-  } else add('digits /v2 binary, batching on vs off', undefined, whyMissing('digits-v2-bin'));
-
-  const json = cellOf('service', 'digits-v1-json', at, true);
-  if (json && ceilingDigits) {
-    const r = json.rowsPerSec / ceilingDigits;
-    add('digits /v1 JSON, 64 conns: >= 50% of the compute ceiling', r >= 0.5, `${count(json.rowsPerSec)} vs ${count(ceilingDigits)} images/s = ${ratio(r)}`, json, results.compute);
-  } else add('digits /v1 JSON at 64 connections vs the compute ceiling', undefined, whyMissing('digits-v1-json'));
-
-  for (const id of ['iris-v1', 'digits-v2-bin', 'digits-v1-json']) {
-    const high = cellOf('service', id, 256, true);
-    const mid = cellOf('service', id, at, true);
-    if (!high || !mid) {
-      add(`${id}, 256 conns: zero errors, p99 < 10x p99 at 64`, undefined, whyMissing(id));
+  const cases = [
+    ['digits-v2-bin', 64, 0.6, 'digits /v2 binary, 1 image/request, 64 conns: >= 60% of the compute ceiling'],
+    ['digits-v2-bin16', 16, 0.85, 'digits /v2 binary, 16 images/request, 16 conns: >= 85% of the compute ceiling'],
+    ['digits-v1-json', 64, 0.4, 'digits /v1 JSON 28x28, 64 conns: >= 40% of the compute ceiling'],
+  ];
+  for (const [id, connections, share, name] of cases) {
+    const cell = cellOf('service', id, connections, true);
+    if (!cell || !ceiling) {
+      add(name, undefined, whyMissing(id));
       continue;
     }
-    add(`${id}, 256 conns: zero errors`, high.totalErrors === 0, `${high.totalErrors} errors (${high.errors} connection, ${high.timeouts} timeouts, ${high.non2xx} non-2xx, ${high.wrongAnswers} wrong)`);
-    add(`${id}, 256 conns: p99 < 10x p99 at 64 conns`, high.p99 < 10 * mid.p99, `p99 ${ms(high.p99)} ms vs ${ms(mid.p99)} ms = ${(high.p99 / mid.p99).toFixed(2)}x`, high, mid);
+    const r = cell.rowsPerSec / ceiling;
+    add(name, r >= share, `${count(cell.rowsPerSec)} vs ${count(ceiling)} images/s (batch ${best.batch}, ${best.intraOpThreads} intra-op threads) = ${ratio(r)}`, cell, results.compute);
   }
-  return targets;
+}
+
+/** Every service cell at 256 connections: no errors, and p99 at most 10x the same scenario's (and batching's) at 64. */
+function highConnectionTargets(add) {
+  const high = results.cells.filter((c) => c.server === 'service' && c.connections === 256);
+  if (!high.length) {
+    add('256 conns: zero errors, p99 <= 10x p99 at 64', undefined, 'not measured in this run');
+    return;
+  }
+  for (const scenario of SCENARIOS.filter((x) => high.some((c) => c.scenario === x.id))) {
+    const cells = high.filter((c) => c.scenario === scenario.id);
+    const mode = (c) => `batching ${c.batching ? 'on' : 'off'}`;
+    add(`${scenario.id}, 256 conns: zero errors`, cells.every((c) => c.totalErrors === 0), cells.map((c) => `${mode(c)}: ${errorDetail(c)}`).join('; '));
+    const pairs = cells.map((c) => [c, cellOf('service', c.scenario, 64, c.batching)]);
+    if (pairs.some(([, mid]) => !mid)) {
+      add(`${scenario.id}, 256 conns: p99 <= 10x p99 at 64 conns`, undefined, 'no cell at 64 connections in this run');
+      continue;
+    }
+    add(
+      `${scenario.id}, 256 conns: p99 <= 10x p99 at 64 conns`,
+      pairs.every(([h, mid]) => h.p99 <= 10 * mid.p99),
+      pairs.map(([h, mid]) => `${mode(h)}: ${ms(h.p99)} vs ${ms(mid.p99)} ms = ${(h.p99 / mid.p99).toFixed(2)}x`).join('; '),
+      ...pairs.flat(),
+    );
+  }
+}
+
+function hostileTargets(add) {
+  const h = results.hostile;
+  const name = 'hostile 1 MB body of {} inputs to /v2/models/iris/infer';
+  if (!h) {
+    add(name, undefined, settings.hostile === false ? 'BENCH_HOSTILE=0' : 'not measured in this run');
+    return;
+  }
+  const a = h.alone;
+  const answered = a.status === undefined ? `no answer within ${ms(a.wallMs)} ms` : `${a.status} in ${ms(a.wallMs)} ms`;
+  add(`${name}: 4xx in < 100 ms`, a.status >= 400 && a.status < 500 && a.wallMs < 100, `${answered}, service main thread ${ms(a.mainThreadCpuMs)} ms CPU; ${h.bytes} bytes, ${h.objects} objects, BODY_LIMIT_BYTES ${h.bodyLimit ?? 'unknown'}`);
+  const p = h.polled;
+  if (!p) {
+    add(`${name}: /health/live polls < 50 ms meanwhile`, undefined, h.note);
+    return;
+  }
+  // A body answered between two polls overlaps none: then its own wall time bounds how long the loop was held.
+  const held = p.polls > 0 ? p.maxPollMs : p.wallMs;
+  add(
+    `${name}: /health/live every ${h.pollEveryMs} ms answers each poll in < 50 ms meanwhile`,
+    held < 50 && p.failedPolls === 0,
+    `slowest of ${p.polls} polls ${ms(p.maxPollMs)} ms (${p.pollsOver50Ms} >= 50 ms, ${p.failedPolls} failed; idle poll ${ms(p.idleMaxPollMs)} ms); body answered ${p.status ?? 'never'} in ${ms(p.wallMs)} ms`,
+  );
+}
+
+function hostileLines() {
+  const h = results.hostile;
+  const lines = [`${h.bytes} bytes of {"inputs":[{},{},...]} (${h.objects} objects) to /v2/models/iris/infer; the service's BODY_LIMIT_BYTES ${h.bodyLimit ?? 'unknown'}`];
+  const a = h.alone;
+  lines.push(`alone:       ${a.status ?? 'no answer'} after ${ms(a.wallMs)} ms (client wall time), service main thread ${ms(a.mainThreadCpuMs)} ms CPU; answer: ${a.answer}`);
+  const p = h.polled;
+  if (p) lines.push(`with polls:  ${p.status ?? 'no answer'} after ${ms(p.wallMs)} ms; GET /health/live every ${h.pollEveryMs} ms meanwhile: ${p.polls} polls, slowest ${ms(p.maxPollMs)} ms, ${p.pollsOver50Ms} at 50 ms or more, ${p.failedPolls} failed (idle: ${ms(p.idleMaxPollMs)} ms)`);
+  else lines.push(`with polls:  ${h.note}`);
+  return lines;
 }
 
 function report() {
   const m = results.machine;
   const out = [];
   out.push('');
-  out.push(`machine: ${m.cpu}, ${m.cores} cores, ${m.memoryMb} MB, Linux ${m.kernel}; Node ${m.node}, onnxruntime-node ${m.onnxruntimeNode}, fastify ${m.fastify}, autocannon ${m.autocannon}; commit ${m.commit}`);
+  out.push(`machine: ${m.cpu}, ${m.cores} cores, ${m.memoryMb} MB, Linux ${m.kernel}; Node ${m.node}, onnxruntime-node ${m.onnxruntimeNode}, fastify ${m.fastify}, ${m.wrk ? `wrk ${m.wrk}` : 'wrk missing'}; commit ${m.commit}`);
   out.push(`load average at start: ${m.loadAverageAtStart.join(' ')} (other work on this machine competes for the same ${m.cores} cores)`);
-  out.push(`cells: ${settings.seconds} s each after a ${settings.warmupSeconds} s warm-up per scenario, pipelining 1; service LOG_LEVEL=${settings.logLevel}${Object.keys(settings.serviceEnv).length ? `, ${JSON.stringify(settings.serviceEnv)}` : ''}`);
+  out.push(`cells: wrk, 1 thread, ${settings.seconds} s each after a ${settings.warmupSeconds} s warm-up per scenario, one request in flight per connection; service LOG_LEVEL=${settings.logLevel}${Object.keys(settings.serviceEnv).length ? `, ${JSON.stringify(settings.serviceEnv)}` : ''}`);
   out.push('');
   if (results.compute) {
     out.push('Compute ceiling (onnxruntime-node in its own process; rows/s = instances per second)');
@@ -420,8 +534,15 @@ function report() {
     out.push('');
   }
   if (results.cells.length) {
-    out.push('Service vs ceilings ("batch": mean instances per inference, from the service\'s model_batch_size metric; "x HTTP ceil": req/s over the bare-Fastify req/s at the same connections; "x compute ceil": rows/s over the best single-process onnxruntime rows/s of that model; cpu: cores used by server / load generator / everything else during the cell)');
+    out.push(
+      `Service vs ceilings ("batch": mean instances per inference, from the service's model_batch_size metric; "x HTTP ceil": req/s over the bare-Fastify req/s at the same connections; "x compute ceil": rows/s over the best single-process onnxruntime rows/s of that model; cpu: cores used by server / wrk / everything else during the cell; flags: "!" everything else used more than ${NOISY_CORES} cores, "generator-bound" wrk used more than ${GENERATOR_BOUND_CORES} of a core, so the cell may have measured wrk)`,
+    );
     out.push(cellsTable());
+    out.push('');
+  }
+  if (results.hostile) {
+    out.push('Hostile body (on the idle batching-on service, after its cells)');
+    out.push(hostileLines().join('\n'));
     out.push('');
   }
   if (results.manyVersions) {
@@ -434,6 +555,8 @@ function report() {
     for (const t of results.targets) out.push(`${t.result.padEnd(4)}  ${t.name}: ${t.detail}`);
     const loud = results.targets.filter((t) => t.noisy).length;
     if (loud) out.push(`${loud} verdict(s) rest on cells where other work used more than ${NOISY_CORES} cores (cells marked "!"): re-run when the machine is quiet before trusting them.`);
+    const bound = results.targets.filter((t) => t.generatorBound).length;
+    if (bound) out.push(`${bound} verdict(s) rest on generator-bound cells: wrk itself used most of a core there, so their req/s may be wrk's limit, not the server's.`);
     out.push('');
   }
   for (const note of results.notes) out.push(`note: ${note}`);
@@ -481,7 +604,7 @@ async function profileOneCell(spec) {
     cellStart = performance.now();
     cell = await runCell({ url: service.url + scenario.path, scenario, connections, seconds: settings.seconds });
     cellEnd = performance.now();
-    cell.cpu = meter();
+    cell.cpu = meter(cell.generatorCpuSeconds);
   } finally {
     // SIGTERM: the service shuts down gracefully, so every thread writes its profile.
     await service.stop();
@@ -490,7 +613,7 @@ async function profileOneCell(spec) {
   const exited = performance.now();
   const window = [exited - cellStart, exited - cellEnd];
   const summary = await summariseProfiles(dir, 25, window);
-  console.log(`\n${id} @${connections}, batching ${batching ? 'on' : 'off'}: ${count(cell.reqPerSec)} req/s, p50 ${ms(cell.p50)} ms, p99 ${ms(cell.p99)} ms, errors ${cell.totalErrors}, cpu server ${cell.cpu.server} / bench ${cell.cpu.loadGenerator} / others ${cell.cpu.others} cores (the profiler itself slows the service)\n`);
+  console.log(`\n${id} @${connections}, batching ${batching ? 'on' : 'off'}: ${count(cell.reqPerSec)} req/s, p50 ${ms(cell.p50)} ms, p99 ${ms(cell.p99)} ms, errors ${cell.totalErrors}, cpu server ${cell.cpu.server} / wrk ${cell.cpu.loadGenerator} / others ${cell.cpu.others} cores (the profiler itself slows the service)\n`);
   console.log(summary.text);
   await writeFile(path.join(dir, 'summary.json'), JSON.stringify({ scenario: id, connections, batching, cell, threads: summary.threads }, null, 2));
 }
@@ -547,6 +670,14 @@ if (env.BENCH_REPORT) {
   results.targets = evaluateTargets();
   console.log(report());
   process.exit(0);
+}
+
+// Without a load generator nothing can be measured: say so and stop, before any child is started.
+try {
+  results.machine.wrk = ensureWrk(log);
+} catch (error) {
+  console.error(`bench: ${error.message}`);
+  process.exit(1);
 }
 
 try {

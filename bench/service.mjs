@@ -4,11 +4,28 @@
 // share the service's event loop, and its start-up time and memory are part
 // of what is measured.
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { freePort, sleep, startChild, stopChild, tail } from './processes.mjs';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
 const MAIN = path.join(ROOT, 'dist', 'main.js');
+const require = createRequire(import.meta.url);
+
+/**
+ * A setting as a service started by startService sees it: from `env`, else
+ * from this process's environment (children inherit it), else the built
+ * service's default (dist/config/app-config.js); undefined if none is found.
+ */
+export function serviceSetting(name, env = {}) {
+  const given = env[name] ?? process.env[name];
+  if (given !== undefined) return given;
+  try {
+    return require(path.join(ROOT, 'dist', 'config', 'app-config.js')).CONFIG_DEFAULTS[name];
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * @param {object} options

@@ -19,14 +19,28 @@ export const ERROR_STATUS = {
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
+/** Expected outcomes rather than faults: answered, never logged with a stack, so none is captured. */
+const WITHOUT_STACK: ReadonlySet<ErrorCode> = new Set(
+  (Object.keys(ERROR_STATUS) as ErrorCode[]).filter((code) => ERROR_STATUS[code] < 500 || code === 'OVERLOADED'),
+);
+
 export class DomainError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    /** Every problem found, when there is more than one (e.g. each invalid field). */
-    readonly details: readonly string[] = [message],
-  ) {
-    super(message);
+  readonly code: ErrorCode;
+  /** Every problem found, when there is more than one (e.g. each invalid field). */
+  readonly details: readonly string[];
+
+  constructor(code: ErrorCode, message: string, details: readonly string[] = [message]) {
+    // Capturing a stack made an error answer cost more than a success; client errors and overload
+    // refusals are the answers a hostile or overloaded moment produces by the thousand.
+    const stackTraceLimit = Error.stackTraceLimit;
+    if (WITHOUT_STACK.has(code)) Error.stackTraceLimit = 0;
+    try {
+      super(message);
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
+    }
+    this.code = code;
+    this.details = details;
   }
 
   get status(): number {

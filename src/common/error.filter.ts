@@ -27,7 +27,8 @@ export class ErrorFilter implements ExceptionFilter {
       // Queues are short: a client that waits a second finds room again.
       void reply.header('retry-after', '1');
     }
-    if (body.statusCode >= 500) {
+    // Overload refusals are expected and counted (status 503 in the request log and metrics), not faults.
+    if (body.statusCode >= 500 && !(exception instanceof DomainError && exception.code === 'OVERLOADED')) {
       this.logger.error(
         `${request.method} ${request.url} failed: ${exception instanceof Error ? exception.stack : String(exception)}`,
       );
