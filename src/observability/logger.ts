@@ -3,15 +3,22 @@ import type { LogLevel } from '../config/app-config';
 
 export const PINO_LOGGER = Symbol('PINO_LOGGER');
 
+/** Lines are written once this many bytes are buffered (about 15 request lines)... */
+const LOG_BUFFER_BYTES = 4096;
+/** ...or this long after the last write, so a quiet service's lines still appear at once. */
+const LOG_FLUSH_INTERVAL_MS = 200;
+
 /**
  * One JSON logger for the whole process: Nest's own messages and the
- * per-request lines. Lines go to stdout asynchronously: a synchronous write
- * per request line was a system call on the event loop for every request
- * (several percent of it under load). While a write is in flight, the next
- * lines gather and go out together; pino flushes what is left synchronously
+ * per-request lines. Lines go to stdout in buffered, asynchronous writes: a
+ * write per request line cost the event loop a system call (and a thread-pool
+ * hand-off) per request, about a sixth of a request's cost under load
+ * (measured against LOG_LEVEL=warn). pino flushes what is left synchronously
  * when the process exits, so only a SIGKILL can lose the last lines.
  */
 export function createLogger(level: LogLevel): Logger {
+  const destination = pino.destination({ dest: 1, sync: false, minLength: LOG_BUFFER_BYTES });
+  setInterval(() => flushQuietly(destination), LOG_FLUSH_INTERVAL_MS).unref();
   return pino(
     {
       level,
@@ -19,6 +26,15 @@ export function createLogger(level: LogLevel): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    pino.destination({ dest: 1, sync: false }),
+    destination,
   );
+}
+
+/** flush() throws while the stream is still opening or already closed; both are fine to skip. */
+function flushQuietly(destination: ReturnType<typeof pino.destination>): void {
+  try {
+    destination.flush();
+  } catch {
+    // the next tick of the interval (or pino's exit flush) writes the lines
+  }
 }
