@@ -126,6 +126,9 @@ export function stringifyJson(value: unknown): string {
       if (value === null) return 'null';
       if (Array.isArray(value) || ArrayBuffer.isView(value)) {
         const items = value as ArrayLike<unknown>;
+        // Tensor data is almost always finite numbers, which JSON.stringify writes natively and fastest
+        // (the element-by-element path below showed in profiles of every /v2 JSON answer).
+        if (allFiniteNumbers(items)) return JSON.stringify(Array.isArray(items) ? items : Array.from(items));
         const parts = new Array<string>(items.length);
         for (let i = 0; i < items.length; i++) parts[i] = stringifyJson(items[i]);
         return `[${parts.join(',')}]`;
@@ -138,4 +141,12 @@ export function stringifyJson(value: unknown): string {
     default:
       return 'null';
   }
+}
+
+function allFiniteNumbers(items: ArrayLike<unknown>): boolean {
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    if (typeof item !== 'number' || !Number.isFinite(item)) return false;
+  }
+  return true;
 }
