@@ -118,6 +118,7 @@ describe('an inference worker that dies', () => {
       const live = await app.inject({ method: 'GET', url: '/health/live' });
       expect(live.statusCode).toBe(503);
       expect(JSON.stringify(live.json())).toContain('inference worker 0 exited');
+      expect((await app.inject({ method: 'GET', url: '/v2/health/live' })).statusCode).toBe(400);
       const v1 = await predict(app, [flowers[0]]);
       expect(v1.statusCode).toBe(503);
       const v2 = await app.inject({

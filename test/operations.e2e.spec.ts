@@ -2,6 +2,7 @@ import { cp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ShutdownState } from '../src/lifecycle/shutdown-state';
 import { removeDir, startTestApp, tempModelsDir } from './support/test-app';
 
 const TOKEN = 'test-admin-token-0123456789';
@@ -184,5 +185,33 @@ describe('hardening', () => {
     expect(v2.statusCode).toBe(429);
     expect(v2.json()).toEqual({ error: expect.stringContaining('rate limit') });
     expect((await app.inject({ method: 'GET', url: '/v1/models', remoteAddress: '10.0.0.10' })).statusCode).toBe(200);
+  });
+
+  it('never rate-limits health probes, those of the Open Inference Protocol included', async () => {
+    for (const url of ['/health/live', '/health/ready', '/v2/health/live', '/v2/health/ready']) {
+      const statuses: number[] = [];
+      for (let i = 0; i < 8; i++) statuses.push((await app.inject({ method: 'GET', url, remoteAddress: '10.0.0.11' })).statusCode);
+      expect(statuses, url).toEqual(Array(8).fill(200));
+    }
+  });
+});
+
+describe('readiness while draining', () => {
+  it('is refused by /health/ready and /v2/health/ready alike, while liveness holds', async () => {
+    const modelsDir = await tempModelsDir('iris');
+    const app = await startTestApp({ MODELS_DIR: modelsDir });
+    try {
+      expect((await app.inject({ method: 'GET', url: '/v2/health/ready' })).statusCode).toBe(200);
+      app.get(ShutdownState).startDraining();
+      const ready = await app.inject({ method: 'GET', url: '/health/ready' });
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json().error.model_registry.message).toBe('shutting down: finishing requests in flight');
+      expect((await app.inject({ method: 'GET', url: '/v2/health/ready' })).statusCode).toBe(400);
+      expect((await app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
+      expect((await app.inject({ method: 'GET', url: '/v2/health/live' })).statusCode).toBe(200);
+    } finally {
+      await app.close();
+      await removeDir(modelsDir);
+    }
   });
 });

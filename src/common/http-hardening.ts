@@ -3,6 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import helmet from 'helmet';
 import type { AppConfig } from '../config/app-config';
+import { HEALTH_PREFIXES } from '../health/health.routes';
 import { METRICS_ROUTE } from '../observability/metrics.routes';
 import { errorBody } from './error-body';
 
@@ -49,7 +50,8 @@ export async function installHttpHardening(app: NestFastifyApplication, config: 
       max: config.RATE_LIMIT_MAX,
       timeWindow: config.RATE_LIMIT_WINDOW_MS,
       // Probes and scrapes come from the platform, not from clients: never throttle them.
-      allowList: (request) => request.url.startsWith('/health/') || request.url.startsWith(METRICS_ROUTE),
+      allowList: (request) =>
+        HEALTH_PREFIXES.some((prefix) => request.url.startsWith(prefix)) || request.url.startsWith(METRICS_ROUTE),
       errorResponseBuilder: (_request, context) => ({
         ...errorBody(429, `rate limit of ${context.max} requests per ${context.after} exceeded (RATE_LIMIT_MAX); retry later`),
       }),

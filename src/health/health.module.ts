@@ -5,10 +5,12 @@ import { HealthController } from './health.controller';
 import { InferenceModule } from '../inference/inference.module';
 import { InferenceHealthIndicator } from './inference.health';
 import { ModelRegistryHealthIndicator } from './model-registry.health';
+import { Probes } from './probes';
 
 @Module({
   imports: [TerminusModule.forRoot({ logger: false }), ModelRegistryModule, InferenceModule],
   controllers: [HealthController],
-  providers: [ModelRegistryHealthIndicator, InferenceHealthIndicator],
+  providers: [ModelRegistryHealthIndicator, InferenceHealthIndicator, Probes],
+  exports: [Probes],
 })
 export class HealthModule {}

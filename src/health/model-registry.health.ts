@@ -1,23 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { ShutdownState } from '../lifecycle/shutdown-state';
 import { ModelRegistry } from '../model-registry/model-registry.service';
+import { Probes } from './probes';
 
-/**
- * Ready means every model's default version is loaded and warmed: a replica
- * that would answer 404 for a model's default must not receive traffic yet.
- */
+/** Readiness (Probes.notReadyBecause) as a terminus check, with every model's state in its details. */
 @Injectable()
 export class ModelRegistryHealthIndicator {
   constructor(
     private readonly registry: ModelRegistry,
     private readonly health: HealthIndicatorService,
-    private readonly shutdown: ShutdownState,
+    private readonly probes: Probes,
   ) {}
 
   check(key = 'model_registry') {
     const indicator = this.health.check(key);
-    if (this.shutdown.draining) return indicator.down({ message: 'shutting down: finishing requests in flight' });
     const models = Object.fromEntries(
       this.registry.list().map((model) => {
         const defaultVersion = this.registry.defaultVersion(model);
@@ -33,6 +29,7 @@ export class ModelRegistryHealthIndicator {
         ];
       }),
     );
-    return this.registry.isReady() ? indicator.up({ models }) : indicator.down({ models });
+    const notReady = this.probes.notReadyBecause();
+    return notReady ? indicator.down({ message: notReady, models }) : indicator.up({ models });
   }
 }

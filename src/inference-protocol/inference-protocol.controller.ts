@@ -19,6 +19,7 @@ import { ApiRequestKeyHeader, ApiRequestTimeoutHeader, ApiVersionHeader } from '
 import { DomainError } from '../common/domain-error';
 import { runOptionsFor } from '../common/request-deadline';
 import { AppConfig } from '../config/app-config';
+import { Probes } from '../health/probes';
 import { MODEL_VERSION_HEADER, REQUEST_KEY_HEADER } from '../model-registry/version-selector';
 import { V2ErrorDto, V2InferenceRequestDto, V2InferenceResponseDto } from './dto/inference.dto';
 import { V2ModelMetadataDto, V2ServerMetadataDto } from './dto/metadata.dto';
@@ -89,6 +90,7 @@ export class InferenceProtocolController {
   constructor(
     private readonly service: InferenceProtocolService,
     private readonly config: AppConfig,
+    private readonly probes: Probes,
   ) {}
 
   @Get()
@@ -99,18 +101,19 @@ export class InferenceProtocolController {
   }
 
   @Get('health/live')
-  @ApiOperation({ summary: 'Server live: 200 while the process can answer (empty body)' })
+  @ApiOperation({ summary: 'Server live: 200 while the process and its inference workers live, else 400 (empty body)' })
   @ApiOkResponse({ description: 'Live' })
+  @ApiBadRequestResponse({ description: 'Not live: an inference worker died (GET /health/live says which)' })
   live(@Res() reply: FastifyReply): void {
-    void reply.status(200).send();
+    void reply.status(this.probes.notLiveBecause() === undefined ? 200 : NOT_READY).send();
   }
 
   @Get('health/ready')
-  @ApiOperation({ summary: "Server ready: 200 when every model's default version is READY, else 400 (empty body)" })
+  @ApiOperation({ summary: "Server ready: 200 when every model's default version is READY and the server is not shutting down, else 400 (empty body)" })
   @ApiOkResponse({ description: 'Ready' })
-  @ApiBadRequestResponse({ description: 'Not ready: models still loading, or a default version FAILED' })
+  @ApiBadRequestResponse({ description: 'Not ready: shutting down, models still loading, or a default version FAILED (GET /health/ready says which)' })
   ready(@Res() reply: FastifyReply): void {
-    void reply.status(this.service.isReady() ? 200 : NOT_READY).send();
+    void reply.status(this.probes.notReadyBecause() === undefined ? 200 : NOT_READY).send();
   }
 
   @Get('models/:name')

@@ -43,10 +43,6 @@ export class InferenceProtocolService {
     private readonly config: AppConfig,
   ) {}
 
-  isReady(): boolean {
-    return this.registry.isReady();
-  }
-
   /**
    * The version serving a request: the version in the path wins, else the
    * X-Model-Version header (number or label), else the model's default (or

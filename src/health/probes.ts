@@ -1,0 +1,38 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { INFERENCE_ENGINE, type InferenceEngine } from '../inference/inference-engine';
+import { ShutdownState } from '../lifecycle/shutdown-state';
+import { ModelRegistry } from '../model-registry/model-registry.service';
+
+/**
+ * Liveness and readiness, defined once for every protocol: /health/* (with
+ * terminus's per-check details) and the Open Inference Protocol's
+ * /v2/health/* (status code only) answer from these two rules.
+ */
+@Injectable()
+export class Probes {
+  constructor(
+    private readonly registry: ModelRegistry,
+    private readonly shutdown: ShutdownState,
+    @Inject(INFERENCE_ENGINE) private readonly engine: InferenceEngine,
+  ) {}
+
+  /**
+   * Why the process must be restarted, or undefined while it lives: an
+   * inference worker that died takes every later inference with it, and only
+   * a restart brings the workers and their sessions back.
+   */
+  notLiveBecause(): string | undefined {
+    return this.engine.failure?.();
+  }
+
+  /**
+   * Why the replica must not receive traffic, or undefined when it may:
+   * while draining after SIGTERM, and until every model's default version is
+   * loaded and warmed (a replica that would answer 404 for a default must wait).
+   */
+  notReadyBecause(): string | undefined {
+    if (this.shutdown.draining) return 'shutting down: finishing requests in flight';
+    if (!this.registry.isReady()) return "a model's default version is not READY";
+    return undefined;
+  }
+}
