@@ -256,8 +256,14 @@ describe('readiness while models warm up', () => {
       expect(before.json().details.model_registry.models.iris).toMatchObject({ state: 'LOADING' });
       expect((await app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
       const early = await app.inject({ method: 'POST', url: '/v1/models/iris/predict', headers: { 'content-type': 'application/json' }, payload: '{"instances":[[5.1,3.5,1.4,0.2]]}' });
-      expect(early.statusCode).toBe(404);
-      expect(early.json().message).toContain('is LOADING');
+      // It exists and is on its way: 503 with Retry-After (404 is for what does not exist).
+      expect(early.statusCode).toBe(503);
+      expect(early.headers['retry-after']).toBe('1');
+      expect(early.json().message).toBe('model "iris": default version is still LOADING; retry shortly');
+      const v2 = await app.inject({ method: 'POST', url: '/v2/models/iris/infer', headers: { 'content-type': 'application/json' }, payload: '{"inputs":[]}' });
+      expect(v2.statusCode).toBe(503);
+      expect(v2.json().error).toContain('still LOADING');
+      expect((await app.inject({ method: 'GET', url: '/v2/models/iris/ready' })).statusCode).toBe(400);
 
       release();
       await app.get(ModelRegistry).whenLoaded();

@@ -13,6 +13,8 @@ export const ERROR_STATUS = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   INVALID_INPUT: 422,
   OVERLOADED: 503,
+  /** The model (or the selected version) exists but is still being loaded: retry, it is not missing. */
+  MODEL_LOADING: 503,
   ENGINE_UNAVAILABLE: 503,
   INFERENCE_FAILED: 500,
 } as const;
@@ -21,7 +23,7 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 
 /** Expected outcomes rather than faults: answered, never logged with a stack, so none is captured. */
 const WITHOUT_STACK: ReadonlySet<ErrorCode> = new Set(
-  (Object.keys(ERROR_STATUS) as ErrorCode[]).filter((code) => ERROR_STATUS[code] < 500 || code === 'OVERLOADED'),
+  (Object.keys(ERROR_STATUS) as ErrorCode[]).filter((code) => ERROR_STATUS[code] < 500 || isRetryLater(code)),
 );
 
 export class DomainError extends Error {
@@ -54,4 +56,9 @@ export class InvalidInputError extends DomainError {
     const more = problems.length > shown.length ? ` (and ${problems.length - shown.length} more)` : '';
     super('INVALID_INPUT', shown.join('; ') + more, shown);
   }
+}
+
+/** Codes that mean "this replica cannot take it right now": answered 503 with Retry-After, not faults. */
+export function isRetryLater(code: ErrorCode): boolean {
+  return code === 'OVERLOADED' || code === 'MODEL_LOADING';
 }

@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isOpenInferenceRequest } from './body-parsers';
-import { DomainError } from './domain-error';
+import { DomainError, isRetryLater } from './domain-error';
 import { errorBody, type ErrorBody } from './error-body';
 
 /**
@@ -23,12 +23,13 @@ export class ErrorFilter implements ExceptionFilter {
       return;
     }
     const body = toErrorBody(exception, request.headers['content-type']);
-    if (exception instanceof DomainError && exception.code === 'OVERLOADED') {
-      // Queues are short: a client that waits a second finds room again.
+    const retryLater = exception instanceof DomainError && isRetryLater(exception.code);
+    if (retryLater) {
+      // Queues are short and models load in seconds: a client that waits a second finds room again.
       void reply.header('retry-after', '1');
     }
-    // Overload refusals are expected and counted (status 503 in the request log and metrics), not faults.
-    if (body.statusCode >= 500 && !(exception instanceof DomainError && exception.code === 'OVERLOADED')) {
+    // Overload and loading refusals are expected and counted (503 in the request log and metrics), not faults.
+    if (body.statusCode >= 500 && !retryLater) {
       this.logger.error(
         `${request.method} ${request.url} failed: ${exception instanceof Error ? exception.stack : String(exception)}`,
       );

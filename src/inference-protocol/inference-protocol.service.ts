@@ -59,7 +59,7 @@ export class InferenceProtocolService {
       this.registry.resolve(name, selector);
       return true;
     } catch (error) {
-      if (error instanceof DomainError && (error.code === 'MODEL_NOT_FOUND' || error.code === 'VERSION_NOT_AVAILABLE')) return false;
+      if (error instanceof DomainError && ['MODEL_NOT_FOUND', 'VERSION_NOT_AVAILABLE', 'MODEL_LOADING'].includes(error.code)) return false;
       throw error;
     }
   }

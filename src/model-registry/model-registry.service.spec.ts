@@ -185,6 +185,16 @@ describe('ModelRegistry', () => {
     }
   });
 
+  it('answers "retry later" (MODEL_LOADING, a 503), not "not found", until the repository has been read', async () => {
+    await addVersion('m', '1');
+    const registry = new ModelRegistry(new ModelStore(root), engine);
+    expect(() => registry.resolve('m', { kind: 'default' })).toThrow(
+      expect.objectContaining({ code: 'MODEL_LOADING', message: 'the model repository is still being read; retry shortly' }),
+    );
+    await registry.whenLoaded();
+    expect(registry.resolve('m', { kind: 'default' }).version).toBe(1);
+  });
+
   it('releases every session on shutdown', async () => {
     await addVersion('m', '1');
     await addVersion('m', '2');

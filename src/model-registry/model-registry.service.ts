@@ -140,6 +140,9 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
 
   get(name: string): ModelStatus {
     const model = this.models.get(name);
+    if (!model && !this.scanned) {
+      throw new DomainError('MODEL_LOADING', 'the model repository is still being read; retry shortly');
+    }
     if (!model) {
       const known = this.list().map((m) => m.name);
       throw new DomainError(
@@ -156,6 +159,10 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
     const wanted = this.versionFor(model, selector);
     const status = wanted === undefined ? undefined : model.versions.find((v) => v.version === wanted);
     if (status?.state === 'READY' && status.ready) return status.ready;
+    const loading = status ? status.state === 'LOADING' : wanted === undefined && model.versions.some((v) => v.state === 'LOADING');
+    if (loading) {
+      throw new DomainError('MODEL_LOADING', `model "${name}": ${describeSelector(selector)} is still LOADING; retry shortly`);
+    }
     const why =
       wanted === undefined
         ? `${describeSelector(selector)} is not defined`
