@@ -3,7 +3,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 
 import { ModelRegistry } from '../model-registry/model-registry.service';
 import { InferenceMetrics } from './inference-metrics';
 
-export type PredictionOutcome = 'success' | 'invalid_input' | 'error';
+export type PredictionOutcome = 'success' | 'invalid_input' | 'rejected' | 'error';
 
 /**
  * The HTTP and per-request series, beside the inference series of

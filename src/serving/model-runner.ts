@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError } from '../common/domain-error';
+import { DomainError, isRetryLater } from '../common/domain-error';
 import type { RunOptions } from '../inference/inference-engine';
 import type { TensorMap } from '../inference/tensors';
 import type { ReadyVersion } from '../model-registry/model-version';
@@ -27,7 +27,9 @@ export class ModelRunner {
 
   /**
    * Wraps one request's work for a resolved version: client errors count as
-   * invalid_input, anything else as error, completion as success.
+   * invalid_input; work refused or dropped without running (queue full, the
+   * request's deadline passed, the client went away) as rejected; anything
+   * else as error; completion as success.
    */
   async track<T>(ready: ReadyVersion, work: () => Promise<T>): Promise<T> {
     // Holds the version for the whole request: a version removed or replaced meanwhile is released only after it.
@@ -46,5 +48,7 @@ export class ModelRunner {
 }
 
 function outcomeOf(error: unknown): PredictionOutcome {
-  return error instanceof DomainError && error.status < 500 ? 'invalid_input' : 'error';
+  if (!(error instanceof DomainError)) return 'error';
+  if (error.status < 500) return 'invalid_input';
+  return isRetryLater(error.code) ? 'rejected' : 'error';
 }
