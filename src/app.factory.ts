@@ -11,7 +11,7 @@ import { type AppConfig, jsonLimitsOf } from './config/app-config';
 import { AppModule } from './app.module';
 import { closeConnectionsWhileDraining } from './lifecycle/graceful-shutdown';
 import { ShutdownState } from './lifecycle/shutdown-state';
-import { installHttpObservability } from './observability/http-observability';
+import { installHttpObservability, RouterRefusals } from './observability/http-observability';
 import { createLogger } from './observability/logger';
 import { MetricsService } from './observability/metrics.service';
 import { requestIdFor } from './observability/request-id';
@@ -24,7 +24,9 @@ import packageJson from '../package.json';
  */
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
   const logger = createLogger(config.LOG_LEVEL);
+  const refusals = new RouterRefusals();
   const adapter = new FastifyAdapter({
+    frameworkErrors: refusals.frameworkErrors,
     loggerInstance: logger,
     // One line per request is written by our onResponse hook, with model and version in it.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
@@ -45,7 +47,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   const fastify = app.getHttpAdapter().getInstance();
   installBodyParsers(fastify, config.BODY_LIMIT_BYTES, jsonLimitsOf(config));
   await installHttpHardening(app, config);
-  installHttpObservability(fastify, app.get(MetricsService), logger);
+  installHttpObservability(fastify, app.get(MetricsService), logger, refusals);
   closeConnectionsWhileDraining(fastify, app.get(ShutdownState));
 
   await app.register(fastifyMultipart, {

@@ -1,8 +1,25 @@
 import type { INestApplication } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { IMAGE_FIELD } from './predict/multipart-images';
 
 export const DOCS_PATH = 'docs';
+
+/**
+ * What the Swagger UI page loads from /docs/. @nestjs/swagger serves the whole
+ * swagger-ui-dist folder there, its README, package.json and megabytes of
+ * source maps included, which tell a visitor the exact versions in use and
+ * serve no user: everything else under /docs/ is a 404.
+ */
+const SWAGGER_UI_FILES: ReadonlySet<string> = new Set([
+  '',
+  'swagger-ui.css',
+  'swagger-ui-bundle.js',
+  'swagger-ui-standalone-preset.js',
+  'swagger-ui-init.js',
+  'favicon-32x32.png',
+  'favicon-16x16.png',
+]);
 
 /** Swagger UI at /docs and the OpenAPI document at /docs-json. */
 export function setUpSwagger(app: INestApplication, version: string): void {
@@ -20,6 +37,15 @@ export function setUpSwagger(app: INestApplication, version: string): void {
   );
   documentImageUpload(document);
   SwaggerModule.setup(DOCS_PATH, app, document, { jsonDocumentUrl: `${DOCS_PATH}-json` });
+  const prefix = `/${DOCS_PATH}/`;
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+      const path = request.url.split('?')[0];
+      if (path.startsWith(prefix) && !SWAGGER_UI_FILES.has(path.slice(prefix.length))) reply.callNotFound();
+      else done();
+    });
 }
 
 /**

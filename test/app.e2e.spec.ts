@@ -227,6 +227,60 @@ describe('service on the bundled iris models', () => {
       expect(operation.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['name', 'X-Model-Version']));
       expect(JSON.stringify(doc.components.schemas.PredictRequestDto)).toContain('sepal_length');
     });
+
+    it('serves under /docs/ only the files the Swagger UI page loads, not the rest of swagger-ui-dist', async () => {
+      const page = (await app.inject({ method: 'GET', url: '/docs' })).body;
+      // Resolved as a browser resolves them against the page's URL.
+      const assets = [...page.matchAll(/(?:src|href)="(\.\/[^"]+)"/g)].map((match) => new URL(match[1], 'http://host/docs').pathname);
+      expect(assets.length).toBeGreaterThanOrEqual(4);
+      for (const asset of assets) {
+        expect((await app.inject({ method: 'GET', url: asset })).statusCode, asset).toBe(200);
+      }
+      for (const hidden of ['package.json', 'README.md', 'swagger-ui.js.map', 'swagger-ui-bundle.js.map', 'index.html', 'absolute-path.js']) {
+        const response = await app.inject({ method: 'GET', url: `/docs/${hidden}` });
+        expect(response.statusCode, hidden).toBe(404);
+        expect(response.body).not.toContain('swagger-ui-dist');
+      }
+    });
+  });
+
+  describe('requests the router refuses before any hook runs', () => {
+    it('answers a malformed URL (400) and an over-long path segment (414) in the error shape, and counts them', async () => {
+      const bad = await app.inject({ method: 'GET', url: '/v1/models/%E0%A4%A' });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json()).toMatchObject({ statusCode: 400, message: 'the URL is malformed (invalid percent-encoding)' });
+      expect(bad.headers['x-request-id']).toBeDefined();
+      const long = await app.inject({ method: 'GET', url: `/v1/models/${'a'.repeat(300)}` });
+      expect(long.statusCode).toBe(414);
+      expect(long.json().message).toContain('longer than this service accepts');
+      const v2 = await app.inject({ method: 'GET', url: `/v2/models/${'a'.repeat(300)}/ready` });
+      expect(v2.statusCode).toBe(414);
+      expect(v2.json()).toEqual({ error: expect.stringContaining('longer than this service accepts') });
+      const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+      expect(metrics).toMatch(/http_request_duration_seconds_count\{method="GET",route="unmatched",status_code="400"\} [1-9]/);
+      expect(metrics).toMatch(/http_request_duration_seconds_count\{method="GET",route="unmatched",status_code="414"\} [2-9]/);
+    });
+  });
+
+  describe('what error answers and logs quote', () => {
+    it('cuts an unknown URL in a 404 to what identifies it', async () => {
+      const response = await app.inject({ method: 'GET', url: `/${'a'.repeat(15_000)}` });
+      expect(response.statusCode).toBe(404);
+      expect(response.json().message.length).toBeLessThan(300);
+    });
+
+    it('names at most ten unknown outputs, however many a request asks for', async () => {
+      const outputs = Array.from({ length: 200 }, (_, i) => ({ name: `o${i}` }));
+      const response = await app.inject({
+        method: 'POST',
+        url: '/v2/models/iris/infer',
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify({ inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }], outputs }),
+      });
+      expect(response.statusCode).toBe(400);
+      expect(response.json().error).toMatch(/^unknown outputs "o0", "o1", .*"o9" \(and 190 more\); model "iris" version 1 has outputs: /);
+      expect(response.body.length).toBeLessThan(500);
+    });
   });
 });
 

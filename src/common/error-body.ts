@@ -8,11 +8,21 @@ export interface ErrorBody {
   details?: readonly string[];
 }
 
+/**
+ * Longest message (and detail) an error body carries: messages quote what the
+ * client sent (names, URLs), and an answer must never echo kilobytes of it back.
+ */
+export const MAX_ERROR_MESSAGE_CHARS = 2000;
+
 export function errorBody(statusCode: number, message: string, details?: readonly string[]): ErrorBody {
   return {
     statusCode,
     error: STATUS_CODES[statusCode] ?? 'Error',
-    message,
-    ...(details && details.length > 1 ? { details } : {}),
+    message: capped(message),
+    ...(details && details.length > 1 ? { details: details.map(capped) } : {}),
   };
+}
+
+function capped(text: string): string {
+  return text.length > MAX_ERROR_MESSAGE_CHARS ? `${text.slice(0, MAX_ERROR_MESSAGE_CHARS)}... (cut)` : text;
 }

@@ -52,7 +52,7 @@ function isHealthReport(exception: unknown): exception is HttpException {
 
 export function toErrorBody(exception: unknown, contentType?: string): ErrorBody {
   if (exception instanceof DomainError) {
-    return errorBody(exception.status, exception.message, exception.details);
+    return errorBody(exception.status, shortenRouteNotFound(exception.message), exception.details);
   }
   if (exception instanceof HttpException) {
     // Nest wraps Fastify's own refusals (bad JSON, too large, bad media type); their code says more than the text.
@@ -65,7 +65,7 @@ export function toErrorBody(exception: unknown, contentType?: string): ErrorBody
         : Array.isArray((response as { message?: unknown }).message)
           ? ((response as { message: string[] }).message).join('; ')
           : String((response as { message?: unknown }).message ?? exception.message);
-    return errorBody(exception.getStatus(), message);
+    return errorBody(exception.getStatus(), shortenRouteNotFound(message));
   }
   const status = (exception as { statusCode?: unknown })?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
@@ -89,4 +89,9 @@ function clientMessage(error: Error & { code?: string }, status: number, content
       if (status === 400 && error instanceof SyntaxError) return `request body is not valid JSON: ${error.message}`;
       return error.message;
   }
+}
+
+/** Nest's 404 for an unknown route quotes the whole URL, up to 16 KB of it: the path is cut to what identifies it. */
+function shortenRouteNotFound(message: string): string {
+  return message.replace(/^(Cannot [A-Z]+ )(.{200}).+$/s, '$1$2...');
 }

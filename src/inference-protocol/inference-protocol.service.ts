@@ -182,7 +182,7 @@ function requestedOutputs(ready: ReadyVersion, request: V2InferenceRequestDto): 
   });
   if (unknown.length) {
     problems.push(
-      `unknown output${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; model "${ready.name}" version ${ready.version} has outputs: ${modelOutputs.join(', ')}`,
+      `unknown output${unknown.length > 1 ? 's' : ''} ${listed(unknown)}; model "${ready.name}" version ${ready.version} has outputs: ${listed(modelOutputs)}`,
     );
   }
   if (problems.length) throw new InvalidInputError(problems);
@@ -204,9 +204,9 @@ function decodeInputs(ready: ReadyVersion, inputs: readonly V2RequestInputDto[],
   }
   const unknown = inputs.filter((input) => !specs.has(input.name)).map((input) => quote(input.name));
   const missing = [...specs.keys()].filter((name) => !seen.has(name)).map((name) => JSON.stringify(name));
-  const modelInputs = `model "${ready.name}" version ${ready.version} has inputs: ${[...specs.keys()].join(', ')}`;
-  if (unknown.length) problems.push(`unknown input${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; ${modelInputs}`);
-  if (missing.length) problems.push(`missing input${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; ${modelInputs}`);
+  const modelInputs = `model "${ready.name}" version ${ready.version} has inputs: ${listed([...specs.keys()])}`;
+  if (unknown.length) problems.push(`unknown input${unknown.length > 1 ? 's' : ''} ${listed(unknown)}; ${modelInputs}`);
+  if (missing.length) problems.push(`missing input${missing.length > 1 ? 's' : ''} ${listed(missing)}; ${modelInputs}`);
   if (problems.length) throw new InvalidInputError(problems);
 
   inputs.forEach((input, i) => problems.push(...checkAgainstSpec(input, specs.get(input.name)!, binary[i] !== undefined)));
@@ -280,4 +280,10 @@ function encodeResponse(
     outputs: responseOutputs,
   });
   return encodeInferenceBody(json, outputs.some((output) => output.binary) ? binary : undefined);
+}
+
+/** Names in a message, at most ten of them: a request naming a thousand unknown outputs gets a short answer. */
+function listed(names: readonly string[], max = 10): string {
+  const shown = names.slice(0, max).join(', ');
+  return names.length > max ? `${shown} (and ${names.length - max} more)` : shown;
 }

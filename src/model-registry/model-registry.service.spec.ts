@@ -105,13 +105,14 @@ describe('ModelRegistry', () => {
     await addVersion('m', '1');
     await mkdir(path.join(root, 'm', '2'));
     await writeFile(path.join(root, 'm', '2', 'model.onnx'), 'ok');
-    await writeFile(path.join(root, 'm', '2', 'manifest.json'), '{ not json');
+    await writeFile(path.join(root, 'm', '2', 'manifest.json'), '{ secret-looking contents');
     await addVersion('m', '3', 'ok', { task: 'classification', labels: ['a', 'b', 'c'] });
     await addVersion('m', '4', 'ok', { features: ['a', 'b', 'c'] });
     await addVersion('m', '5', 'ok', { task: 'regression', unknown_key: 1 });
     const reasons = (await loaded()).get('m').versions.map((v) => v.reason);
     expect(reasons[0]).toBeUndefined();
-    expect(reasons[1]).toContain('m/2/manifest.json is not valid JSON');
+    // Reasons are public (model list, readiness): they name the file and where it breaks, never its contents or paths.
+    expect(reasons[1]).toBe('m/2/manifest.json is not valid JSON (at character 2)');
     expect(reasons[2]).toContain('no float output of shape [batch, 3]');
     expect(reasons[3]).toContain('manifest names 3 features, but input x has shape [*, 2]');
     expect(reasons[4]).toContain('property unknown_key should not exist');

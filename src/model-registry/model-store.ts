@@ -117,7 +117,8 @@ export class ModelStore {
 
   private async readConfig(name: string): Promise<ModelConfig | Error> {
     const file = await this.configFile(name);
-    const shown = this.configDir ? `${file}` : `${name}/${MODEL_CONFIG_FILE}`;
+    // Reasons are public: the config directory's own path stays out of them.
+    const shown = this.configDir ? `MODEL_CONFIG_DIR/${name}.json` : `${name}/${MODEL_CONFIG_FILE}`;
     try {
       if (!(await exists(file))) return parseModelConfig({}, shown);
       // A config directory (a mounted ConfigMap) is trusted as configured; only model files must stay in MODELS_DIR.
@@ -201,6 +202,8 @@ function parseJson(text: string, shown: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new ManifestError(`${shown} is not valid JSON: ${(error as Error).message}`);
+    // V8's message quotes the start of the text: reasons are public (model list, readiness), file contents are not.
+    const position = /at position (\d+)/.exec((error as Error).message)?.[1];
+    throw new ManifestError(`${shown} is not valid JSON${position === undefined ? '' : ` (at character ${position})`}`);
   }
 }
