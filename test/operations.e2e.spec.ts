@@ -88,6 +88,49 @@ describe('admin API', () => {
     await admin('DELETE', '/v1/admin/models/iris/config');
   });
 
+  it('refuses to unload the configured default or the only READY version, and a default that is not READY (409)', async () => {
+    await admin('PUT', '/v1/admin/models/iris/config', { default_version: 2 });
+    const unloadDefault = await admin('POST', '/v1/admin/models/iris/versions/2/unload');
+    expect(unloadDefault.statusCode).toBe(409);
+    expect(unloadDefault.json().message).toContain('version 2 is its configured default version');
+    expect((await predict()).headers['x-model-version']).toBe('2');
+    await admin('DELETE', '/v1/admin/models/iris/config');
+    expect((await admin('POST', '/v1/admin/models/iris/versions/2/unload')).statusCode).toBe(200);
+    const unloadLast = await admin('POST', '/v1/admin/models/iris/versions/1/unload');
+    expect(unloadLast.statusCode).toBe(409);
+    expect(unloadLast.json().message).toContain('its only READY version');
+    const notReadyDefault = await admin('PUT', '/v1/admin/models/iris/config', { default_version: 2 });
+    expect(notReadyDefault.statusCode).toBe(409);
+    expect(notReadyDefault.json().message).toContain('version 2 is UNAVAILABLE, not READY');
+    expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200);
+    await admin('POST', '/v1/admin/models/iris/versions/2/load');
+  });
+
+  it('keeps labels named after Object.prototype members as labels, and never resolves what is not one', async () => {
+    const set = await admin('PUT', '/v1/admin/models/iris/config', { labels: { stable: 1, toString: 2 } });
+    expect(set.statusCode).toBe(200);
+    expect(set.json().labels).toEqual({ stable: 1, toString: 2 });
+    expect((await predict({ 'x-model-version': 'toString' })).headers['x-model-version']).toBe('2');
+    const missing = await predict({ 'x-model-version': 'constructor' });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().message).toContain('label "constructor" is not defined');
+    await admin('DELETE', '/v1/admin/models/iris/config');
+  });
+
+  it('splits huge weights by their proportions, and the model metadata follows the sticky key', async () => {
+    await admin('PUT', '/v1/admin/models/iris/config', { weights: { '1': 1e308, '2': 1e308 } });
+    const served = new Set<string>();
+    for (let i = 0; i < 40; i++) {
+      const key = { 'x-request-key': `user-${i}` };
+      const version = (await predict(key)).headers['x-model-version'] as string;
+      served.add(version);
+      const metadata = await app.inject({ method: 'GET', url: '/v1/models/iris', headers: key });
+      expect(metadata.headers['x-model-version']).toBe(version);
+    }
+    expect([...served].sort()).toEqual(['1', '2']);
+    await admin('DELETE', '/v1/admin/models/iris/config');
+  });
+
   it('answers 400 for a malformed version in the path', async () => {
     expect((await admin('POST', '/v1/admin/models/iris/versions/abc/load')).statusCode).toBe(400);
     expect((await admin('POST', '/v1/admin/models/nope/reload')).statusCode).toBe(404);

@@ -1,6 +1,8 @@
 import { Body, Controller, Delete, HttpCode, Param, Post, Put, UseGuards } from '@nestjs/common';
 import {
   ApiBearerAuth,
+  ApiBody,
+  ApiConflictResponse,
   ApiForbiddenResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -10,6 +12,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { DomainError, InvalidInputError } from '../common/domain-error';
+import { validateFlatDto } from '../common/validation';
 import { parseModelConfig } from '../model-registry/manifest';
 import { ModelRegistry } from '../model-registry/model-registry.service';
 import { VERSION_PATTERN } from '../model-registry/model-store';
@@ -69,6 +72,7 @@ export class AdminController {
   @ApiParam({ name: 'name', example: 'iris' })
   @ApiParam({ name: 'version', example: '2' })
   @ApiOkResponse({ type: ModelSummaryDto })
+  @ApiConflictResponse({ description: 'The version is the default: make another one the default first' })
   async unload(@Param('name') name: string, @Param('version') version: string): Promise<ModelSummaryDto> {
     await this.registry.unload(name, parseVersion(version));
     return this.summary(name);
@@ -80,7 +84,12 @@ export class AdminController {
   })
   @ApiParam({ name: 'name', example: 'iris' })
   @ApiOkResponse({ type: ModelSummaryDto })
-  setConfig(@Param('name') name: string, @Body() body: ModelConfigDto): ModelSummaryDto {
+  @ApiBody({ type: ModelConfigDto })
+  @ApiConflictResponse({ description: 'The new default version is not READY' })
+  setConfig(@Param('name') name: string, @Body() raw: unknown): ModelSummaryDto {
+    // Checked here, not by the global pipe: class-transformer's copy drops keys named after Object.prototype
+    // members, so {"labels": {"toString": 2}} reached the handler as {"labels": {}} and wiped the labels.
+    const body = validateFlatDto(ModelConfigDto, raw);
     let checked;
     try {
       checked = parseModelConfig(body, 'request body');

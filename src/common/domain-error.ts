@@ -7,6 +7,8 @@ export const ERROR_STATUS = {
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  /** The request is valid but would leave the service in a state it must not be in (e.g. no default version). */
+  CONFLICT: 409,
   MODEL_NOT_FOUND: 404,
   VERSION_NOT_AVAILABLE: 404,
   PAYLOAD_TOO_LARGE: 413,

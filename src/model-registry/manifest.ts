@@ -182,6 +182,11 @@ export function parseManifest(json: unknown, file: string): VersionManifest {
 
 export function parseModelConfig(json: unknown, file: string): ModelConfig {
   const config = validated(ModelConfig, json, file);
+  // class-transformer's copy of a plain object drops keys named after Object.prototype members (a label
+  // "toString"): labels and weights are taken from the JSON itself, own keys only.
+  const raw = json as { labels?: unknown; weights?: unknown };
+  config.labels = ownEntries(raw.labels) as Record<string, number>;
+  config.weights = ownEntries(raw.weights) as Record<string, number>;
   for (const [label, version] of Object.entries(config.labels)) {
     if (!LABEL_NAME_PATTERN.test(label)) {
       throw new ManifestError(`${file}: label "${label}" must start with a letter and use only letters, digits, _ . -`);
@@ -199,6 +204,10 @@ export function parseModelConfig(json: unknown, file: string): ModelConfig {
     }
   }
   return config;
+}
+
+function ownEntries(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null ? Object.fromEntries(Object.entries(value)) : {};
 }
 
 function validated<T extends object>(cls: new () => T, json: unknown, file: string): T {

@@ -198,6 +198,15 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
     const model = this.get(name);
     const status = model.versions.find((v) => v.version === version);
     if (!status) throw new DomainError('VERSION_NOT_AVAILABLE', `model "${name}": version ${version} does not exist; ${describeAvailable(model)}`);
+    const othersReady = model.versions.some((other) => other !== status && other.state === 'READY');
+    if (status.state === 'READY' && (model.configuredDefault === version || !othersReady)) {
+      // Unloading it would leave requests that name no version with nothing to serve them, and the pod unready.
+      throw new DomainError(
+        'CONFLICT',
+        `model "${name}": version ${version} is ${othersReady ? 'its configured default version' : 'its only READY version'}; ` +
+          `make another READY version the default first (PUT /v1/admin/models/${name}/config)`,
+      );
+    }
     status.pinnedUnloaded = true;
     status.state = 'UNAVAILABLE';
     status.reason = 'unloaded through the admin API';
@@ -241,6 +250,15 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
         `model "${name}" has no version ${[...new Set(unknown)].join(', ')}; ${describeAvailable(model)}`,
       );
     }
+    const newDefault = overrides?.default_version;
+    const defaultStatus = model.versions.find((v) => v.version === newDefault);
+    if (newDefault !== undefined && defaultStatus?.state !== 'READY') {
+      // A default that cannot serve would turn every request that names no version, and readiness, into a failure.
+      throw new DomainError(
+        'CONFLICT',
+        `model "${name}": version ${newDefault} is ${defaultStatus?.state ?? 'unknown'}, not READY, so it cannot be the default; ${describeAvailable(model)}`,
+      );
+    }
     model.overrides = overrides;
     this.applyEffectiveConfig(model);
     this.logger.log(`Model ${name}: run-time config ${overrides ? JSON.stringify(overrides) : 'cleared'}`);
@@ -261,7 +279,8 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
       case 'number':
         return selector.version;
       case 'label':
-        return model.labels[selector.label];
+        // Own labels only: a label named "constructor" or "toString" must not find Object.prototype's members.
+        return Object.hasOwn(model.labels, selector.label) ? model.labels[selector.label] : undefined;
     }
   }
 

@@ -13,10 +13,13 @@ export function pickWeightedVersion(
   requestKey: string | undefined,
   random: () => number = Math.random,
 ): number | undefined {
-  const candidates = Object.entries(weights)
+  const serving = Object.entries(weights)
     .map(([version, weight]) => ({ version: Number(version), weight }))
     .filter((entry) => entry.weight > 0 && canServe(entry.version))
     .sort((a, b) => a.version - b.version);
+  // Only proportions matter: scaled to the largest weight, huge weights (1e308 + 1e308) cannot overflow the sum.
+  const largest = Math.max(0, ...serving.map((entry) => entry.weight));
+  const candidates = serving.map((entry) => ({ version: entry.version, weight: entry.weight / largest }));
   const total = candidates.reduce((sum, entry) => sum + entry.weight, 0);
   if (total === 0) return undefined;
   let point = (requestKey === undefined ? random() : stableFraction(`${model}\u0000${requestKey}`)) * total;

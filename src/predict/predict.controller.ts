@@ -49,14 +49,17 @@ export class PredictController {
   @ApiOperation({ summary: "Metadata of the selected version: inputs, outputs, features, labels" })
   @ApiParam({ name: 'name', example: 'iris' })
   @ApiVersionHeader()
+  @ApiRequestKeyHeader()
   @ApiOkResponse({ type: ModelMetadataDto })
   @ApiNotFoundResponse({ description: 'Unknown model, or the selected version is not READY' })
   metadata(
     @Param('name') name: string,
     @Headers(MODEL_VERSION_HEADER) versionHeader: string | undefined,
+    @Headers(REQUEST_KEY_HEADER) requestKey: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): ModelMetadataDto {
-    const ready = this.registry.resolve(name, parseVersionSelector(versionHeader));
+    // The same selection as predict, sticky key included: a client reads the metadata of the version it will be served.
+    const ready = this.registry.resolve(name, parseVersionSelector(versionHeader, requestKey));
     void reply.header(MODEL_VERSION_HEADER, String(ready.version));
     return mapModelMetadata(ready);
   }
