@@ -27,6 +27,7 @@ describe('image classification on the bundled digit model', () => {
       MAX_UPLOAD_BYTES: '65536',
       MAX_FILES_PER_REQUEST: '4',
       MAX_IMAGE_PIXELS: '4000000',
+      MAX_UPLOAD_TOTAL_BYTES: '150000',
     });
   });
   afterAll(async () => {
@@ -123,6 +124,8 @@ describe('image classification on the bundled digit model', () => {
       ['an empty part', async () => [{ filename: 'empty.png', data: Buffer.alloc(0) }], 422, 'image[0] (empty.png) is empty'],
       ['a wrong field name', async () => [{ field: 'file', filename: 'seven.png', data: seven }], 422, 'send images in the field "image"'],
       ['a decompression bomb (50000x50000 declared)', async () => [{ filename: 'bomb.png', data: pngDeclaring(50_000, 50_000) }], 422, 'declares 50000x50000 pixels, more than the limit of 4000000 (MAX_IMAGE_PIXELS)'],
+      ['a strip within the pixel limit but 3,000,000 pixels long', async () => [{ filename: 'strip.png', data: pngDeclaring(1, 3_000_000) }], 422, 'declares 1x3000000 pixels; neither side may exceed 16384 pixels'],
+      ['files over the total upload limit together, each under its own', async () => Array.from({ length: 3 }, (_, i) => ({ filename: `${i}.bin`, data: 'x'.repeat(60_000) })), 413, 'larger than 150000 bytes (MAX_UPLOAD_TOTAL_BYTES)'],
       ['an SVG', async () => [{ filename: 'x.svg', data: '<svg xmlns="http://www.w3.org/2000/svg" width="28" height="28"><rect width="28" height="28"/></svg>' }], 422, 'is svg; send PNG, JPEG, WebP or GIF'],
       ['a file over the upload limit', async () => [{ filename: 'big.png', data: await sharp({ create: { width: 400, height: 400, channels: 3, background: { r: 0, g: 0, b: 0 }, noise: { type: 'gaussian', mean: 128, sigma: 60 } } }).png().toBuffer() }], 413, 'MAX_UPLOAD_BYTES'],
       ['too many files', async () => Array.from({ length: 5 }, (_, i) => ({ filename: `${i}.png`, data: seven })), 413, 'MAX_FILES_PER_REQUEST'],

@@ -24,6 +24,8 @@ export const CONFIG_DEFAULTS = {
   MAX_UPLOAD_BYTES: 10_485_760,
   /** Most images in one multipart request. */
   MAX_FILES_PER_REQUEST: 32,
+  /** Most bytes of all uploaded files of one multipart request together. */
+  MAX_UPLOAD_TOTAL_BYTES: 33_554_432,
   /** Largest image accepted, in pixels (width x height), checked from the header before decoding: stops decompression bombs. */
   MAX_IMAGE_PIXELS: 25_000_000,
   /** Directory of <model>.json model configs read in place of models/<model>/config.json; empty = beside the models. */
@@ -115,6 +117,11 @@ export class AppConfig {
   @Min(1)
   @Max(10_000)
   MAX_FILES_PER_REQUEST!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  MAX_UPLOAD_TOTAL_BYTES!: number;
 
   @Type(() => Number)
   @IsInt()

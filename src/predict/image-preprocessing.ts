@@ -2,6 +2,12 @@ import sharp from 'sharp';
 import { InvalidInputError } from '../common/domain-error';
 import type { ImagePreprocessing } from '../model-registry/manifest';
 
+/**
+ * Longest side accepted, in pixels. A 1 x 25,000,000 strip has no more pixels than a 5000 x 5000
+ * photo but took seconds of CPU to decode; no camera or scanner makes a side this long.
+ */
+export const MAX_IMAGE_SIDE = 16_384;
+
 /** Formats a client may upload; anything else (SVG, TIFF, PDF, HEIF...) is refused before decoding. */
 const ACCEPTED_FORMATS = new Set(['png', 'jpeg', 'webp', 'gif']);
 
@@ -48,6 +54,11 @@ export async function decodeImage(
   if (pixels > maxPixels) {
     throw new InvalidInputError([
       `${name} declares ${metadata.width}x${metadata.height} pixels, more than the limit of ${maxPixels} (MAX_IMAGE_PIXELS)`,
+    ]);
+  }
+  if ((metadata.width ?? 0) > MAX_IMAGE_SIDE || (metadata.height ?? 0) > MAX_IMAGE_SIDE) {
+    throw new InvalidInputError([
+      `${name} declares ${metadata.width}x${metadata.height} pixels; neither side may exceed ${MAX_IMAGE_SIDE} pixels`,
     ]);
   }
   try {

@@ -15,12 +15,14 @@ const MULTIPART_LIMITS: Record<string, string> = {
 
 /**
  * Reads every file of a multipart request into memory (each bounded by the
- * upload limit), in upload order. Parts in other fields are drained and
- * reported, so the client learns the field name to use.
+ * upload limit, all together by `maxTotalBytes`, so that one request holds
+ * at most that much memory), in upload order. Parts in other fields are
+ * drained and reported, so the client learns the field name to use.
  */
-export async function readImageParts(request: FastifyRequest): Promise<UploadedImage[]> {
+export async function readImageParts(request: FastifyRequest, maxTotalBytes: number): Promise<UploadedImage[]> {
   const images: UploadedImage[] = [];
   const problems: string[] = [];
+  let totalBytes = 0;
   try {
     for await (const part of request.parts()) {
       if (part.type !== 'file') {
@@ -32,9 +34,15 @@ export async function readImageParts(request: FastifyRequest): Promise<UploadedI
         problems.push(`unexpected file field "${part.fieldname}"; send images in the field "${IMAGE_FIELD}"`);
         continue;
       }
-      images.push({ filename: part.filename || `upload ${images.length}`, data: await part.toBuffer() });
+      const image = { filename: part.filename || `upload ${images.length}`, data: await part.toBuffer() };
+      totalBytes += image.data.length;
+      if (totalBytes > maxTotalBytes) {
+        throw new DomainError('PAYLOAD_TOO_LARGE', `the uploaded files together are larger than ${maxTotalBytes} bytes (MAX_UPLOAD_TOTAL_BYTES)`);
+      }
+      images.push(image);
     }
   } catch (error) {
+    if (error instanceof DomainError) throw error;
     const code = (error as { code?: string }).code ?? '';
     if (code in MULTIPART_LIMITS) throw new DomainError('PAYLOAD_TOO_LARGE', MULTIPART_LIMITS[code]);
     throw new DomainError('BAD_REQUEST', `malformed multipart body: ${(error as Error).message}`);

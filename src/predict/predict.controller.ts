@@ -100,7 +100,7 @@ export class PredictController {
     const options = { topK: query.top_k, run: runOptionsFor(request, reply, this.config.QUEUE_TIMEOUT_MS) };
     // One URL takes two bodies, so the JSON one is validated here rather than by the global pipe.
     const { ready, predictions } = request.isMultipart()
-      ? await this.predictService.predictImages(name, selector, () => readImageParts(request), options)
+      ? await this.predictService.predictImages(name, selector, () => readImageParts(request, this.config.MAX_UPLOAD_TOTAL_BYTES), options)
       : await this.predictService.predict(name, selector, validateFlatDto(PredictRequestDto, body ?? {}, { gate: isValidPredictRequest }).instances, options);
     void reply.header(MODEL_VERSION_HEADER, String(ready.version));
     return { model: ready.name, version: ready.version, predictions };

@@ -76,9 +76,13 @@ export class PredictService {
     }
     return this.runner.track(ready, async () => {
       const images = await readImages();
-      const pixels = await Promise.all(
-        images.map((upload, index) => decodeImage(upload, image, this.config.MAX_IMAGE_PIXELS, `image[${index}]`)),
-      );
+      // One after the other (sharp spreads each decode over its own threads), so that the decoding of a
+      // request whose client has gone, or whose deadline passed, stops at the next image.
+      const pixels: Pixels[] = [];
+      for (const [index, upload] of images.entries()) {
+        throwIfAbandoned(options.run, ready);
+        pixels.push(await decodeImage(upload, image, this.config.MAX_IMAGE_PIXELS, `image[${index}]`));
+      }
       return this.runBatches(ready, [pixelBatch(ready, pixels, image)], options.topK ?? DEFAULT_TOP_K, options.run);
     });
   }
@@ -95,6 +99,11 @@ export class PredictService {
     }
     return { ready, predictions };
   }
+}
+
+function throwIfAbandoned(run: RunOptions | undefined, ready: ReadyVersion): void {
+  const why = run?.cancelled?.() ? 'the client went away' : run?.deadline !== undefined && Date.now() > run.deadline ? 'the request deadline passed' : undefined;
+  if (why) throw new DomainError('OVERLOADED', `${why} before model ${ready.name}/${ready.version} could decode every image`);
 }
 
 /** All images of a request as one float32 batch in the model's layout. */
