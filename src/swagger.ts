@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { errorBody } from './common/error-body';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { IMAGE_FIELD } from './predict/multipart-images';
 
@@ -43,7 +44,9 @@ export function setUpSwagger(app: INestApplication, version: string): void {
     .getInstance()
     .addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
       const path = request.url.split('?')[0];
-      if (path.startsWith(prefix) && !SWAGGER_UI_FILES.has(path.slice(prefix.length))) reply.callNotFound();
+      const served = (request.method === 'GET' || request.method === 'HEAD') && SWAGGER_UI_FILES.has(path.slice(prefix.length));
+      // Answered here, in the service's error shape: the static-file plugin's own 404 is plain text.
+      if (path.startsWith(prefix) && !served) void reply.code(404).send(errorBody(404, `Cannot ${request.method} ${path.slice(0, 200)}`));
       else done();
     });
 }
