@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -157,6 +158,16 @@ describe('ModelRegistry', () => {
     const registry = await loaded();
     expect(registry.list().map((m) => m.name)).toEqual(['m']);
     expect(registry.get('m').versions.map((v) => v.version)).toEqual([1]);
+  });
+
+  it('fails a model.onnx that is a FIFO at once, instead of waiting for a writer forever', async () => {
+    await addVersion('m', '1');
+    await mkdir(path.join(root, 'm', '2'));
+    execFileSync('mkfifo', [path.join(root, 'm', '2', 'model.onnx')]);
+    const registry = await loaded();
+    expect(registry.get('m').versions[1]).toMatchObject({ state: 'FAILED', reason: 'm/2/model.onnx is not a regular file' });
+    await registry.rescan();
+    expect(registry.resolve('m', { kind: 'default' }).version).toBe(1);
   });
 
   it('refuses symlinks that lead out of MODELS_DIR', async () => {

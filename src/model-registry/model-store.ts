@@ -143,7 +143,9 @@ export class ModelStore {
   private async readContained(file: string, maxBytes: number): Promise<Uint8Array> {
     const resolved = await this.contained(file);
     if (typeof resolved !== 'string') throw new ManifestError(`${this.shown(file)}: ${resolved.reason}`);
-    const handle = await open(resolved, constants.O_RDONLY);
+    // O_NONBLOCK: opening a FIFO named model.onnx would otherwise wait for a writer forever (and with it
+    // the version's load and every rescan); opened at once, it is refused below as not a regular file.
+    const handle = await open(resolved, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
       const stat = await handle.stat();
       if (!stat.isFile()) throw new ManifestError(`${this.shown(file)} is not a regular file`);
