@@ -362,10 +362,13 @@ describe('a repository holding a corrupt model', () => {
     expect(failed.json().message).toMatch(/version 3 is FAILED .*available versions: 1, 2/);
   });
 
-  it('reports the failed model on /health/ready with 503', async () => {
+  it('stays ready for the healthy models, and shows the broken one as not required on /health/ready', async () => {
     const ready = await app.inject({ method: 'GET', url: '/health/ready' });
-    expect(ready.statusCode).toBe(503);
-    expect(ready.json().details.model_registry.models.broken).toMatchObject({ state: 'NO_READY_VERSION' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json().details.model_registry.models.broken).toMatchObject({ state: 'NO_READY_VERSION', required: false });
+    expect(ready.json().details.model_registry.models.iris).toMatchObject({ state: 'READY', required: true });
+    expect((await app.inject({ method: 'GET', url: '/v2/health/ready' })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'GET', url: '/v2/models/broken/ready' })).statusCode).toBe(400);
     expect((await app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
   });
 });

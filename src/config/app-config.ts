@@ -30,6 +30,8 @@ export const CONFIG_DEFAULTS = {
   MAX_IMAGE_PIXELS: 25_000_000,
   /** Directory of <model>.json model configs read in place of models/<model>/config.json; empty = beside the models. */
   MODEL_CONFIG_DIR: '',
+  /** Models that must serve for /health/ready, comma-separated; empty = those present at start whose default version loaded. */
+  REQUIRED_MODELS: '',
   /** How often MODELS_DIR is rescanned for new, changed and removed versions, in ms; 0 turns watching off. */
   MODEL_POLL_INTERVAL_MS: 2000,
   /** How long new or changed model files must stay unchanged before they are loaded, in ms (half-copied files are not). */
@@ -130,6 +132,11 @@ export class AppConfig {
 
   @IsString()
   MODEL_CONFIG_DIR!: string;
+
+  @Matches(/^([A-Za-z0-9][A-Za-z0-9_.-]{0,127}(,[A-Za-z0-9][A-Za-z0-9_.-]{0,127})*)?$/, {
+    message: 'REQUIRED_MODELS must be model names separated by commas (or empty)',
+  })
+  REQUIRED_MODELS!: string;
 
   @Type(() => Number)
   @IsInt()

@@ -22,6 +22,7 @@ export class ModelRegistryHealthIndicator {
           model.name,
           {
             default_version: defaultVersion ?? null,
+            required: this.registry.isRequired(model.name),
             state: status?.state ?? (defaultVersion === undefined ? 'NO_READY_VERSION' : 'MISSING'),
             ...(status?.reason ? { reason: status.reason } : {}),
             versions: Object.fromEntries(model.versions.map((v) => [v.version, v.state])),

@@ -19,6 +19,7 @@ import { ModelStore } from './model-store';
       inject: [AppConfig, InferenceMetrics],
       useFactory: (config: AppConfig, metrics: InferenceMetrics): RegistryOptions => ({
         pollIntervalMs: config.MODEL_POLL_INTERVAL_MS,
+        requiredModels: config.REQUIRED_MODELS.split(',').map((name) => name.trim()).filter(Boolean),
         settleMs: config.MODEL_SETTLE_MS,
         batching: {
           enabled: config.BATCHING_ENABLED,

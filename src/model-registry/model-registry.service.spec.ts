@@ -93,13 +93,31 @@ describe('ModelRegistry', () => {
     expect(registry.isReady()).toBe(true);
   });
 
-  it('is not ready while a configured default version is FAILED', async () => {
+  it('is ready without a model that never loaded, which reports FAILED on its own', async () => {
     await addVersion('m', '1', 'corrupt');
     await addVersion('m', '2');
     await writeFile(path.join(root, 'm', 'config.json'), JSON.stringify({ default_version: 1 }));
+    await addVersion('good', '1');
     const registry = await loaded();
-    expect(registry.isReady()).toBe(false);
+    expect(registry.isReady()).toBe(true);
+    expect(registry.isRequired('m')).toBe(false);
+    expect(registry.isRequired('good')).toBe(true);
     expect(() => registry.resolve('m', { kind: 'default' })).toThrow(/default version is FAILED/);
+  });
+
+  it('is not ready while a model named by REQUIRED_MODELS cannot serve, or is missing', async () => {
+    await addVersion('m', '1', 'corrupt');
+    await addVersion('good', '1');
+    const options = (requiredModels: string[]) => ({ ...DEFAULT_REGISTRY_OPTIONS, requiredModels });
+    const failing = new ModelRegistry(new ModelStore(root), engine, options(['m', 'good']));
+    await failing.whenLoaded();
+    expect(failing.isReady()).toBe(false);
+    const missing = new ModelRegistry(new ModelStore(root), engine, options(['good', 'absent']));
+    await missing.whenLoaded();
+    expect(missing.isReady()).toBe(false);
+    const named = new ModelRegistry(new ModelStore(root), engine, options(['good']));
+    await named.whenLoaded();
+    expect(named.isReady()).toBe(true);
   });
 
   it('fails a version whose manifest is unreadable or does not fit the model, naming why', async () => {
@@ -250,6 +268,15 @@ describe('ModelRegistry while the repository changes', () => {
     await registry.rescan();
     expect(registry.resolve('m', { kind: 'default' }).version).toBe(2);
     expect(registry.get('m').versions.map((v) => v.state)).toEqual(['READY', 'READY']);
+  });
+
+  it('stays ready when a broken model is added while serving', async () => {
+    await write('m', '1', 'one');
+    await start();
+    await write('broken', '1', 'corrupt');
+    await registry.rescan();
+    expect(registry.get('broken').versions[0].state).toBe('FAILED');
+    expect(registry.isReady()).toBe(true);
   });
 
   it('keeps traffic where it is when a new version is broken', async () => {

@@ -25,6 +25,11 @@ export interface RegistryOptions {
   settleMs: number;
   /** Service-wide batching settings; a model's config.json "batching" overrides them per field. */
   batching: BatchSettings;
+  /**
+   * Models that must serve for the replica to be ready (REQUIRED_MODELS); empty: those present at
+   * start whose default version loaded.
+   */
+  requiredModels?: readonly string[];
   /** Where each version's batcher reports (metrics), and how a retired version's series are dropped. */
   observe: (name: string, version: number) => BatchObserver;
   forget: (name: string, version: number) => void;
@@ -64,6 +69,8 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
   private poller: NodeJS.Timeout | undefined;
   private scanned = false;
   private stopped = false;
+  /** The models readiness waits for; known once the first load has finished (see isReady). */
+  private required: ReadonlySet<string> | undefined;
 
   constructor(
     @Inject(MODEL_STORE) private readonly store: ModelStore,
@@ -84,6 +91,9 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
     this.initialSync ??= this.sync(true);
     await this.initialSync;
     await this.whenIdle();
+    this.required ??= this.options.requiredModels?.length
+      ? new Set(this.options.requiredModels)
+      : new Set(this.list().filter((model) => this.defaultReady(model) !== undefined).map((model) => model.name));
   }
 
   /** Resolves when no scan and no load is running. */
@@ -130,12 +140,30 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
     return [...this.models.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  /** True once the repository has been read, every model's config is usable and its default version READY. */
+  /**
+   * True once the first load is done and every required model serves: its
+   * config is usable and its default version READY. A model that never loaded
+   * (a broken folder at start or one added later) reports FAILED on its own
+   * metadata and metrics, but does not take the healthy models out of the
+   * Service. A required model removed from disk is no longer waited for,
+   * unless REQUIRED_MODELS names it.
+   */
   isReady(): boolean {
-    return (
-      this.scanned &&
-      [...this.models.values()].every((model) => !model.configError && this.defaultReady(model) !== undefined)
-    );
+    if (!this.scanned || !this.required) return false;
+    for (const name of this.required) {
+      const model = this.models.get(name);
+      if (!model) {
+        if (this.options.requiredModels?.length) return false;
+        continue;
+      }
+      if (model.configError || this.defaultReady(model) === undefined) return false;
+    }
+    return true;
+  }
+
+  /** Whether readiness waits for this model (see isReady). */
+  isRequired(name: string): boolean {
+    return this.required?.has(name) ?? true;
   }
 
   get(name: string): ModelStatus {
