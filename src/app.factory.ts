@@ -36,6 +36,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     // Bounds a slow client sending its request; slow inference is bounded by QUEUE_TIMEOUT_MS instead
     // (Fastify's handlerTimeout costs an AbortSignal per request, which profiles showed on the hot path).
     requestTimeout: config.REQUEST_TIMEOUT_MS,
+    http: slowClientLimits(config.REQUEST_TIMEOUT_MS),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger), adapter, {
     bufferLogs: true,
@@ -61,4 +62,20 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   app.useGlobalPipes(createValidationPipe());
   setUpSwagger(app, packageJson.version);
   return app;
+}
+
+/**
+ * Node checks its request and header timeouts only every
+ * connectionsCheckingInterval (30 s by default), so with REQUEST_TIMEOUT_MS
+ * of 3 s a client trickling its headers got its 408 after about 25 s, and one
+ * trickling its body after more than a minute. The check now runs at a tenth
+ * of the timeout (between 100 ms and 1 s), and the headers get no longer than
+ * the whole request.
+ */
+function slowClientLimits(requestTimeoutMs: number): { connectionsCheckingInterval?: number; headersTimeout?: number } {
+  if (requestTimeoutMs <= 0) return {};
+  return {
+    connectionsCheckingInterval: Math.min(1000, Math.max(100, Math.floor(requestTimeoutMs / 10))),
+    headersTimeout: Math.min(requestTimeoutMs, 60_000),
+  };
 }
