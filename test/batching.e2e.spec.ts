@@ -111,28 +111,27 @@ describe('a full queue', () => {
 });
 
 describe('an inference worker that dies', () => {
-  it('turns liveness 503 so the pod is restarted, and requests get 503 rather than a hang or a client error', async () => {
+  it('is replaced in-process with its sessions: requests keep getting answers and liveness holds', async () => {
     const modelsDir = await tempModelsDir('iris');
     // iris is tiny enough to run on the event loop; INLINE_INFERENCE_MAX_US=0 keeps it in the worker.
     const app = await startTestApp({ MODELS_DIR: modelsDir, INFERENCE_WORKERS: '1', INLINE_INFERENCE_MAX_US: '0' });
     try {
-      expect((await app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
-      const engine = app.get<{ workers: { workers: Array<{ terminate(): Promise<number> }> } }>(INFERENCE_ENGINE);
-      await engine.workers.workers[0].terminate();
-      const live = await app.inject({ method: 'GET', url: '/health/live' });
-      expect(live.statusCode).toBe(503);
-      expect(JSON.stringify(live.json())).toContain('inference worker 0 exited');
-      expect((await app.inject({ method: 'GET', url: '/v2/health/live' })).statusCode).toBe(400);
+      const pool = app.get<{ workers: { workers: Array<{ terminate(): Promise<number> }>; replacements: number } }>(INFERENCE_ENGINE).workers;
+      const before = await predict(app, [flowers[0]]);
+      await pool.workers[0].terminate();
       const v1 = await predict(app, [flowers[0]]);
-      expect(v1.statusCode).toBe(503);
+      expect(v1.statusCode).toBe(200);
+      expect(v1.json().predictions).toMatchModelOutput(before.json().predictions);
       const v2 = await app.inject({
         method: 'POST',
         url: '/v2/models/iris/infer',
         headers: { 'content-type': 'application/json' },
         payload: JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 4], data: flowers[0] }] }),
       });
-      expect(v2.statusCode).toBe(503);
-      expect(v2.json().error).toContain('inference worker 0 exited');
+      expect(v2.statusCode).toBe(200);
+      expect(pool.replacements).toBe(1);
+      expect((await app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
+      expect((await app.inject({ method: 'GET', url: '/v2/health/live' })).statusCode).toBe(200);
     } finally {
       await app.close();
       await removeDir(modelsDir);

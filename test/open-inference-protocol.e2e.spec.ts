@@ -691,7 +691,7 @@ describe('Open Inference Protocol (/v2)', () => {
   });
 });
 
-describe('Open Inference Protocol health when a default version failed', () => {
+describe('Open Inference Protocol health when a required model failed', () => {
   let app: NestFastifyApplication;
   let modelsDir: string;
 
@@ -699,7 +699,8 @@ describe('Open Inference Protocol health when a default version failed', () => {
     modelsDir = await tempModelsDir('iris');
     await mkdir(path.join(modelsDir, 'broken', '1'), { recursive: true });
     await writeFile(path.join(modelsDir, 'broken', '1', 'model.onnx'), 'not an onnx model');
-    app = await startTestApp({ MODELS_DIR: modelsDir });
+    // By default a model that never loaded is not waited for; naming it makes the server wait for it.
+    app = await startTestApp({ MODELS_DIR: modelsDir, REQUIRED_MODELS: 'iris,broken' });
   });
   afterAll(async () => {
     await app?.close();

@@ -16,8 +16,8 @@ export class HealthController {
 
   @Get(HEALTH_ROUTES.live)
   @HealthCheck()
-  @ApiOperation({ summary: 'Liveness: 200 while the process runs and its inference workers live' })
-  @ApiServiceUnavailableResponse({ description: 'An inference worker died: the process must be restarted' })
+  @ApiOperation({ summary: 'Liveness: 200 while the process runs and its inference workers live (dead ones are replaced)' })
+  @ApiServiceUnavailableResponse({ description: 'An inference worker died and could not be replaced: the process must be restarted' })
   live() {
     return this.health.check([() => this.inference.check()]);
   }

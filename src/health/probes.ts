@@ -17,9 +17,9 @@ export class Probes {
   ) {}
 
   /**
-   * Why the process must be restarted, or undefined while it lives: an
-   * inference worker that died takes every later inference with it, and only
-   * a restart brings the workers and their sessions back.
+   * Why the process must be restarted, or undefined while it lives: a dead
+   * inference worker is replaced in-process, so this fails only when its
+   * replacements cannot start (then only a restart can bring inference back).
    */
   notLiveBecause(): string | undefined {
     return this.engine.failure?.();

@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { Logger } from '@nestjs/common';
 import { DomainError } from '../common/domain-error';
 import type { InferenceEngine, LoadedModel, SessionSettings } from './inference-engine';
 import type { TensorMap, TensorSpec } from './tensors';
-import { transferablesOf, type WorkerReply, type WorkerRequestBody } from './worker-protocol';
+import type { WorkerReply, WorkerRequestBody } from './worker-protocol';
 
 /**
  * The worker script. Compiled code runs it from beside this file; when the
@@ -24,16 +25,19 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
+/** Attempts to start a replacement for a dead worker, with every session, before liveness gives up. */
+const REPLACEMENT_ATTEMPTS = 3;
+
 /** One worker thread and the requests it has not answered yet. */
 class InferenceWorker {
   private readonly worker: Worker;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
-  failure: Error | undefined;
+  failure: DomainError | undefined;
   /** Runs sent and not answered, used to pick the least busy worker. */
   busy = 0;
 
-  constructor(settings: SessionSettings, index: number) {
+  constructor(settings: SessionSettings, index: number, onDeath: (worker: InferenceWorker) => void) {
     this.worker = new Worker(workerScript(), { workerData: settings, name: `inference-${index}` });
     this.worker.unref();
     this.worker.on('message', (reply: WorkerReply) => {
@@ -43,11 +47,12 @@ class InferenceWorker {
       else pending?.resolve(reply);
     });
     const fail = (cause: Error) => {
-      // A service-side fault, not the request's: 503 so clients retry elsewhere, and liveness reports it.
-      const error = new DomainError('ENGINE_UNAVAILABLE', cause.message);
-      this.failure ??= error;
-      for (const pending of this.pending.values()) pending.reject(error);
+      if (this.failure) return;
+      // A service-side fault, not the request's: 503 so clients retry elsewhere.
+      this.failure = new DomainError('ENGINE_UNAVAILABLE', cause.message);
+      for (const pending of this.pending.values()) pending.reject(this.failure);
       this.pending.clear();
+      onDeath(this);
     };
     this.worker.on('error', (error) => fail(new Error(`inference worker ${index} crashed: ${error.message}`)));
     this.worker.on('exit', (code) => fail(new Error(`inference worker ${index} exited with code ${code}`)));
@@ -70,11 +75,24 @@ class InferenceWorker {
 /**
  * Runs models in worker threads, one session per version in every worker, so
  * inference never blocks the event loop and versions can run on several
- * cores at once. Each run goes to the least busy worker.
+ * cores at once. Each run goes to the least busy live worker.
+ *
+ * A worker that dies (a native crash in a model, an out-of-memory kill of the
+ * thread) is replaced in place: a new thread loads every session the old one
+ * had before it takes runs, so the process and its other sessions carry on.
+ * To reload them the pool keeps each loaded model's bytes. Liveness fails only
+ * when a replacement cannot be started REPLACEMENT_ATTEMPTS times in a row.
  */
 export class WorkerPoolEngine implements InferenceEngine {
+  private readonly logger = new Logger('InferencePool');
   private workers: InferenceWorker[] | undefined;
   private nextModelId = 1;
+  private readonly models = new Map<number, { bytes: Uint8Array; label: string }>();
+  private readonly replacing = new Set<Promise<void>>();
+  private gaveUp: string | undefined;
+  private closed = false;
+  /** Workers replaced since start, for the logs and tests. */
+  replacements = 0;
 
   constructor(
     private readonly settings: SessionSettings,
@@ -82,29 +100,93 @@ export class WorkerPoolEngine implements InferenceEngine {
   ) {}
 
   async load(modelBytes: Uint8Array, label: string): Promise<PooledModel> {
-    this.workers ??= Array.from({ length: this.size }, (_, i) => new InferenceWorker(this.settings, i));
+    const workers = (this.workers ??= Array.from({ length: this.size }, (_, i) => this.startWorker(i)));
     const modelId = this.nextModelId++;
     const replies = await Promise.allSettled(
-      this.workers.map((worker) => worker.request<Extract<WorkerReply, { op: 'loaded' }>>({ op: 'load', modelId, bytes: modelBytes, label })),
+      workers.map((worker) => worker.request<Extract<WorkerReply, { op: 'loaded' }>>({ op: 'load', modelId, bytes: modelBytes, label })),
     );
     const failed = replies.find((reply) => reply.status === 'rejected');
     if (failed) {
-      await Promise.allSettled(this.workers.map((worker) => worker.request({ op: 'release', modelId })));
+      await Promise.allSettled(workers.map((worker) => worker.request({ op: 'release', modelId })));
       throw (failed as PromiseRejectedResult).reason;
     }
+    this.models.set(modelId, { bytes: modelBytes, label });
     const first = (replies[0] as PromiseFulfilledResult<Extract<WorkerReply, { op: 'loaded' }>>).value;
-    return new PooledModel(this.workers, modelId, first.inputs, first.outputs);
+    return new PooledModel(this, modelId, first.inputs, first.outputs);
   }
 
-  /** Why inference cannot run any more (a worker thread died), or undefined while all workers live. */
+  /** Why inference cannot run any more (no worker could be replaced), or undefined while it can. */
   failure(): string | undefined {
-    return this.workers?.find((worker) => worker.failure)?.failure?.message;
+    return this.gaveUp;
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled([...this.replacing]);
     const workers = this.workers ?? [];
     this.workers = undefined;
     await Promise.all(workers.map((worker) => worker.terminate()));
+  }
+
+  /** How many workers run sessions (the batcher's parallelism). */
+  get parallelism(): number {
+    return this.size;
+  }
+
+  /** The least busy live worker; while every worker is being replaced, the first replacement to be ready. */
+  async liveWorker(): Promise<InferenceWorker> {
+    for (;;) {
+      const live = (this.workers ?? []).filter((worker) => !worker.failure);
+      if (live.length > 0) return live.reduce((best, worker) => (worker.busy < best.busy ? worker : best));
+      if (this.gaveUp || this.closed || this.replacing.size === 0) {
+        throw new DomainError('ENGINE_UNAVAILABLE', this.gaveUp ?? 'no inference worker is running');
+      }
+      await Promise.race(this.replacing);
+    }
+  }
+
+  /** Every live worker, for releasing a model's sessions. */
+  liveWorkers(): InferenceWorker[] {
+    return (this.workers ?? []).filter((worker) => !worker.failure);
+  }
+
+  forget(modelId: number): void {
+    this.models.delete(modelId);
+  }
+
+  private startWorker(index: number): InferenceWorker {
+    return new InferenceWorker(this.settings, index, (dead) => this.replace(dead, index));
+  }
+
+  private replace(dead: InferenceWorker, index: number): void {
+    // Only a worker in the pool is replaced: one that dies while being started as a replacement is retried below.
+    if (this.closed || this.workers?.[index] !== dead) return;
+    const replacing = this.startReplacement(index, dead.failure?.message ?? 'died').finally(() => this.replacing.delete(replacing));
+    this.replacing.add(replacing);
+  }
+
+  private async startReplacement(index: number, cause: string): Promise<void> {
+    this.logger.error(`${cause}; starting a replacement with ${this.models.size} session(s)`);
+    let lastError = '';
+    for (let attempt = 1; attempt <= REPLACEMENT_ATTEMPTS && !this.closed; attempt++) {
+      const fresh = this.startWorker(index);
+      try {
+        for (const [modelId, { bytes, label }] of this.models) await fresh.request({ op: 'load', modelId, bytes, label });
+        if (this.closed || !this.workers) {
+          await fresh.terminate();
+          return;
+        }
+        this.workers[index] = fresh;
+        this.replacements++;
+        this.logger.warn(`inference worker ${index} replaced (attempt ${attempt}); its sessions are loaded again`);
+        return;
+      } catch (error) {
+        lastError = error instanceof Error ? error.message : String(error);
+        await fresh.terminate().catch(() => undefined);
+      }
+    }
+    this.gaveUp ??= `${cause}, and ${REPLACEMENT_ATTEMPTS} replacements failed to start: ${lastError}`;
+    this.logger.error(`${this.gaveUp}; liveness now fails so the process is restarted`);
   }
 }
 
@@ -113,35 +195,46 @@ export class PooledModel implements LoadedModel {
   readonly placement: string;
 
   constructor(
-    private readonly workers: readonly InferenceWorker[],
+    private readonly pool: WorkerPoolEngine,
     private readonly modelId: number,
     readonly inputs: readonly TensorSpec[],
     readonly outputs: readonly TensorSpec[],
   ) {
-    this.parallelism = workers.length;
-    this.placement = `in ${workers.length} worker thread${workers.length === 1 ? '' : 's'}`;
+    this.parallelism = pool.parallelism;
+    this.placement = `in ${pool.parallelism} worker thread${pool.parallelism === 1 ? '' : 's'}`;
   }
 
   async run(feeds: TensorMap, outputNames?: readonly string[]): Promise<TensorMap> {
     return (await this.runTimed(feeds, outputNames)).outputs;
   }
 
-  /** Runs, and says how long the inference itself took in the worker (µs). */
+  /**
+   * Runs, and says how long the inference itself took in the worker (µs). A
+   * run whose worker died under it is retried once on a live worker (or its
+   * replacement): the inputs are copied to the worker rather than moved, so
+   * they are still here to send again (a memcpy per batch, a few µs).
+   */
   async runTimed(feeds: TensorMap, outputNames?: readonly string[]): Promise<{ outputs: TensorMap; micros: number }> {
-    let worker = this.workers[0];
-    for (const candidate of this.workers) if (candidate.busy < worker.busy) worker = candidate;
-    worker.busy++;
     try {
-      return await worker.request<Extract<WorkerReply, { op: 'ran' }>>(
-        { op: 'run', modelId: this.modelId, feeds, outputNames },
-        transferablesOf(feeds),
-      );
-    } finally {
-      worker.busy--;
+      return await this.runOnce(feeds, outputNames);
+    } catch (error) {
+      if (!(error instanceof DomainError && error.code === 'ENGINE_UNAVAILABLE')) throw error;
+      return this.runOnce(feeds, outputNames);
     }
   }
 
   async release(): Promise<void> {
-    await Promise.allSettled(this.workers.map((worker) => worker.request({ op: 'release', modelId: this.modelId })));
+    this.pool.forget(this.modelId);
+    await Promise.allSettled(this.pool.liveWorkers().map((worker) => worker.request({ op: 'release', modelId: this.modelId })));
+  }
+
+  private async runOnce(feeds: TensorMap, outputNames?: readonly string[]): Promise<{ outputs: TensorMap; micros: number }> {
+    const worker = await this.pool.liveWorker();
+    worker.busy++;
+    try {
+      return await worker.request<Extract<WorkerReply, { op: 'ran' }>>({ op: 'run', modelId: this.modelId, feeds, outputNames });
+    } finally {
+      worker.busy--;
+    }
   }
 }
