@@ -4,18 +4,18 @@ import { InvalidInputError } from './domain-error';
 /**
  * One Ajv instance for every gate: schemas compile once, at module load.
  * `allErrors: false` stops at the first problem, so refusing a body costs
- * no more than finding what is wrong with it.
+ * no more than finding what is wrong with it. strictTypes is off because the
+ * limit schemas bound the counts of whatever type a client sent and leave
+ * types to the gates; `verbose` keeps the refused value, to say how many.
  */
-// strictTypes off: limit schemas bound counts of whatever type a client sent, and leave types to the gates.
 const ajv = new Ajv({ allErrors: false, strict: true, strictTypes: false, allowUnionTypes: true, verbose: true });
 
 /**
  * A JSON Schema compiled to a predicate, put in front of a class-validator
- * DTO. The DTO stays the public contract and the author of every error
- * message; the schema only answers "is this body certainly valid?", which
- * for a well-formed request is a few property checks instead of class-validator's
- * reflective walk (a quarter of the /v2 path in profiles). Each gate's schema
- * must refuse everything its DTO refuses; tests prove it on generated bodies.
+ * DTO (see `gated`): the schema decides whether a body is valid, in a few
+ * property checks instead of class-validator's reflective walk (a fifth of
+ * the /v2 path in profiles), and the DTO writes the message of every refusal.
+ * Tests prove schema and DTO agree on generated bodies.
  */
 export interface SchemaGate {
   /** True when the value is valid: no class-validator run is needed. */
@@ -51,10 +51,16 @@ export function describeSchemaError(error: ErrorObject | undefined): string {
     const property = String((error.params as { additionalProperty: string }).additionalProperty);
     return `${path ? `${path}.` : ''}${property}: property ${property} should not exist`;
   }
-  const got = Array.isArray(error.data) && (error.keyword === 'maxItems' || error.keyword === 'minItems') ? `, got ${error.data.length}` : isCountKeyword(error) ? `, got ${Object.keys(error.data as object).length}` : '';
-  return `${path || 'request body'} ${error.message ?? 'is invalid'}${got}`;
+  const count = countOf(error);
+  return `${path || 'request body'} ${error.message ?? 'is invalid'}${count === undefined ? '' : `, got ${count}`}`;
 }
 
-function isCountKeyword(error: ErrorObject): boolean {
-  return (error.keyword === 'maxProperties' || error.keyword === 'minProperties') && typeof error.data === 'object' && error.data !== null;
+/** How many items or keys a value refused by a count keyword had. */
+function countOf(error: ErrorObject): number | undefined {
+  const data: unknown = error.data;
+  if ((error.keyword === 'maxItems' || error.keyword === 'minItems') && Array.isArray(data)) return data.length;
+  if ((error.keyword === 'maxProperties' || error.keyword === 'minProperties') && typeof data === 'object' && data !== null) {
+    return Object.keys(data).length;
+  }
+  return undefined;
 }
