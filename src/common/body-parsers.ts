@@ -1,9 +1,7 @@
 import { errorCodes, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { DomainError } from './domain-error';
+import { INFERENCE_HEADER_LENGTH } from './http-headers';
 import { jsonLimitExceeded, type JsonLimits } from './json-limits';
-
-/** The Open Inference Protocol's binary extension: a JSON header of this many bytes, then raw tensor bytes. */
-export const INFERENCE_HEADER_LENGTH = 'inference-header-content-length';
 
 export const OPEN_INFERENCE_PREFIX = '/v2';
 

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isOpenInferenceRequest } from './body-parsers';
 import { DomainError, isRetryLater } from './domain-error';
 import { errorBody, type ErrorBody } from './error-body';
+import { RETRY_AFTER_HEADER } from './http-headers';
 
 /**
  * Maps every error that leaves a handler to a status and the one error body.
@@ -26,7 +27,7 @@ export class ErrorFilter implements ExceptionFilter {
     const retryLater = exception instanceof DomainError && isRetryLater(exception.code);
     if (retryLater) {
       // Queues are short and models load in seconds: a client that waits a second finds room again.
-      void reply.header('retry-after', '1');
+      void reply.header(RETRY_AFTER_HEADER, '1');
     }
     // Overload and loading refusals are expected and counted (503 in the request log and metrics), not faults.
     if (body.statusCode >= 500 && !retryLater) {

@@ -6,9 +6,8 @@ import type { AppConfig } from '../config/app-config';
 import { HEALTH_PREFIXES } from '../health/health.routes';
 import { METRICS_ROUTE } from '../observability/metrics.routes';
 import { errorBody } from './error-body';
+import { EXPOSED_HEADERS } from './http-headers';
 
-/** Headers browsers may read from our responses when CORS is on. */
-const EXPOSED_HEADERS = ['X-Model-Version', 'X-Request-Id', 'Inference-Header-Content-Length', 'Retry-After'];
 
 /**
  * Security headers (helmet), CORS (off unless origins are configured) and

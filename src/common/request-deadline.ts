@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RunOptions } from '../inference/inference-engine';
 import { DomainError } from './domain-error';
+import { REQUEST_TIMEOUT_HEADER } from './http-headers';
 
-export const REQUEST_TIMEOUT_HEADER = 'x-request-timeout-ms';
 
 /**
  * How long a caller still wants its answer: queued inference past the

@@ -14,13 +14,12 @@ import {
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { INFERENCE_HEADER_LENGTH } from '../common/body-parsers';
 import { ApiRequestKeyHeader, ApiRequestTimeoutHeader, ApiVersionHeader } from '../common/api-headers';
 import { DomainError } from '../common/domain-error';
+import { INFERENCE_HEADER_LENGTH, MODEL_VERSION_HEADER, REQUEST_KEY_HEADER } from '../common/http-headers';
 import { runOptionsFor } from '../common/request-deadline';
 import { AppConfig } from '../config/app-config';
 import { Probes } from '../health/probes';
-import { MODEL_VERSION_HEADER, REQUEST_KEY_HEADER } from '../model-registry/version-selector';
 import { V2ErrorDto, V2InferenceRequestDto, V2InferenceResponseDto } from './dto/inference.dto';
 import { V2ModelMetadataDto, V2ServerMetadataDto } from './dto/metadata.dto';
 import { InferenceProtocolService, type VersionHeaders } from './inference-protocol.service';

@@ -2,10 +2,6 @@ import { DomainError } from '../common/domain-error';
 import { LABEL_NAME_PATTERN } from './manifest';
 import { VERSION_PATTERN } from './model-store';
 
-export const MODEL_VERSION_HEADER = 'x-model-version';
-/** A stable key (a user or session id) that keeps a client on one version of a canary split. */
-export const REQUEST_KEY_HEADER = 'x-request-key';
-
 export type VersionSelector =
   | { kind: 'default'; requestKey?: string }
   | { kind: 'number'; version: number }

@@ -1,10 +1,9 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { errorBody } from '../common/error-body';
-import { MODEL_VERSION_HEADER } from '../model-registry/version-selector';
+import { MODEL_VERSION_HEADER, REQUEST_ID_HEADER } from '../common/http-headers';
 import { loggableUrl } from './loggable-url';
 import type { MetricsService } from './metrics.service';
-import { REQUEST_ID_HEADER } from './request-id';
 
 /** Label for requests that matched no route, so probes of random URLs share one series. */
 const UNMATCHED_ROUTE = 'unmatched';

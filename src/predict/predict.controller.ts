@@ -15,11 +15,12 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiRequestKeyHeader, ApiRequestTimeoutHeader, ApiVersionHeader } from '../common/api-headers';
+import { MODEL_VERSION_HEADER, REQUEST_KEY_HEADER } from '../common/http-headers';
 import { runOptionsFor } from '../common/request-deadline';
 import { validateFlatDto } from '../common/validation';
 import { AppConfig } from '../config/app-config';
 import { ModelRegistry } from '../model-registry/model-registry.service';
-import { MODEL_VERSION_HEADER, parseVersionSelector, REQUEST_KEY_HEADER } from '../model-registry/version-selector';
+import { parseVersionSelector } from '../model-registry/version-selector';
 import { ModelListDto, ModelMetadataDto } from './dto/model.dto';
 import { PredictQueryDto, PredictRequestDto, PredictResponseDto } from './dto/predict.dto';
 import { isValidPredictRequest } from './dto/predict.schema';
