@@ -32,7 +32,7 @@ const CHART_DIR = join(ROOT, 'helm', 'onnx-model-server');
 const TEMPLATES_DIR = join(CHART_DIR, 'templates');
 const FIXTURES_DIR = join(ROOT, 'test', 'fixtures', 'helm');
 const BAD_VALUES_DIR = join(FIXTURES_DIR, 'bad-values');
-const GOOD_VALUES_FILES = ['good-all-features.yaml', 'good-init-container.yaml'];
+const GOOD_VALUES_FILES = ['good-all-features.yaml', 'good-init-container.yaml', 'good-admin-token-secret.yaml'];
 
 const read = (path: string): string => readFileSync(path, 'utf8');
 const isObject = (value: unknown): value is JsonObject =>
@@ -177,9 +177,11 @@ function helm(args: string[]): { status: number | null; stdout: string; stderr: 
 
 type Manifest = { apiVersion: string; kind: string; metadata: JsonObject; spec?: JsonObject; data?: JsonObject } & JsonObject;
 
-function helmTemplate(valuesFile?: string): Manifest[] {
+/** `helm template` of the chart with a values file and/or extra flags (e.g. ['--set', 'a.b=1']). */
+function helmTemplate(valuesFile?: string, extraArgs: string[] = []): Manifest[] {
   const args = ['template', 'test-release', CHART_DIR, '--namespace', 'ml'];
   if (valuesFile) args.push('-f', valuesFile);
+  args.push(...extraArgs);
   const result = helm(args);
   expect(result.status, `helm ${args.join(' ')} failed:\n${result.stderr}`).toBe(0);
   return parseAllDocuments(result.stdout)
@@ -188,6 +190,16 @@ function helmTemplate(valuesFile?: string): Manifest[] {
       return doc.toJS() as Manifest | null;
     })
     .filter((m): m is Manifest => m !== null);
+}
+
+/** Runs `helm template` expecting it to fail; returns its stderr (where `fail` messages go). */
+function helmTemplateFails(extraArgs: string[], valuesFile?: string): string {
+  const args = ['template', 'test-release', CHART_DIR, '--namespace', 'ml'];
+  if (valuesFile) args.push('-f', valuesFile);
+  args.push(...extraArgs);
+  const result = helm(args);
+  expect(result.status, `helm ${args.join(' ')} should fail, rendered:\n${result.stdout}`).not.toBe(0);
+  return result.stderr;
 }
 
 function byKind(manifests: Manifest[], kind: string): Manifest {
@@ -199,7 +211,7 @@ function byKind(manifests: Manifest[], kind: string): Manifest {
 type Container = {
   name: string;
   ports: { name: string; containerPort: number }[];
-  env: { name: string; value?: string }[];
+  env: { name: string; value?: string; valueFrom?: JsonObject }[];
   livenessProbe?: { httpGet: { path: string; port: string } };
   readinessProbe?: { httpGet: { path: string; port: string } };
   startupProbe?: { httpGet: { path: string; port: string }; periodSeconds: number; failureThreshold: number };
@@ -658,7 +670,8 @@ describe('helm lint / helm template', () => {
     expect(container.volumeMounts).toContainEqual({ name: 'models', mountPath: '/mnt/models', readOnly: true, subPath: 'prod' });
     expect(container.volumeMounts).toContainEqual({ name: 'model-config', mountPath: '/etc/onnx-model-server/models', readOnly: true });
     expect(spec.volumes).toContainEqual({ name: 'models', persistentVolumeClaim: { claimName: 'onnx-models', readOnly: true } });
-    expect(annotations['checksum/model-config']).toMatch(/^[0-9a-f]{64}$/);
+    // The service rereads MODEL_CONFIG_DIR: a model-config change must not roll the pods by default.
+    expect(annotations).not.toHaveProperty('checksum/model-config');
     expect(annotations).not.toHaveProperty('prometheus.io/scrape');
 
     const configMap = byKind(manifests, 'ConfigMap');
@@ -700,6 +713,74 @@ describe('helm lint / helm template', () => {
       const result = helm(['template', 'test-release', CHART_DIR, '-f', join(BAD_VALUES_DIR, file)]);
       expect(result.status, `${file} should fail helm template`).not.toBe(0);
     }
+  });
+
+  it.skipIf(!HELM)('renders no container with a repeated env name, for the defaults and every good values file', () => {
+    // Helm 4 applies server-side by default; the API server rejects duplicate env names there.
+    for (const file of [undefined, ...GOOD_VALUES_FILES]) {
+      const { spec } = podOf(byKind(helmTemplate(file && join(FIXTURES_DIR, file)), 'Deployment'));
+      for (const container of [...spec.containers, ...(spec.initContainers ?? [])]) {
+        const names = container.env.map((e) => e.name);
+        expect(names.filter((n, i) => names.indexOf(n) !== i), `${file ?? 'defaults'}: ${container.name}`).toEqual([]);
+      }
+    }
+  });
+
+  it.skipIf(!HELM)('takes ADMIN_TOKEN from adminToken.existingSecret exactly once, never as a value', () => {
+    const { spec } = podOf(byKind(helmTemplate(join(FIXTURES_DIR, 'good-admin-token-secret.yaml')), 'Deployment'));
+    const tokens = spec.containers[0].env.filter((e) => e.name === 'ADMIN_TOKEN');
+    expect(tokens).toEqual([{ name: 'ADMIN_TOKEN', valueFrom: { secretKeyRef: { name: 'onnx-admin', key: 'admin-token' } } }]);
+    // Without a Secret the admin API stays off: one empty ADMIN_TOKEN.
+    const defaults = podOf(byKind(helmTemplate(), 'Deployment')).spec.containers[0].env;
+    expect(defaults.filter((e) => e.name === 'ADMIN_TOKEN')).toEqual([{ name: 'ADMIN_TOKEN', value: '' }]);
+  });
+
+  it.skipIf(!HELM)('refuses extraEnv entries that repeat a name the chart sets, or each other', () => {
+    const adminFromExtraEnv = [
+      '--set', 'extraEnv[0].name=ADMIN_TOKEN',
+      '--set', 'extraEnv[0].valueFrom.secretKeyRef.name=onnx-admin',
+      '--set', 'extraEnv[0].valueFrom.secretKeyRef.key=token',
+    ];
+    expect(helmTemplateFails(adminFromExtraEnv)).toContain('adminToken.existingSecret');
+    expect(helmTemplateFails(['--set', 'extraEnv[0].name=LOG_LEVEL', '--set', 'extraEnv[0].value=debug'])).toContain(
+      'LOG_LEVEL is set by the chart from config.LOG_LEVEL',
+    );
+    const twice = ['--set', 'extraEnv[0].name=NODE_OPTIONS', '--set', 'extraEnv[0].value=a', '--set', 'extraEnv[1].name=NODE_OPTIONS', '--set', 'extraEnv[1].value=b'];
+    expect(helmTemplateFails(twice)).toContain('NODE_OPTIONS is listed twice');
+  });
+
+  it.skipIf(!HELM)('rolls pods on model-config changes only when modelConfig.rollOnChange is set', () => {
+    const file = join(FIXTURES_DIR, 'good-all-features.yaml');
+    expect(podOf(byKind(helmTemplate(file), 'Deployment')).annotations).not.toHaveProperty('checksum/model-config');
+    const { annotations } = podOf(byKind(helmTemplate(file, ['--set', 'modelConfig.rollOnChange=true']), 'Deployment'));
+    expect(annotations['checksum/model-config']).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it.skipIf(!HELM)('refuses user labels that repeat a label key the chart sets, and renders the others once', () => {
+    for (const field of ['podLabels', 'service.labels', 'metrics.serviceMonitor.labels']) {
+      const stderr = helmTemplateFails(['--set', 'metrics.serviceMonitor.enabled=true', '--set', `${field}.app\\.kubernetes\\.io/name=other`]);
+      expect(stderr, field).toContain(`${field}: "app.kubernetes.io/name" is a label the chart sets itself`);
+    }
+    const manifests = helmTemplate(join(FIXTURES_DIR, 'good-all-features.yaml'));
+    const podTemplate = (byKind(manifests, 'Deployment').spec as JsonObject).template as JsonObject;
+    const podLabels = (podTemplate.metadata as JsonObject).labels;
+    expect(podLabels).toMatchObject({ 'app.kubernetes.io/name': 'onnx-model-server', 'example.com/tier': 'inference' });
+    expect(byKind(manifests, 'Service').metadata.labels).toMatchObject({ 'example.com/exposed': 'true', 'app.kubernetes.io/instance': 'test-release' });
+    expect(byKind(manifests, 'ServiceMonitor').metadata.labels).toMatchObject({ release: 'kube-prometheus-stack' });
+  });
+
+  it.skipIf(!HELM)('refuses shutdown timings that would SIGKILL a draining pod or skip the drain', () => {
+    // The drain timer (SHUTDOWN_GRACE_MS) starts at SIGTERM, after the preStop sleep, and includes SHUTDOWN_DELAY_MS.
+    expect(helmTemplateFails(['--set', 'config.SHUTDOWN_GRACE_MS=60000'])).toContain('terminationGracePeriodSeconds (30) must exceed');
+    expect(helmTemplateFails(['--set', 'terminationGracePeriodSeconds=25'])).toContain('raise it to at least 26');
+    expect(helmTemplateFails(['--set', 'config.SHUTDOWN_DELAY_MS=20000'])).toContain(
+      'config.SHUTDOWN_DELAY_MS (20000) must be less than config.SHUTDOWN_GRACE_MS (20000)',
+    );
+    const grace = (args: string[]): number => podOf(byKind(helmTemplate(undefined, args), 'Deployment')).spec.terminationGracePeriodSeconds;
+    expect(grace(['--set', 'terminationGracePeriodSeconds=26'])).toBe(26);
+    expect(grace(['--set', 'config.SHUTDOWN_GRACE_MS=60000', '--set', 'terminationGracePeriodSeconds=70'])).toBe(70);
+    expect(grace(['--set', 'preStop.enabled=false', '--set', 'terminationGracePeriodSeconds=21'])).toBe(21);
+    expect(grace(['--set', 'config.SHUTDOWN_DELAY_MS=5000'])).toBe(30);
   });
 
   it('notes whether helm ran (and fails when HELM_REQUIRED is set and there is no helm)', () => {

@@ -53,6 +53,24 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
 {{/*
+User labels (podLabels, service.labels, metrics.serviceMonitor.labels) as YAML, after checking
+that none of them repeats a label the chart sets itself: appended as they are, a repeated key
+would render a YAML mapping with a duplicate key. Call with
+(dict "ctx" $ "labels" <map> "field" "<values path>").
+*/}}
+{{- define "onnx-model-server.extraLabels" -}}
+{{- $own := include "onnx-model-server.labels" .ctx | fromYaml }}
+{{- range $key, $_ := .labels }}
+{{- if hasKey $own $key }}
+{{- fail (printf "%s: %q is a label the chart sets itself and cannot be overridden (nameOverride changes app.kubernetes.io/name)" $.field $key) }}
+{{- end }}
+{{- end }}
+{{- with .labels }}
+{{- toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
 Create the name of the service account to use
 */}}
 {{- define "onnx-model-server.serviceAccountName" -}}
@@ -119,6 +137,19 @@ Fail early on value combinations the schema cannot express.
 {{- if and .Values.preStop.enabled (ge (int .Values.preStop.sleepSeconds) (int .Values.terminationGracePeriodSeconds)) }}
 {{- fail "preStop.sleepSeconds must be less than terminationGracePeriodSeconds (the grace period includes the preStop hook)" }}
 {{- end }}
+{{- /* Shutdown: the drain timer (SHUTDOWN_GRACE_MS) starts at SIGTERM and includes SHUTDOWN_DELAY_MS;
+SIGTERM comes after the preStop sleep; Kubernetes sends SIGKILL terminationGracePeriodSeconds after the start. */}}
+{{- $delayMs := int64 .Values.config.SHUTDOWN_DELAY_MS }}
+{{- $graceMs := int64 .Values.config.SHUTDOWN_GRACE_MS }}
+{{- if ge $delayMs $graceMs }}
+{{- fail (printf "config.SHUTDOWN_DELAY_MS (%d) must be less than config.SHUTDOWN_GRACE_MS (%d): the grace timer starts at SIGTERM and includes the delay, so the server would exit 1 without draining" $delayMs $graceMs) }}
+{{- end }}
+{{- $preStopSeconds := 0 }}
+{{- if .Values.preStop.enabled }}{{ $preStopSeconds = int64 .Values.preStop.sleepSeconds }}{{ end }}
+{{- $graceSeconds := div (add $graceMs 999) 1000 }}
+{{- if le (int64 .Values.terminationGracePeriodSeconds) (add $preStopSeconds $graceSeconds) }}
+{{- fail (printf "terminationGracePeriodSeconds (%d) must exceed preStop.sleepSeconds (%d) + config.SHUTDOWN_GRACE_MS in seconds (%d), or Kubernetes kills the pod mid-drain: raise it to at least %d" (int64 .Values.terminationGracePeriodSeconds) $preStopSeconds $graceSeconds (add $preStopSeconds $graceSeconds 1)) }}
+{{- end }}
 {{- if .Values.autoscaling.enabled }}
 {{- if gt (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas) }}
 {{- fail "autoscaling.minReplicas must not exceed autoscaling.maxReplicas" }}
@@ -129,6 +160,20 @@ Fail early on value combinations the schema cannot express.
 {{- if and .Values.autoscaling.targetCPUUtilizationPercentage (not (dig "requests" "cpu" "" (.Values.resources | default dict))) }}
 {{- fail "autoscaling on CPU needs resources.requests.cpu (utilization is a percentage of the request)" }}
 {{- end }}
+{{- end }}
+{{- /* Every config key is rendered as an env var (ADMIN_TOKEN from adminToken.existingSecret when set);
+a second entry of the same name is rejected by the API server on server-side apply. */}}
+{{- $extraNames := dict }}
+{{- range $i, $env := .Values.extraEnv }}
+{{- if eq $env.name "ADMIN_TOKEN" }}
+{{- fail "extraEnv: ADMIN_TOKEN is set by the chart; to take it from a Secret, set adminToken.existingSecret.name and adminToken.existingSecret.key instead" }}
+{{- else if hasKey $.Values.config $env.name }}
+{{- fail (printf "extraEnv[%d]: %s is set by the chart from config.%s (MODELS_DIR and MODEL_CONFIG_DIR also from models.mountPath / modelConfig.mountPath); set it there instead of in extraEnv" $i $env.name $env.name) }}
+{{- end }}
+{{- if hasKey $extraNames $env.name }}
+{{- fail (printf "extraEnv[%d]: %s is listed twice" $i $env.name) }}
+{{- end }}
+{{- $_ := set $extraNames $env.name true }}
 {{- end }}
 {{- if .Values.podDisruptionBudget.enabled }}
 {{- $min := toString .Values.podDisruptionBudget.minAvailable }}
