@@ -6,6 +6,14 @@ import { join, resolve } from 'node:path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { isSeq, parse, parseAllDocuments, parseDocument, visit } from 'yaml';
+import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
+import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { Service } from 'kubernetes-models/v1/Service';
+import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { getMetadataStorage } from 'class-validator';
 import { AppConfig, CONFIG_DEFAULTS, ConfigError, LOG_LEVELS, loadConfig } from '../src/config/app-config';
 import { HEALTH_ROUTES } from '../src/health/health.routes';
@@ -200,6 +208,71 @@ function helmTemplateFails(extraArgs: string[], valuesFile?: string): string {
   const result = helm(args);
   expect(result.status, `helm ${args.join(' ')} should fail, rendered:\n${result.stdout}`).not.toBe(0);
   return result.stderr;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Offline validation of rendered objects against the Kubernetes API schemas (kubernetes-models)
+
+/** The model class of every apiVersion/kind the chart renders. */
+const MODELS: Record<string, { prototype: { validate(): void } }> = {
+  'v1/ServiceAccount': ServiceAccount,
+  'v1/Service': Service,
+  'v1/ConfigMap': ConfigMap,
+  'apps/v1/Deployment': Deployment,
+  'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
+  'networking.k8s.io/v1/Ingress': Ingress,
+  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+  'monitoring.coreos.com/v1/ServiceMonitor': ServiceMonitor,
+};
+
+/**
+ * Validates one rendered object with its kubernetes-models schema and returns the problems: schema
+ * errors (types, required fields, enums) and unknown fields, which the schemas allow but the API
+ * server drops or (server-side apply, strict field validation) refuses.
+ *
+ * Unknown fields: the compiled schema validator reads every property its schema declares (present
+ * or not) and every key of a map, so it runs on a proxy that records which keys it read; a key it
+ * never read in an object where it read some is not in the schema. Objects it read nothing from are
+ * free-form (e.g. int-or-string, preserve-unknown-fields) and not checked.
+ */
+function kubernetesProblems(manifest: Manifest): string[] {
+  const model = MODELS[`${manifest.apiVersion}/${manifest.kind}`];
+  if (!model) return [`no schema known for ${manifest.apiVersion} ${manifest.kind}`];
+  const read = new Map<object, Set<PropertyKey>>();
+  const proxies = new Map<object, object>();
+  const track = <T,>(value: T): T => {
+    if (typeof value !== 'object' || value === null) return value;
+    const target = value as unknown as object;
+    const existing = proxies.get(target);
+    if (existing) return existing as T;
+    const keys = new Set<PropertyKey>();
+    read.set(target, keys);
+    const proxy = new Proxy(target, {
+      get(t, key, receiver) {
+        keys.add(key);
+        return track(Reflect.get(t, key, receiver));
+      },
+    });
+    proxies.set(target, proxy);
+    return proxy as T;
+  };
+  const problems: string[] = [];
+  try {
+    model.prototype.validate.call(track(manifest));
+  } catch (error) {
+    problems.push(`schema: ${(error as Error).message}`);
+  }
+  const walk = (node: Json, path: string): void => {
+    if (Array.isArray(node)) return node.forEach((item, i) => walk(item, `${path}/${i}`));
+    if (!isObject(node)) return;
+    const keys = read.get(node);
+    for (const [key, child] of Object.entries(node)) {
+      if (keys && keys.size > 0 && !keys.has(key)) problems.push(`unknown field ${path}/${key}`);
+      else walk(child, `${path}/${key}`);
+    }
+  };
+  walk(manifest, '');
+  return problems.map((p) => `${manifest.kind} ${String(manifest.metadata?.name)}: ${p}`);
 }
 
 function byKind(manifests: Manifest[], kind: string): Manifest {
@@ -781,6 +854,34 @@ describe('helm lint / helm template', () => {
     expect(grace(['--set', 'config.SHUTDOWN_GRACE_MS=60000', '--set', 'terminationGracePeriodSeconds=70'])).toBe(70);
     expect(grace(['--set', 'preStop.enabled=false', '--set', 'terminationGracePeriodSeconds=21'])).toBe(21);
     expect(grace(['--set', 'config.SHUTDOWN_DELAY_MS=5000'])).toBe(30);
+  });
+
+  // Every fixture of values, and the value combinations the fixtures do not cover.
+  const RENDER_CASES: [string, string | undefined, string[]][] = [
+    ['defaults (models.source image)', undefined, []],
+    ...GOOD_VALUES_FILES.map((file): [string, string | undefined, string[]] => [file, join(FIXTURES_DIR, file), []]),
+    ['good-all-features.yaml + modelConfig.rollOnChange', join(FIXTURES_DIR, 'good-all-features.yaml'), ['--set', 'modelConfig.rollOnChange=true']],
+    ['strategy Recreate, no preStop, no probes', undefined, ['--set', 'strategy.type=Recreate', '--set', 'preStop.enabled=false', '--set', 'probes.startup.enabled=false', '--set', 'probes.liveness.enabled=false']],
+  ];
+
+  it.skipIf(!HELM).each(RENDER_CASES)('every object rendered for %s validates against the Kubernetes schemas, with no unknown field', (_, file, args) => {
+    const manifests = helmTemplate(file, args);
+    expect(manifests.length).toBeGreaterThan(0);
+    expect(manifests.flatMap(kubernetesProblems)).toEqual([]);
+  });
+
+  it.skipIf(!HELM)('the offline validation catches a wrong type and an unknown field', () => {
+    const deployment = byKind(helmTemplate(), 'Deployment');
+    const spec = deployment.spec as JsonObject;
+    const broken = { ...deployment, spec: { ...spec, replicas: 'two', revisionHistoryLimt: 3 } } as Manifest;
+    const problems = kubernetesProblems(broken);
+    expect(problems.some((p) => p.includes('schema:') && p.includes('/spec/replicas'))).toBe(true);
+    expect(problems).toContain('Deployment test-release-onnx-model-server: unknown field /spec/revisionHistoryLimt');
+    const template = spec.template as JsonObject;
+    const podSpec = template.spec as unknown as PodSpec;
+    const container = { ...podSpec.containers[0], imagePullPolice: 'Always' } as unknown as Container;
+    const typo = { ...deployment, spec: { ...spec, template: { ...template, spec: { ...podSpec, containers: [container] } } } } as unknown as Manifest;
+    expect(kubernetesProblems(typo)).toEqual(['Deployment test-release-onnx-model-server: unknown field /spec/template/spec/containers/0/imagePullPolice']);
   });
 
   it('notes whether helm ran (and fails when HELM_REQUIRED is set and there is no helm)', () => {
