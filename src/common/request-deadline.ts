@@ -19,7 +19,8 @@ export function runOptionsFor(request: FastifyRequest, reply: FastifyReply, queu
     }
     timeoutMs = Math.min(Number(raw), timeoutMs ?? Number.POSITIVE_INFINITY);
   }
-  // Checked only when queued work is about to run: no listener or allocation per request.
-  const cancelled = () => reply.raw.destroyed && !reply.raw.writableFinished;
-  return { ...(timeoutMs !== undefined ? { deadline: Date.now() + timeoutMs } : {}), cancelled };
+  // Checked only when queued work is about to run: no listener per request.
+  const options: RunOptions = { cancelled: () => reply.raw.destroyed && !reply.raw.writableFinished };
+  if (timeoutMs !== undefined) options.deadline = Date.now() + timeoutMs;
+  return options;
 }

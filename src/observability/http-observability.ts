@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import type { Histogram } from 'prom-client';
 import { errorBody } from '../common/error-body';
 import { MODEL_VERSION_HEADER, REQUEST_ID_HEADER } from '../common/http-headers';
 import { loggableUrl } from './loggable-url';
@@ -22,22 +23,32 @@ export function installHttpObservability(
   logger: Logger,
   refusals: RouterRefusals,
 ): void {
+  // One histogram child per method, route template and status, looked up by a string: prom-client's
+  // observe(labels) hashes (sorts and joins) the label object on every call.
+  const durations = new Map<string, Histogram.Internal<string>>();
   const record: RecordRequest = (request, statusCode, durationMs, version) => {
     const route = request.routeOptions?.url ?? UNMATCHED_ROUTE;
-    metrics.httpRequestDuration.observe({ method: request.method, route, status_code: String(statusCode) }, durationMs / 1000);
-    const params = request.params as Record<string, string> | undefined;
-    logger.info(
-      {
-        request_id: request.id,
-        method: request.method,
-        route,
-        url: loggableUrl(request.url),
-        status_code: statusCode,
-        duration_ms: Math.round(durationMs * 1000) / 1000,
-        ...(version !== undefined && params?.name ? { model: params.name, version: Number(version) } : {}),
-      },
-      'request completed',
-    );
+    const series = `${request.method} ${route} ${statusCode}`;
+    let duration = durations.get(series);
+    if (!duration) {
+      duration = metrics.httpRequestDuration.labels({ method: request.method, route, status_code: String(statusCode) });
+      durations.set(series, duration);
+    }
+    duration.observe(durationMs / 1000);
+    const line: Record<string, unknown> = {
+      request_id: request.id,
+      method: request.method,
+      route,
+      url: loggableUrl(request.url),
+      status_code: statusCode,
+      duration_ms: Math.round(durationMs * 1000) / 1000,
+    };
+    const model = (request.params as Record<string, string> | undefined)?.name;
+    if (version !== undefined && model) {
+      line.model = model;
+      line.version = Number(version);
+    }
+    logger.info(line, 'request completed');
   };
   refusals.record = record;
 
