@@ -1,19 +1,22 @@
 # syntax=docker/dockerfile:1
 #
-# onnx-model-server image: multi-stage build on node:20-bookworm-slim (glibc, which the prebuilt
-# onnxruntime-node and sharp/libvips binaries need; alpine's musl does not fit).
+# onnx-model-server image: multi-stage build on Node.js 24 (the current LTS; Node 20 reached end of
+# life on 2026-04-30), Debian bookworm slim (glibc, which the prebuilt onnxruntime-node and
+# sharp/libvips binaries need; alpine's musl does not fit). The tag is pinned to an exact Node
+# version so rebuilds are reproducible; bump it deliberately (or pin a digest: node:<tag>@sha256:...).
 #
 #   docker build -t onnx-model-server:0.1.0 .
 #   docker run --rm -p 3000:3000 --read-only --tmpfs /tmp onnx-model-server:0.1.0
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24.22.3-bookworm-slim
 
 # ---- build: all dependencies, compile TypeScript into dist/ ----------------------------------
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-# .npmrc carries onnxruntime-node-install=skip: it must be present before `npm ci`.
+# .npmrc carries onnxruntime-node-install=skip: it must be present before `npm ci`. The variable
+# says the same where npm stops passing unknown project config to install scripts.
 COPY package.json package-lock.json .npmrc ./
-RUN npm ci
+RUN ONNXRUNTIME_NODE_INSTALL=skip npm ci
 COPY nest-cli.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
@@ -24,15 +27,16 @@ ENV NODE_ENV=production \
     MODELS_DIR=/app/models
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
-RUN npm ci --omit=dev \
+RUN ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev \
  && npm cache clean --force
 COPY --from=build /app/dist ./dist
 # Bundled models (models/<name>/<version>/model.onnx). Kubernetes deployments can instead mount
 # them from a PVC or fetch them with an init container (see helm/onnx-model-server).
 COPY models ./models
 # Everything above is owned by root and only readable by the `node` user (uid 1000) the server
-# runs as: it writes nothing at runtime, so the root filesystem can be mounted read-only.
-USER node
+# runs as: it writes nothing at runtime, so the root filesystem can be mounted read-only. Numeric,
+# so Kubernetes' runAsNonRoot can check it without a securityContext.runAsUser.
+USER 1000:1000
 EXPOSE 3000
 # Kubernetes ignores HEALTHCHECK (the chart uses probes); it serves `docker run` and compose.
 # The slim image has no curl, so Node's fetch does the check.

@@ -566,24 +566,29 @@ describe('Dockerfile', () => {
     .map((line) => line.trim())
     .filter((line) => line && !line.startsWith('#'));
 
-  it('builds in a stage with dev dependencies and runs on node:20-bookworm-slim', () => {
-    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
+  it('builds in a stage with dev dependencies and runs on a pinned Node 24 (LTS) bookworm-slim image', () => {
+    // An exact version tag (not a floating "24-bookworm-slim"), on the current LTS line.
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:24\.\d+\.\d+-bookworm-slim$/m);
     expect(dockerfile).toMatch(/^FROM \$\{NODE_IMAGE\} AS build$/m);
     expect(dockerfile).toMatch(/^FROM \$\{NODE_IMAGE\} AS runtime$/m);
     const [build, runtime] = dockerfile.split(/^FROM \$\{NODE_IMAGE\} AS runtime$/m);
     // .npmrc (onnxruntime-node-install=skip) is copied before each `npm ci`.
-    expect(build).toMatch(/COPY package\.json package-lock\.json \.npmrc \.\/\nRUN npm ci\n/);
+    // ONNXRUNTIME_NODE_INSTALL=skip too, for npm versions that stop passing unknown project config through.
+    expect(build).toMatch(/COPY package\.json package-lock\.json \.npmrc \.\/\nRUN ONNXRUNTIME_NODE_INSTALL=skip npm ci\n/);
     expect(build).toContain('RUN npm run build');
-    expect(runtime).toMatch(/COPY package\.json package-lock\.json \.npmrc \.\/\nRUN npm ci --omit=dev/);
+    expect(runtime).toMatch(/COPY package\.json package-lock\.json \.npmrc \.\/\nRUN ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev/);
     expect(runtime).toContain('COPY --from=build /app/dist ./dist');
   });
 
-  it('runs as the node user with the bundled models, the service port and start command', () => {
+  it('runs as the node user (numeric uid:gid, as runAsNonRoot needs) with the bundled models, the service port and start command', () => {
     const runtime = dockerfile.split(/^FROM \$\{NODE_IMAGE\} AS runtime$/m)[1];
     expect(runtime).toMatch(/^ENV NODE_ENV=production \\\n\s+MODELS_DIR=\/app\/models$/m);
     expect(runtime).toMatch(/^WORKDIR \/app$/m);
     expect(runtime).toMatch(/^COPY models \.\/models$/m);
-    expect(runtime).toMatch(/^USER node$/m);
+    expect(runtime).toMatch(/^USER 1000:1000$/m);
+    // The chart's security contexts run as the same uid/gid.
+    expect(get(values, ['securityContext', 'runAsUser']).value).toBe(1000);
+    expect(get(values, ['podSecurityContext', 'runAsGroup']).value).toBe(1000);
     expect(runtime).toMatch(new RegExp(`^EXPOSE ${CONFIG_DEFAULTS.PORT}$`, 'm'));
     expect(runtime).toMatch(/^CMD \["node", "dist\/main\.js"\]$/m);
     const healthcheck = /^HEALTHCHECK [\s\S]*?CMD \[.*\]$/m.exec(runtime)?.[0] ?? '';
