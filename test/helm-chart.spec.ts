@@ -275,6 +275,18 @@ function kubernetesProblems(manifest: Manifest): string[] {
   return problems.map((p) => `${manifest.kind} ${String(manifest.metadata?.name)}: ${p}`);
 }
 
+/** NOTES.txt as `helm install --dry-run=client` prints it (helm template does not render NOTES). */
+function helmNotes(extraArgs: string[] = [], valuesFile?: string): string {
+  const args = ['install', 'test-release', CHART_DIR, '--namespace', 'ml', '--dry-run=client'];
+  if (valuesFile) args.push('-f', valuesFile);
+  args.push(...extraArgs);
+  const result = helm(args);
+  expect(result.status, `helm ${args.join(' ')} failed:\n${result.stderr}`).toBe(0);
+  const at = result.stdout.indexOf('\nNOTES:\n');
+  expect(at, 'no NOTES in the output').toBeGreaterThanOrEqual(0);
+  return result.stdout.slice(at + '\nNOTES:\n'.length);
+}
+
 function byKind(manifests: Manifest[], kind: string): Manifest {
   const found = manifests.filter((m) => m.kind === kind);
   expect(found, `expected exactly one ${kind}`).toHaveLength(1);
@@ -887,6 +899,25 @@ describe('helm lint / helm template', () => {
     const container = { ...podSpec.containers[0], imagePullPolice: 'Always' } as unknown as Container;
     const typo = { ...deployment, spec: { ...spec, template: { ...template, spec: { ...podSpec, containers: [container] } } } } as unknown as Manifest;
     expect(kubernetesProblems(typo)).toEqual(['Deployment test-release-onnx-model-server: unknown field /spec/template/spec/containers/0/imagePullPolice']);
+  });
+
+  it.skipIf(!HELM)('NOTES.txt prints one URL, the startup budget only with a startup probe, and warns of a PDB that blocks drains', () => {
+    const twoPaths = ['--set', 'ingress.hosts[0].paths[1].path=/v2', '--set', 'ingress.hosts[0].paths[1].pathType=Prefix'];
+    const withIngress = helmNotes(twoPaths, join(FIXTURES_DIR, 'good-all-features.yaml'));
+    expect(withIngress.match(/export URL=/g)).toHaveLength(1);
+    expect(withIngress).toContain('export URL=https://models.example.com\n');
+
+    expect(helmNotes()).toContain('the startup probe allows 300s');
+    const noStartup = helmNotes(['--set', 'probes.startup.enabled=false']);
+    expect(noStartup).not.toContain('the startup probe allows');
+    expect(noStartup).toContain('no startup probe');
+
+    expect(helmNotes(['--set', 'podDisruptionBudget.enabled=true'])).not.toContain('WARNING');
+    expect(helmNotes(['--set', 'podDisruptionBudget.enabled=true', '--set', 'replicaCount=1'])).toContain(
+      'WARNING: the PodDisruptionBudget (minAvailable 1, maxUnavailable -) allows no\nvoluntary eviction with 1 replica(s)',
+    );
+    const zeroUnavailable = ['--set', 'podDisruptionBudget.enabled=true', '--set', 'podDisruptionBudget.minAvailable=', '--set', 'podDisruptionBudget.maxUnavailable=0'];
+    expect(helmNotes(zeroUnavailable)).toContain('WARNING: the PodDisruptionBudget');
   });
 
   it('notes whether helm ran (and fails when HELM_REQUIRED is set and there is no helm)', () => {
