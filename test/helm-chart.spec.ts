@@ -879,6 +879,7 @@ describe('helm lint / helm template', () => {
     ...GOOD_VALUES_FILES.map((file): [string, string | undefined, string[]] => [file, join(FIXTURES_DIR, file), []]),
     ['good-all-features.yaml + modelConfig.rollOnChange', join(FIXTURES_DIR, 'good-all-features.yaml'), ['--set', 'modelConfig.rollOnChange=true']],
     ['strategy Recreate, no preStop, no probes', undefined, ['--set', 'strategy.type=Recreate', '--set', 'preStop.enabled=false', '--set', 'probes.startup.enabled=false', '--set', 'probes.liveness.enabled=false']],
+    ['hard pod anti-affinity', undefined, ['--set', 'podAntiAffinityPreset=hard']],
   ];
 
   it.skipIf(!HELM).each(RENDER_CASES)('every object rendered for %s validates against the Kubernetes schemas, with no unknown field', (_, file, args) => {
@@ -918,6 +919,34 @@ describe('helm lint / helm template', () => {
     );
     const zeroUnavailable = ['--set', 'podDisruptionBudget.enabled=true', '--set', 'podDisruptionBudget.minAvailable=', '--set', 'podDisruptionBudget.maxUnavailable=0'];
     expect(helmNotes(zeroUnavailable)).toContain('WARNING: the PodDisruptionBudget');
+  });
+
+  it.skipIf(!HELM)('spreads replicas over nodes by default (soft anti-affinity), hard or none on request, affinity replacing it', () => {
+    const affinityOf = (file?: string, args: string[] = []): JsonObject | undefined =>
+      (podOf(byKind(helmTemplate(file, args), 'Deployment')).spec as unknown as JsonObject).affinity as JsonObject | undefined;
+    const term = {
+      topologyKey: 'kubernetes.io/hostname',
+      labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'onnx-model-server', 'app.kubernetes.io/instance': 'test-release' } },
+    };
+    expect(affinityOf()).toEqual({ podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: term }] } });
+    expect(affinityOf(undefined, ['--set', 'podAntiAffinityPreset=hard'])).toEqual({ podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term] } });
+    expect(affinityOf(undefined, ['--set', 'podAntiAffinityPreset=none'])).toBeUndefined();
+    const file = join(FIXTURES_DIR, 'good-all-features.yaml');
+    expect(affinityOf(file)).toEqual((parse(read(file)) as JsonObject).affinity);
+  });
+
+  it.skipIf(!HELM)('passes envFrom to the server container, and declares the Kubernetes versions it needs', () => {
+    const { spec } = podOf(byKind(helmTemplate(join(FIXTURES_DIR, 'good-all-features.yaml')), 'Deployment'));
+    expect((spec.containers[0] as unknown as JsonObject).envFrom).toEqual([
+      { configMapRef: { name: 'onnx-extra-env' } },
+      { secretRef: { name: 'onnx-extra-secrets', optional: true } },
+    ]);
+    expect((podOf(byKind(helmTemplate(), 'Deployment')).spec.containers[0] as unknown as JsonObject).envFrom).toBeUndefined();
+    // autoscaling/v2 and policy/v1 need 1.23+.
+    const old = helm(['template', 'test-release', CHART_DIR, '--kube-version', '1.22.0']);
+    expect(old.status).not.toBe(0);
+    expect(old.stderr).toContain('chart requires kubeVersion');
+    expect(helm(['template', 'test-release', CHART_DIR, '--kube-version', '1.23.0']).status).toBe(0);
   });
 
   it('notes whether helm ran (and fails when HELM_REQUIRED is set and there is no helm)', () => {
