@@ -262,6 +262,26 @@ describe('service on the bundled iris models', () => {
     });
   });
 
+  describe('error codes', () => {
+    it('every /v1 error body carries the stable code of what was wrong', async () => {
+      const post = (url: string, payload: string, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
+        app.inject({ method: 'POST', url, headers, payload });
+      const cases: Array<[Promise<{ json(): { code?: string }; statusCode: number }>, number, string]> = [
+        [post('/v1/models/nope/predict', '{"instances":[[1,2,3,4]]}'), 404, 'MODEL_NOT_FOUND'],
+        [post('/v1/models/iris/predict', '{"instances":[[1,2,3,4]]}', { 'content-type': 'application/json', 'x-model-version': '9' }), 404, 'VERSION_NOT_AVAILABLE'],
+        [post('/v1/models/iris/predict', '{"instances":[[1,2]]}'), 422, 'INVALID_INPUT'],
+        [post('/v1/models/iris/predict', '{"instances": ['), 400, 'BAD_REQUEST'],
+        [post('/v1/models/iris/predict', 'x', { 'content-type': 'text/csv' }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
+        [app.inject({ method: 'GET', url: '/v1/nothing-here' }), 404, 'NOT_FOUND'],
+        [app.inject({ method: 'GET', url: `/v1/models/${'a'.repeat(300)}` }), 414, 'URI_TOO_LONG'],
+      ];
+      for (const [answer, status, code] of cases) {
+        const response = await answer;
+        expect([response.statusCode, response.json().code]).toEqual([status, code]);
+      }
+    });
+  });
+
   describe('what error answers and logs quote', () => {
     it('cuts an unknown URL in a 404 to what identifies it', async () => {
       const response = await app.inject({ method: 'GET', url: `/${'a'.repeat(15_000)}` });

@@ -53,7 +53,7 @@ function isHealthReport(exception: unknown): exception is HttpException {
 
 export function toErrorBody(exception: unknown, contentType?: string): ErrorBody {
   if (exception instanceof DomainError) {
-    return errorBody(exception.status, shortenRouteNotFound(exception.message), exception.details);
+    return errorBody(exception.status, shortenRouteNotFound(exception.message), exception.details, exception.code);
   }
   if (exception instanceof HttpException) {
     // Nest wraps Fastify's own refusals (bad JSON, too large, bad media type); their code says more than the text.
