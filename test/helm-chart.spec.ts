@@ -1,7 +1,8 @@
 // class-transformer's @Type decorator in app-config.ts needs the Reflect metadata API loaded first.
 import 'reflect-metadata';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +14,7 @@ import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Service } from 'kubernetes-models/v1/Service';
+import { Pod } from 'kubernetes-models/v1/Pod';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { getMetadataStorage } from 'class-validator';
 import { AppConfig, CONFIG_DEFAULTS, ConfigError, LOG_LEVELS, loadConfig } from '../src/config/app-config';
@@ -218,6 +220,7 @@ const MODELS: Record<string, { prototype: { validate(): void } }> = {
   'v1/ServiceAccount': ServiceAccount,
   'v1/Service': Service,
   'v1/ConfigMap': ConfigMap,
+  'v1/Pod': Pod,
   'apps/v1/Deployment': Deployment,
   'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
   'networking.k8s.io/v1/Ingress': Ingress,
@@ -683,6 +686,7 @@ describe('templates (static checks, no helm needed)', () => {
       'servicemonitor.yaml': '{{- if .Values.metrics.serviceMonitor.enabled }}',
       'configmap-model-config.yaml': '{{- if .Values.modelConfig.enabled }}',
       'serviceaccount.yaml': '{{- if .Values.serviceAccount.create -}}',
+      'test-connection.yaml': '{{- if .Values.tests.enabled }}',
     };
     for (const [file, toggle] of Object.entries(toggles)) {
       expect(templates[file].startsWith(toggle), `${file} starts with ${toggle}`).toBe(true);
@@ -705,7 +709,7 @@ describe('helm lint / helm template', () => {
 
   it.skipIf(!HELM)('renders the defaults: ServiceAccount, Service, Deployment with probes, port and env', () => {
     const manifests = helmTemplate();
-    expect(manifests.map((m) => m.kind).sort()).toEqual(['Deployment', 'Service', 'ServiceAccount']);
+    expect(manifests.map((m) => m.kind).sort()).toEqual(['Deployment', 'Pod', 'Service', 'ServiceAccount']);
 
     const deployment = byKind(manifests, 'Deployment');
     expect((deployment.spec as JsonObject).replicas).toBe(values.replicaCount);
@@ -745,7 +749,7 @@ describe('helm lint / helm template', () => {
     const overlay = parse(read(file)) as JsonObject;
     const manifests = helmTemplate(file);
     expect(manifests.map((m) => m.kind).sort()).toEqual(
-      ['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'Ingress', 'PodDisruptionBudget', 'Service', 'ServiceAccount', 'ServiceMonitor'].sort(),
+      ['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'Ingress', 'Pod', 'PodDisruptionBudget', 'Service', 'ServiceAccount', 'ServiceMonitor'].sort(),
     );
 
     const deployment = byKind(manifests, 'Deployment');
@@ -947,6 +951,55 @@ describe('helm lint / helm template', () => {
     expect(old.status).not.toBe(0);
     expect(old.stderr).toContain('chart requires kubeVersion');
     expect(helm(['template', 'test-release', CHART_DIR, '--kube-version', '1.23.0']).status).toBe(0);
+  });
+
+  it.skipIf(!HELM)('the helm test Pod is a test hook outside the Service selector, and passes against the real server', async () => {
+    const manifests = helmTemplate();
+    const pod = byKind(manifests, 'Pod');
+    expect(pod.metadata.annotations).toMatchObject({ 'helm.sh/hook': 'test' });
+    const selector = (byKind(manifests, 'Service').spec as JsonObject).selector as Record<string, string>;
+    const labels = pod.metadata.labels as Record<string, string>;
+    expect(Object.entries(selector).every(([k, v]) => labels[k] === v), 'the Service would select the test Pod').toBe(false);
+    expect(helmTemplate(undefined, ['--set', 'tests.enabled=false']).map((m) => m.kind)).not.toContain('Pod');
+
+    // Run the Pod's script (node -e, as in the server image) against the service built by the global setup.
+    const container = ((pod.spec as JsonObject).containers as unknown as (Container & { command: string[]; args: string[] })[])[0];
+    expect(container.command).toEqual(['node', '-e']);
+    const port = await new Promise<number>((done) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = probe.address() as { port: number };
+        probe.close(() => done(free));
+      });
+    });
+    const server = spawn(process.execPath, [join(ROOT, 'dist', 'main.js')], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', MODELS_DIR: join(ROOT, 'models'), INFERENCE_WORKERS: '0', MODEL_POLL_INTERVAL_MS: '0' },
+      stdio: 'ignore',
+    });
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const status = await fetch(base + HEALTH_ROUTES.ready).then((r) => r.status, () => 0);
+        if (status === 200) break;
+        if (Date.now() > deadline || server.exitCode !== null) throw new Error(`server not ready (last status ${status})`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const runTest = (overrides: Record<string, string>): { status: number | null; stdout: string; stderr: string } => {
+        const env = { ...process.env, ...envOf(container), BASE_URL: base, ...overrides } as NodeJS.ProcessEnv;
+        const result = spawnSync(process.execPath, ['-e', container.args[0]], { env, encoding: 'utf8', timeout: 30_000 });
+        return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+      };
+      const ok = runTest({});
+      expect(ok.status, ok.stderr).toBe(0);
+      expect(ok.stdout).toContain(`GET ${HEALTH_ROUTES.ready}: 200`);
+      expect(ok.stdout).toContain('POST /v1/models/iris/predict: 200, 1 prediction(s)');
+      const missing = runTest({ PREDICT_MODEL: 'no-such-model' });
+      expect(missing.status).toBe(1);
+      expect(missing.stderr).toContain('POST /v1/models/no-such-model/predict: 404');
+    } finally {
+      server.kill('SIGKILL');
+    }
   });
 
   it('notes whether helm ran (and fails when HELM_REQUIRED is set and there is no helm)', () => {
