@@ -6,6 +6,7 @@ import { Logger } from 'nestjs-pino';
 import { installBodyParsers } from './common/body-parsers';
 import { answerClientError } from './common/client-error';
 import { installHttpHardening } from './common/http-hardening';
+import { HEALTH_PREFIXES } from './health/health.routes';
 import { createValidationPipe } from './common/validation';
 import { type AppConfig, jsonLimitsOf } from './config/app-config';
 import { AppModule } from './app.module';
@@ -13,6 +14,7 @@ import { closeConnectionsWhileDraining } from './lifecycle/graceful-shutdown';
 import { ShutdownState } from './lifecycle/shutdown-state';
 import { installHttpObservability, RouterRefusals } from './observability/http-observability';
 import { createLogger } from './observability/logger';
+import { METRICS_ROUTE } from './observability/metrics.routes';
 import { MetricsService } from './observability/metrics.service';
 import { requestIdFor } from './observability/request-id';
 import { setUpSwagger } from './swagger';
@@ -47,7 +49,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
 
   const fastify = app.getHttpAdapter().getInstance();
   installBodyParsers(fastify, config.BODY_LIMIT_BYTES, jsonLimitsOf(config));
-  await installHttpHardening(app, config);
+  await installHttpHardening(app, config, [...HEALTH_PREFIXES, METRICS_ROUTE]);
   installHttpObservability(fastify, app.get(MetricsService), logger, refusals);
   closeConnectionsWhileDraining(fastify, app.get(ShutdownState));
 

@@ -3,8 +3,6 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import helmet from 'helmet';
 import type { AppConfig } from '../config/app-config';
-import { HEALTH_PREFIXES } from '../health/health.routes';
-import { METRICS_ROUTE } from '../observability/metrics.routes';
 import { errorBody } from './error-body';
 import { EXPOSED_HEADERS } from './http-headers';
 
@@ -15,7 +13,12 @@ import { EXPOSED_HEADERS } from './http-headers';
  * served from this origin, so helmet's default Content-Security-Policy holds;
  * only inline styles and data: images, which Swagger UI uses, are allowed.
  */
-export async function installHttpHardening(app: NestFastifyApplication, config: AppConfig): Promise<void> {
+export async function installHttpHardening(
+  app: NestFastifyApplication,
+  config: AppConfig,
+  /** Paths of the platform's own traffic (probes, scrapes), never rate-limited. */
+  unthrottledPrefixes: readonly string[],
+): Promise<void> {
   // helmet's headers depend only on this configuration (no CSP nonces), so they are computed once and
   // sent as they are: @fastify/helmet rebuilds the middleware and reparses the CSP on every request,
   // which showed as several percent of the predict path in profiles.
@@ -49,8 +52,7 @@ export async function installHttpHardening(app: NestFastifyApplication, config: 
       max: config.RATE_LIMIT_MAX,
       timeWindow: config.RATE_LIMIT_WINDOW_MS,
       // Probes and scrapes come from the platform, not from clients: never throttle them.
-      allowList: (request) =>
-        HEALTH_PREFIXES.some((prefix) => request.url.startsWith(prefix)) || request.url.startsWith(METRICS_ROUTE),
+      allowList: (request) => unthrottledPrefixes.some((prefix) => request.url.startsWith(prefix)),
       errorResponseBuilder: (_request, context) => ({
         ...errorBody(429, `rate limit of ${context.max} requests per ${context.after} exceeded (RATE_LIMIT_MAX); retry later`),
       }),

@@ -17,7 +17,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiRequestKeyHeader, ApiRequestTimeoutHeader, ApiVersionHeader } from '../common/api-headers';
 import { DomainError } from '../common/domain-error';
 import { INFERENCE_HEADER_LENGTH, MODEL_VERSION_HEADER, REQUEST_KEY_HEADER } from '../common/http-headers';
-import { runOptionsFor } from '../common/request-deadline';
+import { runOptionsFor } from '../serving/request-deadline';
 import { AppConfig } from '../config/app-config';
 import { Probes } from '../health/probes';
 import { V2ErrorDto, V2InferenceRequestDto, V2InferenceResponseDto } from './dto/inference.dto';

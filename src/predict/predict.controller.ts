@@ -16,7 +16,7 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiRequestKeyHeader, ApiRequestTimeoutHeader, ApiVersionHeader } from '../common/api-headers';
 import { MODEL_VERSION_HEADER, REQUEST_KEY_HEADER } from '../common/http-headers';
-import { runOptionsFor } from '../common/request-deadline';
+import { runOptionsFor } from '../serving/request-deadline';
 import { validateFlatDto } from '../common/validation';
 import { AppConfig } from '../config/app-config';
 import { ModelRegistry } from '../model-registry/model-registry.service';

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RunOptions } from '../inference/inference-engine';
-import { DomainError } from './domain-error';
-import { REQUEST_TIMEOUT_HEADER } from './http-headers';
+import { DomainError } from '../common/domain-error';
+import { REQUEST_TIMEOUT_HEADER } from '../common/http-headers';
 
 
 /**
