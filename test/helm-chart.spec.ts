@@ -187,9 +187,12 @@ function helm(args: string[]): { status: number | null; stdout: string; stderr: 
 
 type Manifest = { apiVersion: string; kind: string; metadata: JsonObject; spec?: JsonObject; data?: JsonObject } & JsonObject;
 
+/** Capabilities of the cluster the tests render for: one with the Prometheus Operator CRDs. */
+const CLUSTER_ARGS = ['--api-versions', 'monitoring.coreos.com/v1/ServiceMonitor'];
+
 /** `helm template` of the chart with a values file and/or extra flags (e.g. ['--set', 'a.b=1']). */
-function helmTemplate(valuesFile?: string, extraArgs: string[] = []): Manifest[] {
-  const args = ['template', 'test-release', CHART_DIR, '--namespace', 'ml'];
+function helmTemplate(valuesFile?: string, extraArgs: string[] = [], clusterArgs: string[] = CLUSTER_ARGS): Manifest[] {
+  const args = ['template', 'test-release', CHART_DIR, '--namespace', 'ml', ...clusterArgs];
   if (valuesFile) args.push('-f', valuesFile);
   args.push(...extraArgs);
   const result = helm(args);
@@ -204,7 +207,7 @@ function helmTemplate(valuesFile?: string, extraArgs: string[] = []): Manifest[]
 
 /** Runs `helm template` expecting it to fail; returns its stderr (where `fail` messages go). */
 function helmTemplateFails(extraArgs: string[], valuesFile?: string): string {
-  const args = ['template', 'test-release', CHART_DIR, '--namespace', 'ml'];
+  const args = ['template', 'test-release', CHART_DIR, '--namespace', 'ml', ...CLUSTER_ARGS];
   if (valuesFile) args.push('-f', valuesFile);
   args.push(...extraArgs);
   const result = helm(args);
@@ -278,7 +281,10 @@ function kubernetesProblems(manifest: Manifest): string[] {
   return problems.map((p) => `${manifest.kind} ${String(manifest.metadata?.name)}: ${p}`);
 }
 
-/** NOTES.txt as `helm install --dry-run=client` prints it (helm template does not render NOTES). */
+/**
+ * NOTES.txt as `helm install --dry-run=client` prints it (helm template does not render NOTES). It
+ * takes no --api-versions: NOTES render for a cluster without the Prometheus Operator CRDs.
+ */
 function helmNotes(extraArgs: string[] = [], valuesFile?: string): string {
   const args = ['install', 'test-release', CHART_DIR, '--namespace', 'ml', '--dry-run=client'];
   if (valuesFile) args.push('-f', valuesFile);
@@ -683,7 +689,7 @@ describe('templates (static checks, no helm needed)', () => {
       'ingress.yaml': '{{- if .Values.ingress.enabled -}}',
       'hpa.yaml': '{{- if .Values.autoscaling.enabled }}',
       'pdb.yaml': '{{- if .Values.podDisruptionBudget.enabled }}',
-      'servicemonitor.yaml': '{{- if .Values.metrics.serviceMonitor.enabled }}',
+      'servicemonitor.yaml': '{{- if and .Values.metrics.serviceMonitor.enabled (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1/ServiceMonitor") }}',
       'configmap-model-config.yaml': '{{- if .Values.modelConfig.enabled }}',
       'serviceaccount.yaml': '{{- if .Values.serviceAccount.create -}}',
       'test-connection.yaml': '{{- if .Values.tests.enabled }}',
@@ -1000,6 +1006,13 @@ describe('helm lint / helm template', () => {
     } finally {
       server.kill('SIGKILL');
     }
+  });
+
+  it.skipIf(!HELM)('renders the ServiceMonitor only where its CRD is installed, and says so in NOTES otherwise', () => {
+    const file = join(FIXTURES_DIR, 'good-all-features.yaml');
+    expect(helmTemplate(file).map((m) => m.kind)).toContain('ServiceMonitor');
+    expect(helmTemplate(file, [], []).map((m) => m.kind)).not.toContain('ServiceMonitor');
+    expect(helmNotes([], file)).toContain('WARNING: metrics.serviceMonitor.enabled, but the cluster has no monitoring.coreos.com/v1 ServiceMonitor');
   });
 
   it('notes whether helm ran (and fails when HELM_REQUIRED is set and there is no helm)', () => {
