@@ -435,6 +435,19 @@ describe('values.yaml', () => {
   });
 });
 
+describe('chart README', () => {
+  it('documents every value: its All values table is the one scripts/chart-values-table.mjs generates from values.yaml', async () => {
+    const { valuesTable, withCurrentTable } = await import('../scripts/chart-values-table.mjs');
+    const table = valuesTable();
+    const rows = table.split('\n').slice(2);
+    // Every row has a description (a `# --` comment in values.yaml).
+    expect(rows.filter((row) => row.endsWith('|  |'))).toEqual([]);
+    expect(rows.length).toBeGreaterThan(140);
+    const readme = read(join(CHART_DIR, 'README.md'));
+    expect(withCurrentTable(readme) === readme, 'chart README out of date: run node scripts/chart-values-table.mjs --write').toBe(true);
+  });
+});
+
 describe('chart <-> service contract', () => {
   it('config holds exactly the service settings (CONFIG_DEFAULTS) with the same defaults', () => {
     // A setting added to CONFIG_DEFAULTS without chart support fails here: add it to values.yaml
