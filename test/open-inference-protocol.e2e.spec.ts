@@ -151,6 +151,16 @@ describe('Open Inference Protocol (/v2)', () => {
   const sessions = new Map<string, ort.InferenceSession>();
 
   /** onnxruntime-node on the same model bytes, outside the service. */
+  /**
+   * An onnxruntime tensor for the direct comparison. On Node 24 onnxruntime-common wraps float16 bits in a
+   * Float16Array that onnxruntime-node 1.30 cannot read; like the service's adapter, give it the Uint16Array back.
+   */
+  function directTensor(type: string, data: unknown, dims: number[]): ort.Tensor {
+    const tensor = new ort.Tensor(type as never, data as never, dims);
+    if (type === 'float16' && !(tensor.data instanceof Uint16Array)) (tensor as unknown as { cpuData: unknown }).cpuData = data;
+    return tensor;
+  }
+
   async function runDirect(model: string, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.OnnxValueMapType> {
     let session = sessions.get(model);
     if (!session) {
@@ -488,7 +498,7 @@ describe('Open Inference Protocol (/v2)', () => {
     const url = `/v2/models/${identityName(datatype.v2)}/infer`;
     const bytes = () => rawBytes(datatype.typed());
     const direct = async () => {
-      const result = await runDirect(identityName(datatype.v2), { x: new ort.Tensor(datatype.ort, datatype.typed() as never, [2, 2]) });
+      const result = await runDirect(identityName(datatype.v2), { x: directTensor(datatype.ort, datatype.typed(), [2, 2]) });
       return result.y;
     };
 

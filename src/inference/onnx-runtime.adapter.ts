@@ -33,7 +33,7 @@ class OnnxRuntimeModel implements LoadedModel {
   async run(feeds: TensorMap, outputNames?: readonly string[]): Promise<TensorMap> {
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const [name, tensor] of Object.entries(feeds)) {
-      ortFeeds[name] = new ort.Tensor(tensor.type, tensor.data as ort.Tensor.DataType, tensor.dims);
+      ortFeeds[name] = toOrt(tensor);
     }
     const results = outputNames
       ? await this.session.run(ortFeeds, outputNames as string[])
@@ -50,6 +50,20 @@ class OnnxRuntimeModel implements LoadedModel {
   }
 }
 
+/**
+ * float16 travels through the service as its raw bits in a Uint16Array. Where
+ * the runtime has a Float16Array (Node 24), onnxruntime-common wraps such data
+ * in one, which onnxruntime-node 1.30's native binding cannot read ("not
+ * enough space"); the tensor is given its Uint16Array back, the same bytes.
+ */
+function toOrt(tensor: Tensor): ort.Tensor {
+  const ortTensor = new ort.Tensor(tensor.type, tensor.data as ort.Tensor.DataType, tensor.dims);
+  if (tensor.type === 'float16' && !(ortTensor.data instanceof Uint16Array)) {
+    (ortTensor as unknown as { cpuData: Uint16Array }).cpuData = tensor.data as Uint16Array;
+  }
+  return ortTensor;
+}
+
 function toSpec(metadata: ort.InferenceSession.ValueMetadata): TensorSpec {
   if (!metadata.isTensor) return { name: metadata.name, type: undefined, dims: [] };
   return {
@@ -63,6 +77,11 @@ function fromOrt(name: string, value: ort.OnnxValue): Tensor {
   const tensor = value as ort.Tensor;
   if (!isDataType(tensor.type)) {
     throw new Error(`output ${name} has datatype ${tensor.type}, which this service cannot return`);
+  }
+  const data = tensor.data as ArrayBufferView & { length: number };
+  if (tensor.type === 'float16' && !(data instanceof Uint16Array)) {
+    // The same Float16Array wrapping on the way out (see toOrt): back to the raw bits.
+    return { type: 'float16', dims: [...tensor.dims], data: new Uint16Array(data.buffer, data.byteOffset, data.length) };
   }
   return { type: tensor.type, dims: [...tensor.dims], data: tensor.data as TensorData };
 }
