@@ -27,12 +27,12 @@ export class Probes {
 
   /**
    * Why the replica must not receive traffic, or undefined when it may:
-   * while draining after SIGTERM, and until every model's default version is
-   * loaded and warmed (a replica that would answer 404 for a default must wait).
+   * while draining after SIGTERM, and until every required model's default
+   * version is loaded and warmed (ModelRegistry.isReady says which are required).
    */
   notReadyBecause(): string | undefined {
     if (this.shutdown.draining) return 'shutting down: finishing requests in flight';
-    if (!this.registry.isReady()) return "a model's default version is not READY";
+    if (!this.registry.isReady()) return "a required model's default version is not READY";
     return undefined;
   }
 }

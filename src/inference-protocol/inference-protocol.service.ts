@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError, InvalidInputError } from '../common/domain-error';
+import type { JsonLimits } from '../common/json-limits';
 import { AppConfig, jsonLimitsOf } from '../config/app-config';
 import type { RunOptions } from '../inference/inference-engine';
 import { elementCount, type TensorMap, type TensorSpec } from '../inference/tensors';
@@ -37,11 +38,15 @@ interface RequestedOutput {
  */
 @Injectable()
 export class InferenceProtocolService {
+  private readonly jsonLimits: JsonLimits;
+
   constructor(
     private readonly registry: ModelRegistry,
     private readonly runner: ModelRunner,
-    private readonly config: AppConfig,
-  ) {}
+    config: AppConfig,
+  ) {
+    this.jsonLimits = jsonLimitsOf(config);
+  }
 
   /**
    * The version serving a request: the version in the path wins, else the
@@ -86,7 +91,7 @@ export class InferenceProtocolService {
     runOptions?: RunOptions,
   ): Promise<EncodedBody> {
     return this.runner.track(ready, async () => {
-      const { header, binary } = readInferenceBody(body, headerLength, jsonLimitsOf(this.config));
+      const { header, binary } = readInferenceBody(body, headerLength, this.jsonLimits);
       const request = validateInferenceRequest(header);
       const binaryInputs = sliceBinaryInputs(request.inputs, binary);
       rejectUnsupportedExtensions(request);

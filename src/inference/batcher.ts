@@ -1,5 +1,5 @@
 import { DomainError } from '../common/domain-error';
-import type { BatchObserver, LoadedModel, RunOptions } from './inference-engine';
+import { abandonedBecause, type BatchObserver, type LoadedModel, type RunOptions } from './inference-engine';
 import { allocate, elementCount, type Tensor, type TensorData, type TensorMap } from './tensors';
 
 export interface BatchSettings {
@@ -134,7 +134,7 @@ export class BatchingModel implements LoadedModel {
     let rows = 0;
     for (let i = 0; i < this.queue.length; ) {
       const item = this.queue[i];
-      const gone = this.callerGone(item);
+      const gone = abandonedBecause(item.options);
       const fits = batch.length === 0 || (this.mergeable && item.key === batch[0].key && rows + item.rows <= this.settings.maxBatchSize);
       if (gone || fits) {
         this.queue.splice(i, 1);
@@ -154,11 +154,6 @@ export class BatchingModel implements LoadedModel {
     return batch;
   }
 
-  private callerGone(item: QueuedRun): string | undefined {
-    if (item.options.cancelled?.()) return 'the client went away';
-    if (item.options.deadline !== undefined && Date.now() > item.options.deadline) return 'the request deadline passed';
-    return undefined;
-  }
 
   private async runBatch(batch: QueuedRun[]): Promise<void> {
     this.running++;

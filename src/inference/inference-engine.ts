@@ -39,6 +39,13 @@ export interface RunOptions {
   cancelled?: () => boolean;
 }
 
+/** Why the caller no longer wants its answer (gone, or past its deadline), or undefined while it does. */
+export function abandonedBecause(options: RunOptions | undefined): string | undefined {
+  if (options?.cancelled?.()) return 'the client went away';
+  if (options?.deadline !== undefined && Date.now() > options.deadline) return 'the request deadline passed';
+  return undefined;
+}
+
 export const INFERENCE_ENGINE = Symbol('INFERENCE_ENGINE');
 
 export interface SessionSettings {

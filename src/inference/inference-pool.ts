@@ -136,8 +136,9 @@ export class WorkerPoolEngine implements InferenceEngine {
   /** The least busy live worker; while every worker is being replaced, the first replacement to be ready. */
   async liveWorker(): Promise<InferenceWorker> {
     for (;;) {
-      const live = (this.workers ?? []).filter((worker) => !worker.failure);
-      if (live.length > 0) return live.reduce((best, worker) => (worker.busy < best.busy ? worker : best));
+      let best: InferenceWorker | undefined;
+      for (const worker of this.workers ?? []) if (!worker.failure && (!best || worker.busy < best.busy)) best = worker;
+      if (best) return best;
       if (this.gaveUp || this.closed || this.replacing.size === 0) {
         throw new DomainError('ENGINE_UNAVAILABLE', this.gaveUp ?? 'no inference worker is running');
       }

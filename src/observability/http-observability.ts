@@ -35,6 +35,7 @@ export function installHttpObservability(
       durations.set(series, duration);
     }
     duration.observe(durationMs / 1000);
+    if (!logger.isLevelEnabled('info')) return;
     const line: Record<string, unknown> = {
       request_id: request.id,
       method: request.method,

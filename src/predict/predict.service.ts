@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { DomainError, InvalidInputError } from '../common/domain-error';
-import type { RunOptions } from '../inference/inference-engine';
+import { abandonedBecause, type RunOptions } from '../inference/inference-engine';
 import type { ImagePreprocessing } from '../model-registry/manifest';
 import { ModelRegistry } from '../model-registry/model-registry.service';
 import type { ReadyVersion } from '../model-registry/model-version';
@@ -80,7 +80,8 @@ export class PredictService {
       // request whose client has gone, or whose deadline passed, stops at the next image.
       const pixels: Pixels[] = [];
       for (const [index, upload] of images.entries()) {
-        throwIfAbandoned(options.run, ready);
+        const abandoned = abandonedBecause(options.run);
+        if (abandoned) throw new DomainError('OVERLOADED', `${abandoned} before model ${ready.name}/${ready.version} could decode every image`);
         pixels.push(await decodeImage(upload, image, this.config.MAX_IMAGE_PIXELS, `image[${index}]`));
       }
       return this.runBatches(ready, [pixelBatch(ready, pixels, image)], options.topK ?? DEFAULT_TOP_K, options.run);
@@ -99,11 +100,6 @@ export class PredictService {
     }
     return { ready, predictions };
   }
-}
-
-function throwIfAbandoned(run: RunOptions | undefined, ready: ReadyVersion): void {
-  const why = run?.cancelled?.() ? 'the client went away' : run?.deadline !== undefined && Date.now() > run.deadline ? 'the request deadline passed' : undefined;
-  if (why) throw new DomainError('OVERLOADED', `${why} before model ${ready.name}/${ready.version} could decode every image`);
 }
 
 /** All images of a request as one float32 batch in the model's layout. */
