@@ -3,7 +3,7 @@
 // is shared: a cell where "others" used a core is not comparable with one
 // where they used none, and the table says so. A cell where wrk itself used
 // most of a core may have measured wrk rather than the server.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 // Linux reports /proc times in clock ticks; USER_HZ is 100 on every mainstream architecture.
 export const TICKS_PER_SECOND = 100;
@@ -29,10 +29,36 @@ function statTicks(file) {
   }
 }
 
-const processTicks = (pid) => statTicks(`/proc/${pid}/stat`);
+/**
+ * A process and all its descendants: with HTTP_PROCESSES > 1 the service is a
+ * primary and its forked HTTP processes, and all of them are the server.
+ */
+export function processTree(pid) {
+  const children = new Map();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+    } catch {
+      // exited while we looked
+    }
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]) ?? []));
+  return tree;
+}
 
-/** CPU time of a process's main thread (its event loop, for Node), in ms: worker threads left out. */
-export const mainThreadCpuMs = (pid) => (statTicks(`/proc/${pid}/task/${pid}/stat`) * 1000) / TICKS_PER_SECOND;
+const processTicks = (pid) => processTree(pid).reduce((sum, member) => sum + statTicks(`/proc/${member}/stat`), 0);
+
+/**
+ * CPU time of the process's main threads (event loops, for Node), in ms, of
+ * it and its descendants (the HTTP processes under a primary): worker threads
+ * left out.
+ */
+export const mainThreadCpuMs = (pid) =>
+  (processTree(pid).reduce((sum, member) => sum + statTicks(`/proc/${member}/task/${member}/stat`), 0) * 1000) / TICKS_PER_SECOND;
 
 /**
  * Starts measuring; call the returned function at the end of the cell with

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { processTree } from './cpu.mjs';
 import { freePort, sleep, startChild, stopChild, tail } from './processes.mjs';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
@@ -91,10 +92,16 @@ async function waitReady(url, tracked, timeoutMs) {
 }
 
 /** Resident memory of the whole process (main thread and worker threads share it), in kB. */
+/** Resident memory of the service: its process and, under a primary, every HTTP process it forked. */
 export async function rssKb(pid) {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
-  return match ? Number(match[1]) : Number.NaN;
+  let total = 0;
+  for (const member of processTree(pid)) {
+    const status = await readFile(`/proc/${member}/status`, 'utf8').catch(() => '');
+    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+    if (match) total += Number(match[1]);
+    else if (member === pid) return Number.NaN;
+  }
+  return total;
 }
 
 /**

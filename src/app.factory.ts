@@ -3,6 +3,8 @@ import { NestFactory } from '@nestjs/core';
 import { LogController } from 'fastify';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
+import { ServerProcess } from './cluster/server-process';
+import { sharedRateLimitStore } from './cluster/shared-rate-limit-store';
 import { installBodyParsers } from './common/body-parsers';
 import { answerClientError } from './common/client-error';
 import { installHttpHardening } from './common/http-hardening';
@@ -24,8 +26,12 @@ import packageJson from '../package.json';
  * Builds the whole application on Fastify, ready for `listen` or for tests'
  * `inject`: the same wiring in production and in end-to-end tests.
  */
-export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
-  const logger = createLogger(config.LOG_LEVEL);
+export async function createApp(
+  config: AppConfig,
+  serverProcess: ServerProcess = ServerProcess.standalone(),
+): Promise<NestFastifyApplication> {
+  // With several HTTP processes every line says which one wrote it.
+  const logger = createLogger(config.LOG_LEVEL, serverProcess.clustered ? { process: serverProcess.index } : {});
   const refusals = new RouterRefusals();
   const adapter = new FastifyAdapter({
     frameworkErrors: refusals.frameworkErrors,
@@ -40,7 +46,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     requestTimeout: config.REQUEST_TIMEOUT_MS,
     http: slowClientLimits(config.REQUEST_TIMEOUT_MS),
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger, serverProcess), adapter, {
     bufferLogs: true,
     // Fastify's own JSON parser is all we accept; Nest's would add a form (urlencoded) parser.
     bodyParser: false,
@@ -49,7 +55,12 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
 
   const fastify = app.getHttpAdapter().getInstance();
   installBodyParsers(fastify, config.BODY_LIMIT_BYTES, jsonLimitsOf(config));
-  await installHttpHardening(app, config, [...HEALTH_PREFIXES, METRICS_ROUTE]);
+  await installHttpHardening(
+    app,
+    config,
+    [...HEALTH_PREFIXES, METRICS_ROUTE],
+    serverProcess.primary ? sharedRateLimitStore(serverProcess.primary) : undefined,
+  );
   installHttpObservability(fastify, app.get(MetricsService), logger, refusals);
   closeConnectionsWhileDraining(fastify, app.get(ShutdownState));
 

@@ -2,6 +2,8 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { AdminModule } from './admin/admin.module';
+import type { ServerProcess } from './cluster/server-process';
+import { ServerProcessModule } from './cluster/server-process.module';
 import { ErrorFilter } from './common/error.filter';
 import type { Logger as PinoLogger } from 'pino';
 import type { AppConfig } from './config/app-config';
@@ -16,11 +18,12 @@ import { PredictModule } from './predict/predict.module';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, logger: PinoLogger): DynamicModule {
+  static forRoot(config: AppConfig, logger: PinoLogger, serverProcess: ServerProcess): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        ServerProcessModule.forRoot(serverProcess),
         LifecycleModule,
         InferenceMetricsModule,
         // Nest's own messages go through the same pino instance as Fastify's; requests are logged by our hook,
@@ -32,7 +35,10 @@ export class AppModule {
         InferenceProtocolModule,
         AdminModule,
       ],
-      providers: [{ provide: APP_FILTER, useClass: ErrorFilter }, { provide: PINO_LOGGER, useValue: logger }],
+      providers: [
+        { provide: APP_FILTER, useClass: ErrorFilter },
+        { provide: PINO_LOGGER, useValue: logger },
+      ],
     };
   }
 }

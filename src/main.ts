@@ -1,13 +1,25 @@
 import 'reflect-metadata';
-import { createApp } from './app.factory';
-import { ConfigError, loadConfig } from './config/app-config';
-import { installGracefulShutdown } from './lifecycle/graceful-shutdown';
-import { PINO_LOGGER } from './observability/logger';
+import cluster from 'node:cluster';
+import { Primary } from './cluster/primary';
+import { type AppConfig, ConfigError, loadConfig } from './config/app-config';
+import { createLogger } from './observability/logger';
 
 async function bootstrap(): Promise<void> {
-  let config;
+  const config = configOrExit();
+  if (config.HTTP_PROCESSES > 1 && cluster.isPrimary) {
+    new Primary(config, createLogger(config.LOG_LEVEL, { process: 'primary' })).start();
+    return;
+  }
+  // Required here, not imported at the top: the primary serves no HTTP and needs neither Nest, nor
+  // onnxruntime, nor sharp, and stays at a fraction of an HTTP process's memory.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { runHttpProcess } = require('./http-process') as typeof import('./http-process.js');
+  await runHttpProcess(config);
+}
+
+function configOrExit(): AppConfig {
   try {
-    config = loadConfig();
+    return loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -15,13 +27,6 @@ async function bootstrap(): Promise<void> {
     }
     throw error;
   }
-  const app = await createApp(config);
-  await app.listen(config.PORT, config.HOST);
-  installGracefulShutdown(
-    app,
-    { delayMs: config.SHUTDOWN_DELAY_MS, graceMs: config.SHUTDOWN_GRACE_MS },
-    app.get(PINO_LOGGER),
-  );
 }
 
 bootstrap().catch((error: unknown) => {

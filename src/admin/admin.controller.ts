@@ -18,13 +18,15 @@ import { ModelRegistry } from '../model-registry/model-registry.service';
 import { VERSION_PATTERN } from '../model-registry/model-store';
 import { ModelListDto, ModelSummaryDto } from '../predict/dto/model.dto';
 import { mapModelSummary } from '../predict/model-mappers';
+import { AdminActions } from './admin-actions';
 import { AdminTokenGuard } from './admin-token.guard';
 import { ModelConfigDto } from './dto/model-config.dto';
 
 /**
  * Operations on what is served, without a restart. Off unless ADMIN_TOKEN is
- * set; every call needs it as a bearer token. Changes made here live in memory:
- * a restart goes back to MODELS_DIR and its config.json files.
+ * set; every call needs it as a bearer token. Changes made here live in memory
+ * (of every HTTP process of the pod): a restart goes back to MODELS_DIR and
+ * its config.json files.
  */
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -34,14 +36,17 @@ import { ModelConfigDto } from './dto/model-config.dto';
 @UseGuards(AdminTokenGuard)
 @Controller('v1/admin')
 export class AdminController {
-  constructor(private readonly registry: ModelRegistry) {}
+  constructor(
+    private readonly registry: ModelRegistry,
+    private readonly actions: AdminActions,
+  ) {}
 
   @Post('rescan')
   @HttpCode(200)
   @ApiOperation({ summary: 'Read MODELS_DIR now: load new and changed versions, retire removed ones; answers when done' })
   @ApiOkResponse({ type: ModelListDto })
   async rescan(): Promise<ModelListDto> {
-    await this.registry.rescan();
+    await this.actions.apply({ op: 'rescan' });
     return { models: this.registry.list().map((model) => this.summary(model.name)) };
   }
 
@@ -51,7 +56,7 @@ export class AdminController {
   @ApiParam({ name: 'name', example: 'iris' })
   @ApiOkResponse({ type: ModelSummaryDto })
   async reloadModel(@Param('name') name: string): Promise<ModelSummaryDto> {
-    await this.registry.reloadModel(name);
+    await this.actions.apply({ op: 'reload', model: name });
     return this.summary(name);
   }
 
@@ -62,7 +67,7 @@ export class AdminController {
   @ApiParam({ name: 'version', example: '2' })
   @ApiOkResponse({ type: ModelSummaryDto })
   async load(@Param('name') name: string, @Param('version') version: string): Promise<ModelSummaryDto> {
-    await this.registry.loadNow(name, parseVersion(version));
+    await this.actions.apply({ op: 'load', model: name, version: parseVersion(version) });
     return this.summary(name);
   }
 
@@ -74,7 +79,7 @@ export class AdminController {
   @ApiOkResponse({ type: ModelSummaryDto })
   @ApiConflictResponse({ description: 'The version is the default: make another one the default first' })
   async unload(@Param('name') name: string, @Param('version') version: string): Promise<ModelSummaryDto> {
-    await this.registry.unload(name, parseVersion(version));
+    await this.actions.apply({ op: 'unload', model: name, version: parseVersion(version) });
     return this.summary(name);
   }
 
@@ -86,7 +91,7 @@ export class AdminController {
   @ApiOkResponse({ type: ModelSummaryDto })
   @ApiBody({ type: ModelConfigDto })
   @ApiConflictResponse({ description: 'The new default version is not READY' })
-  setConfig(@Param('name') name: string, @Body() raw: unknown): ModelSummaryDto {
+  async setConfig(@Param('name') name: string, @Body() raw: unknown): Promise<ModelSummaryDto> {
     // Checked here, not by the global pipe: class-transformer's copy drops keys named after Object.prototype
     // members, so {"labels": {"toString": 2}} reached the handler as {"labels": {}} and wiped the labels.
     const body = validateFlatDto(ModelConfigDto, raw);
@@ -96,10 +101,14 @@ export class AdminController {
     } catch (error) {
       throw new InvalidInputError([(error as Error).message]);
     }
-    this.registry.setOverrides(name, {
-      ...(checked.default_version !== undefined ? { default_version: checked.default_version } : {}),
-      ...(body.labels ? { labels: checked.labels } : {}),
-      ...(body.weights ? { weights: checked.weights } : {}),
+    await this.actions.apply({
+      op: 'set-config',
+      model: name,
+      overrides: {
+        ...(checked.default_version !== undefined ? { default_version: checked.default_version } : {}),
+        ...(body.labels ? { labels: checked.labels } : {}),
+        ...(body.weights ? { weights: checked.weights } : {}),
+      },
     });
     return this.summary(name);
   }
@@ -108,8 +117,8 @@ export class AdminController {
   @ApiOperation({ summary: 'Clear the run-time config: config.json applies again' })
   @ApiParam({ name: 'name', example: 'iris' })
   @ApiOkResponse({ type: ModelSummaryDto })
-  clearConfig(@Param('name') name: string): ModelSummaryDto {
-    this.registry.setOverrides(name, undefined);
+  async clearConfig(@Param('name') name: string): Promise<ModelSummaryDto> {
+    await this.actions.apply({ op: 'set-config', model: name, overrides: undefined });
     return this.summary(name);
   }
 

@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { ModelRegistryModule } from '../model-registry/model-registry.module';
+import { AdminActions } from './admin-actions';
 import { AdminController } from './admin.controller';
 import { AdminTokenGuard } from './admin-token.guard';
 
 @Module({
   imports: [ModelRegistryModule],
   controllers: [AdminController],
-  providers: [AdminTokenGuard],
+  providers: [AdminTokenGuard, AdminActions],
 })
 export class AdminModule {}

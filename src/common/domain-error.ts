@@ -18,6 +18,8 @@ export const ERROR_STATUS = {
   /** The model (or the selected version) exists but is still being loaded: retry, it is not missing. */
   MODEL_LOADING: 503,
   ENGINE_UNAVAILABLE: 503,
+  /** With several HTTP processes, another one of the pod did not answer (in time) what this one asked it. */
+  PROCESS_UNAVAILABLE: 503,
   INFERENCE_FAILED: 500,
 } as const;
 

@@ -1,4 +1,4 @@
-import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyRateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import helmet from 'helmet';
@@ -18,6 +18,8 @@ export async function installHttpHardening(
   config: AppConfig,
   /** Paths of the platform's own traffic (probes, scrapes), never rate-limited. */
   unthrottledPrefixes: readonly string[],
+  /** With several HTTP processes, the limit is counted once for the pod, by the primary. */
+  sharedStore?: FastifyRateLimitStoreCtor,
 ): Promise<void> {
   // helmet's headers depend only on this configuration (no CSP nonces), so they are computed once and
   // sent as they are: @fastify/helmet rebuilds the middleware and reparses the CSP on every request,
@@ -51,6 +53,8 @@ export async function installHttpHardening(
     await app.register(fastifyRateLimit, {
       max: config.RATE_LIMIT_MAX,
       timeWindow: config.RATE_LIMIT_WINDOW_MS,
+      // A count the primary cannot give (it is stopping) lets the request through rather than failing it.
+      ...(sharedStore ? { store: sharedStore, skipOnError: true } : {}),
       // Probes and scrapes come from the platform, not from clients: never throttle them.
       allowList: (request) => unthrottledPrefixes.some((prefix) => request.url.startsWith(prefix)),
       errorResponseBuilder: (_request, context) => ({

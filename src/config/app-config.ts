@@ -54,7 +54,13 @@ export const CONFIG_DEFAULTS = {
   RATE_LIMIT_MAX: 0,
   /** The rate-limit window, in ms. */
   RATE_LIMIT_WINDOW_MS: 60_000,
-  /** Worker threads running inference, each with a session of every version; 0 runs inference on the main thread. */
+  /**
+   * Processes serving HTTP, sharing the port (each with its own event loop, so a 2-core pod uses both cores for
+   * HTTP); more than 1 adds a primary process that merges their metrics, relays admin actions and holds the
+   * rate-limit counts. 1 = a single process, as the tests' in-process apps.
+   */
+  HTTP_PROCESSES: 2,
+  /** Worker threads running inference in the whole pod (shared among HTTP_PROCESSES, at least 1 each); 0 runs inference on the event loop. */
   INFERENCE_WORKERS: 2,
   /** A model whose full batch (MAX_BATCH_SIZE rows) runs within this many µs runs on the event loop, not in workers; 0 = never. */
   INLINE_INFERENCE_MAX_US: 250,
@@ -192,6 +198,12 @@ export class AppConfig {
   @IsInt()
   @Min(1)
   RATE_LIMIT_WINDOW_MS!: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  HTTP_PROCESSES!: number;
 
   @Type(() => Number)
   @IsInt()

@@ -10,9 +10,9 @@ export class InferenceHealthIndicator {
     private readonly health: HealthIndicatorService,
   ) {}
 
-  check(key = 'inference') {
+  async check(key = 'inference') {
     const indicator = this.health.check(key);
-    const failure = this.probes.notLiveBecause();
+    const failure = await this.probes.notLiveBecause();
     return failure ? indicator.down({ message: failure }) : indicator.up();
   }
 }

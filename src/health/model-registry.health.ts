@@ -12,7 +12,7 @@ export class ModelRegistryHealthIndicator {
     private readonly probes: Probes,
   ) {}
 
-  check(key = 'model_registry') {
+  async check(key = 'model_registry') {
     const indicator = this.health.check(key);
     const models = Object.fromEntries(
       this.registry.list().map((model) => {
@@ -30,7 +30,7 @@ export class ModelRegistryHealthIndicator {
         ];
       }),
     );
-    const notReady = this.probes.notReadyBecause();
+    const notReady = await this.probes.notReadyBecause();
     return notReady ? indicator.down({ message: notReady, models }) : indicator.up({ models });
   }
 }

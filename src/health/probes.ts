@@ -1,12 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { type ProcessHealth, ServerProcess, TO_HTTP_PROCESS, TO_PRIMARY } from '../cluster/server-process';
 import { INFERENCE_ENGINE, type InferenceEngine } from '../inference/inference-engine';
 import { ShutdownState } from '../lifecycle/shutdown-state';
 import { ModelRegistry } from '../model-registry/model-registry.service';
 
+/** The other HTTP processes answer within 2 s; this covers that and the hop. */
+const SIBLINGS_HEALTH_TIMEOUT_MS = 2_500;
+
 /**
  * Liveness and readiness, defined once for every protocol: /health/* (with
  * terminus's per-check details) and the Open Inference Protocol's
- * /v2/health/* (status code only) answer from these two rules.
+ * /v2/health/* (status code only) answer from these two rules. With
+ * HTTP_PROCESSES > 1 a probe lands on any one process, so each answers for
+ * the pod: its own rule and then every other process's (through the
+ * primary). Otherwise a pod half loaded would look ready on every second
+ * probe, and a process that needs a restart might never fail enough probes
+ * in a row.
  */
 @Injectable()
 export class Probes {
@@ -14,25 +23,50 @@ export class Probes {
     private readonly registry: ModelRegistry,
     private readonly shutdown: ShutdownState,
     @Inject(INFERENCE_ENGINE) private readonly engine: InferenceEngine,
-  ) {}
+    private readonly serverProcess: ServerProcess,
+  ) {
+    serverProcess.primary?.handle(TO_HTTP_PROCESS.health, (): ProcessHealth => ({
+      notLive: this.notLiveHere(),
+      notReady: this.notReadyHere(),
+    }));
+  }
+
+  /** Why the pod must be restarted, or undefined while it lives. */
+  async notLiveBecause(): Promise<string | undefined> {
+    return this.notLiveHere() ?? (await this.siblings())?.notLive;
+  }
+
+  /** Why the pod must not receive traffic, or undefined when it may. */
+  async notReadyBecause(): Promise<string | undefined> {
+    return this.notReadyHere() ?? (await this.siblings())?.notReady;
+  }
 
   /**
-   * Why the process must be restarted, or undefined while it lives: a dead
-   * inference worker is replaced in-process, so this fails only when its
-   * replacements cannot start (then only a restart can bring inference back).
+   * A dead inference worker is replaced in-process, so this fails only when
+   * its replacements cannot start (then only a restart can bring inference back).
    */
-  notLiveBecause(): string | undefined {
+  private notLiveHere(): string | undefined {
     return this.engine.failure?.();
   }
 
   /**
-   * Why the replica must not receive traffic, or undefined when it may:
-   * while draining after SIGTERM, and until every required model's default
+   * While draining after SIGTERM, and until every required model's default
    * version is loaded and warmed (ModelRegistry.isReady says which are required).
    */
-  notReadyBecause(): string | undefined {
+  private notReadyHere(): string | undefined {
     if (this.shutdown.draining) return 'shutting down: finishing requests in flight';
     if (!this.registry.isReady()) return "a required model's default version is not READY";
     return undefined;
+  }
+
+  private async siblings(): Promise<ProcessHealth | undefined> {
+    const primary = this.serverProcess.primary;
+    if (!primary) return undefined;
+    try {
+      return await primary.request<ProcessHealth>(TO_PRIMARY.health, undefined, SIBLINGS_HEALTH_TIMEOUT_MS);
+    } catch (error) {
+      const reason = `the other HTTP processes' health is unknown: ${(error as Error).message}`;
+      return { notLive: reason, notReady: reason };
+    }
   }
 }

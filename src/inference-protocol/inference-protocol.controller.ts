@@ -103,16 +103,16 @@ export class InferenceProtocolController {
   @ApiOperation({ summary: 'Server live: 200 while the process and its inference workers live, else 400 (empty body)' })
   @ApiOkResponse({ description: 'Live' })
   @ApiBadRequestResponse({ description: 'Not live: an inference worker died (GET /health/live says which)' })
-  live(@Res() reply: FastifyReply): void {
-    void reply.status(this.probes.notLiveBecause() === undefined ? 200 : NOT_READY).send();
+  async live(@Res() reply: FastifyReply): Promise<void> {
+    void reply.status((await this.probes.notLiveBecause()) === undefined ? 200 : NOT_READY).send();
   }
 
   @Get('health/ready')
   @ApiOperation({ summary: "Server ready: 200 when every model's default version is READY and the server is not shutting down, else 400 (empty body)" })
   @ApiOkResponse({ description: 'Ready' })
   @ApiBadRequestResponse({ description: 'Not ready: shutting down, models still loading, or a default version FAILED (GET /health/ready says which)' })
-  ready(@Res() reply: FastifyReply): void {
-    void reply.status(this.probes.notReadyBecause() === undefined ? 200 : NOT_READY).send();
+  async ready(@Res() reply: FastifyReply): Promise<void> {
+    void reply.status((await this.probes.notReadyBecause()) === undefined ? 200 : NOT_READY).send();
   }
 
   @Get('models/:name')

@@ -11,12 +11,6 @@ export interface ShutdownTiming {
 }
 
 /**
- * SIGTERM (or SIGINT): readiness turns 503 at once; after `delayMs` the server
- * stops accepting connections, finishes every request it has, the sessions
- * are released, and the process exits 0. A second signal or the end of the
- * grace period forces the exit with code 1.
- */
-/**
  * While draining, every response asks the client to close its connection, so
  * keep-alive clients stop reusing sockets before the server closes them: a
  * request sent on a socket the server is closing would be lost in between.
@@ -27,12 +21,22 @@ export function closeConnectionsWhileDraining(fastify: FastifyInstance, state: S
   });
 }
 
+/**
+ * SIGTERM (or SIGINT): readiness turns 503 at once; after `delayMs` the server
+ * stops accepting connections, finishes every request it has, the sessions
+ * are released, and the process exits 0. A second signal or the end of the
+ * grace period forces the exit with code 1. Returns the same trigger, for a
+ * primary process that relays the signal over IPC.
+ */
 export function installGracefulShutdown(
   app: INestApplication,
   timing: ShutdownTiming,
   logger: Logger,
-  exit: (code: number) => void = (code) => process.exit(code),
-): void {
+  {
+    signals = ['SIGTERM', 'SIGINT'],
+    exit = (code) => process.exit(code),
+  }: { signals?: readonly NodeJS.Signals[]; exit?: (code: number) => void } = {},
+): (signal: NodeJS.Signals) => void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -61,6 +65,6 @@ export function installGracefulShutdown(
       );
     }, timing.delayMs);
   };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  for (const signal of signals) process.on(signal, onSignal);
+  return onSignal;
 }

@@ -3,8 +3,14 @@ import type { LogLevel } from '../config/app-config';
 
 export const PINO_LOGGER = Symbol('PINO_LOGGER');
 
-/** Lines are written once this many bytes are buffered (about 15 request lines)... */
-const LOG_BUFFER_BYTES = 4096;
+/** Lines are written once this many bytes are buffered (about 8 request lines)... */
+const LOG_BUFFER_BYTES = 2048;
+/**
+ * ...in writes of whole lines never larger than this: Linux writes up to
+ * PIPE_BUF (4 KiB) bytes to a pipe at once, so with HTTP_PROCESSES > 1 the
+ * processes sharing the container's stdout never interleave inside a line.
+ */
+const LOG_WRITE_MAX_BYTES = 4096;
 /** ...or this long after the last write, so a quiet service's lines still appear at once. */
 const LOG_FLUSH_INTERVAL_MS = 200;
 
@@ -16,13 +22,13 @@ const LOG_FLUSH_INTERVAL_MS = 200;
  * (measured against LOG_LEVEL=warn). pino flushes what is left synchronously
  * when the process exits, so only a SIGKILL can lose the last lines.
  */
-export function createLogger(level: LogLevel): Logger {
-  const destination = pino.destination({ dest: 1, sync: false, minLength: LOG_BUFFER_BYTES });
+export function createLogger(level: LogLevel, fields: Record<string, string | number> = {}): Logger {
+  const destination = pino.destination({ dest: 1, sync: false, minLength: LOG_BUFFER_BYTES, maxWrite: LOG_WRITE_MAX_BYTES });
   setInterval(() => flushQuietly(destination), LOG_FLUSH_INTERVAL_MS).unref();
   return pino(
     {
       level,
-      base: { service: 'onnx-model-server' },
+      base: { service: 'onnx-model-server', ...fields },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },

@@ -14,6 +14,6 @@ export class MetricsController {
   @ApiProduces('text/plain')
   @ApiOkResponse({ description: 'All series, including default process metrics' })
   scrape(): Promise<string> {
-    return this.metrics.registry.metrics();
+    return this.metrics.scrape();
   }
 }

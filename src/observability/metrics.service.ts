@@ -1,9 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { registerProcessMemoryGauge } from '../cluster/process-memory';
+import { ServerProcess, TO_HTTP_PROCESS, TO_PRIMARY } from '../cluster/server-process';
+import { DomainError } from '../common/domain-error';
 import { ModelRegistry } from '../model-registry/model-registry.service';
 import { InferenceMetrics } from './inference-metrics';
 
 export type PredictionOutcome = 'success' | 'invalid_input' | 'rejected' | 'error';
+
+/** The primary waits up to 5 s for each process; this covers that and the hop. */
+const CLUSTER_SCRAPE_TIMEOUT_MS = 6_000;
 
 /**
  * The HTTP and per-request series, beside the inference series of
@@ -17,9 +23,15 @@ export class MetricsService {
   readonly httpRequestDuration: Histogram<'method' | 'route' | 'status_code'>;
   private readonly predictions: Counter<'model' | 'version' | 'outcome'>;
 
-  constructor(modelRegistry: ModelRegistry, inferenceMetrics: InferenceMetrics) {
+  constructor(
+    modelRegistry: ModelRegistry,
+    inferenceMetrics: InferenceMetrics,
+    private readonly serverProcess: ServerProcess,
+  ) {
     this.registry = inferenceMetrics.registry;
     collectDefaultMetrics({ register: this.registry });
+    registerProcessMemoryGauge(this.registry, String(serverProcess.index));
+    serverProcess.primary?.handle(TO_HTTP_PROCESS.metrics, () => this.registry.getMetricsAsJSON());
     this.httpRequestDuration = new Histogram({
       name: 'http_request_duration_seconds',
       help: 'HTTP request duration in seconds, by method, route template and status code',
@@ -38,6 +50,8 @@ export class MetricsService {
       help: '1 when the model version is READY to serve, else 0',
       labelNames: ['model', 'version'] as const,
       registers: [this.registry],
+      // Across HTTP processes: ready only where every process can serve it.
+      aggregator: 'min',
       collect() {
         this.reset();
         for (const model of modelRegistry.list()) {
@@ -47,6 +61,22 @@ export class MetricsService {
         }
       },
     });
+  }
+
+  /**
+   * The text Prometheus scrapes: this process's series, or with several HTTP
+   * processes everyone's merged by the primary (counters and histograms
+   * summed), so one scrape of the Service sees the whole pod.
+   */
+  async scrape(): Promise<string> {
+    const primary = this.serverProcess.primary;
+    if (!primary) return this.registry.metrics();
+    try {
+      return await primary.request<string>(TO_PRIMARY.scrape, undefined, CLUSTER_SCRAPE_TIMEOUT_MS);
+    } catch (error) {
+      // A scrape missing a process would look to Prometheus like counters going back: none is better.
+      throw new DomainError('PROCESS_UNAVAILABLE', `metrics could not be collected from every HTTP process: ${(error as Error).message}`);
+    }
   }
 
   recordPrediction(model: string, version: number, outcome: PredictionOutcome): void {

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
@@ -13,7 +13,10 @@ export interface ServerProcess {
   output: () => string;
   /** Resolves with the exit code (or signal) and how long after `exited` was first asked for. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resident memory of the server: its process and, with HTTP_PROCESSES > 1, every HTTP process it forked. */
   rssBytes: () => number;
+  /** The server's process and its descendants (the HTTP processes under a primary). */
+  processTree: () => number[];
   stop: () => Promise<void>;
 }
 
@@ -62,10 +65,12 @@ export async function startServer(env: Record<string, string>, readyTimeoutMs = 
     url,
     output: () => output,
     exited,
-    rssBytes: () => {
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
-    },
+    rssBytes: () =>
+      processTree(child.pid!).reduce((sum, pid) => {
+        const status = readOrEmpty(`/proc/${pid}/status`);
+        return sum + Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+      }, 0),
+    processTree: () => processTree(child.pid!),
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
@@ -75,4 +80,27 @@ export async function startServer(env: Record<string, string>, readyTimeoutMs = 
       }
     },
   };
+}
+
+function readOrEmpty(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return ''; // the process exited meanwhile
+  }
+}
+
+/** `pid` and its descendants, from /proc. */
+export function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readOrEmpty(`/proc/${entry}/stat`);
+    if (!stat) continue;
+    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]) ?? []));
+  return tree;
 }

@@ -1,0 +1,54 @@
+// `node bench/compare.mjs`: the same scenarios against two or more service
+// settings side by side, for A/B decisions (e.g. the HTTP_PROCESSES default).
+// Every variant runs as its own `node dist/main.js` at once; each scenario's
+// cells alternate between variants pass after pass, so each comparison is
+// between cells seconds apart under about the same outside load. Run on
+// demand after `npm run build`; numbers depend on the machine.
+//
+// Settings (environment):
+//   COMPARE_VARIANTS='[{"HTTP_PROCESSES":"1"},{"HTTP_PROCESSES":"2"}]'  service settings per variant
+//   COMPARE_SCENARIOS=iris-v1,iris-v2,digits-v2-bin,digits-v2-bin16      ids from scenarios.mjs
+//   COMPARE_CONNECTIONS=64   (scenarios of 16 images a request use 16)
+//   COMPARE_PASSES=3  COMPARE_SECONDS=5  COMPARE_LOG_LEVEL=info
+import { cpuMeter } from './cpu.mjs';
+import { ensureWrk, runCell } from './load.mjs';
+import { SCENARIOS } from './scenarios.mjs';
+import { startService } from './service.mjs';
+import { mb } from './table.mjs';
+
+const env = process.env;
+const variants = JSON.parse(env.COMPARE_VARIANTS ?? '[{"HTTP_PROCESSES":"1"},{"HTTP_PROCESSES":"2"}]');
+const ids = (env.COMPARE_SCENARIOS ?? 'iris-v1,iris-v2,digits-v2-bin,digits-v2-bin16').split(',');
+const passes = Number(env.COMPARE_PASSES ?? 3);
+const seconds = Number(env.COMPARE_SECONDS ?? 5);
+const log = (line) => process.stderr.write(`${line}\n`);
+
+ensureWrk(log);
+const services = [];
+try {
+  for (const settings of variants) {
+    const service = await startService({ env: settings, logLevel: env.COMPARE_LOG_LEVEL ?? 'info' });
+    services.push(service);
+    log(`${JSON.stringify(settings)}: ready in ${(service.startupMs / 1000).toFixed(1)} s, RSS ${mb(await service.rssKb())} MB`);
+  }
+  for (const id of ids) {
+    const scenario = SCENARIOS.find((s) => s.id === id);
+    if (!scenario) throw new Error(`unknown scenario ${id}; known: ${SCENARIOS.map((s) => s.id).join(', ')}`);
+    const connections = scenario.rows > 1 ? 16 : Number(env.COMPARE_CONNECTIONS ?? 64);
+    const cells = services.map(() => []);
+    for (let pass = 0; pass < passes; pass++) {
+      for (const [i, service] of services.entries()) {
+        const meter = cpuMeter(service.pid);
+        const cell = await runCell({ url: `${service.url}${scenario.path}`, scenario, connections, seconds });
+        const cpu = meter(cell.generatorCpuSeconds);
+        cells[i].push(
+          `${Math.round(cell.rowsPerSec)}/s p99 ${cell.p99.toFixed(1)} ms, errors ${cell.totalErrors}, CPU service ${cpu.server} wrk ${cpu.loadGenerator} others ${cpu.others}`,
+        );
+      }
+    }
+    console.log(`\n${id} @${connections} (instances/s per pass)`);
+    for (const [i, settings] of variants.entries()) console.log(`  ${JSON.stringify(settings)}\n    ${cells[i].join('\n    ')}`);
+  }
+} finally {
+  for (const service of services) await service.stop();
+}
