@@ -60,7 +60,9 @@ const numbers = (value, fallback) => list(value, fallback.map(String)).map(Numbe
 const settings = {
   quick: QUICK,
   seconds: Number(env.BENCH_SECONDS ?? (QUICK ? 1 : 5)),
-  warmupSeconds: 1,
+  // Each HTTP process (2 by default) warms its own JIT on its share of the requests: measured in A/B runs,
+  // the first 5 s cell after a 1 s warm-up still ran 25-30% slower with two processes, none after 3 s.
+  warmupSeconds: QUICK ? 1 : 3,
   connections: numbers(env.BENCH_CONNECTIONS, QUICK ? [1, 64, 256] : [1, 16, 64, 256]),
   // 16 images a request: 256 connections would queue 4,096 instances, past the service's MAX_QUEUE_SIZE
   // (2,048), so 503s there would be by design, not a finding.

@@ -45,10 +45,14 @@ describe('lifecycle under load', () => {
     modelsDir = undefined;
   });
 
-  it('SIGTERM under load: every request that got a connection gets a complete answer, and the process exits 0 in time', async () => {
+  // With a delay (the chart's way: endpoints are removed before the listener closes) and without one. Clients
+  // that ignore `Connection: close` and open new connections at once can still meet the instant the listening
+  // socket closes (connections the kernel or the cluster primary accepted and no process will read are reset):
+  // 0-5 of about 5,000 requests in runs of such a client; the README says so (Shutdown).
+  it.each([1000, 0])('SIGTERM under load, SHUTDOWN_DELAY_MS=%i: every request that got a connection gets a complete answer, none a 5xx, and the server exits 0 in time', async (delayMs) => {
     modelsDir = await tempModelsDir('iris');
     const graceMs = 10_000;
-    server = await startServer({ MODELS_DIR: modelsDir, SHUTDOWN_DELAY_MS: '1000', SHUTDOWN_GRACE_MS: String(graceMs) });
+    server = await startServer({ MODELS_DIR: modelsDir, SHUTDOWN_DELAY_MS: String(delayMs), SHUTDOWN_GRACE_MS: String(graceMs) });
     const running = server;
     let readyDuringDrain: number | undefined;
     let signalledAt = 0;
@@ -71,7 +75,7 @@ describe('lifecycle under load', () => {
     const exitedAfterMs = Date.now() - signalledAt;
     const result = await load;
     const slowOutcome = await slow;
-    printFigures('sigterm', {
+    printFigures(`sigterm, delay ${delayMs} ms`, {
       slow_request_status: slowOutcome.status,
       requests: result.requests,
       by_status: result.byStatus,
@@ -83,11 +87,12 @@ describe('lifecycle under load', () => {
       exit_code: exit.code,
       exited_after_ms: exitedAfterMs,
     });
-    expect(readyDuringDrain).toBe(503);
+    // Without a delay the listener may be closed already: then nothing answers, which is as good as 503 here.
+    if (delayMs > 0 || readyDuringDrain !== undefined) expect(readyDuringDrain).toBe(503);
     expect(slowOutcome.status).toBe(200);
     expect(JSON.parse(slowOutcome.body!).predictions).toHaveLength(1);
     expect(result.dropped).toBe(0);
-    expect(Object.keys(result.byStatus).filter((status) => status !== '200' && status !== '503')).toEqual([]);
+    expect(Object.keys(result.byStatus).filter((status) => status !== '200')).toEqual([]);
     expect(result.byStatus[200]).toBeGreaterThan(100);
     expect(exit).toEqual({ code: 0, signal: null });
     expect(exitedAfterMs).toBeLessThan(graceMs);
