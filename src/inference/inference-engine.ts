@@ -59,3 +59,15 @@ export interface BatchObserver {
   onBatch(rows: number, queueSeconds: readonly number[], inferenceSeconds: number): void;
   onQueueDepth(depth: number): void;
 }
+
+/**
+ * Hands out a BatchObserver per model version and drops a retired version's.
+ * Declared here and provided by observability/ (its metrics), so the model
+ * registry, which creates the batchers, depends only downward.
+ */
+export interface BatchObservers {
+  observerFor(model: string, version: number): BatchObserver;
+  forget(model: string, version: number): void;
+}
+
+export const BATCH_OBSERVERS = Symbol('BATCH_OBSERVERS');

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { InferenceMetrics } from '../observability/inference-metrics';
+import { BATCH_OBSERVERS, type BatchObservers } from '../inference/inference-engine';
 import { InferenceModule } from '../inference/inference.module';
 import { ModelRegistry, MODEL_STORE, REGISTRY_OPTIONS, type RegistryOptions } from './model-registry.service';
 import { ModelStore } from './model-store';
@@ -16,8 +16,8 @@ import { ModelStore } from './model-store';
     },
     {
       provide: REGISTRY_OPTIONS,
-      inject: [AppConfig, InferenceMetrics],
-      useFactory: (config: AppConfig, metrics: InferenceMetrics): RegistryOptions => ({
+      inject: [AppConfig, BATCH_OBSERVERS],
+      useFactory: (config: AppConfig, observers: BatchObservers): RegistryOptions => ({
         pollIntervalMs: config.MODEL_POLL_INTERVAL_MS,
         requiredModels: config.REQUIRED_MODELS.split(',').map((name) => name.trim()).filter(Boolean),
         settleMs: config.MODEL_SETTLE_MS,
@@ -27,8 +27,8 @@ import { ModelStore } from './model-store';
           maxQueueDelayUs: config.MAX_QUEUE_DELAY_US,
           maxQueueSize: config.MAX_QUEUE_SIZE,
         },
-        observe: (name, version) => metrics.observerFor(name, version),
-        forget: (name, version) => metrics.forget(name, version),
+        observe: (name, version) => observers.observerFor(name, version),
+        forget: (name, version) => observers.forget(name, version),
       }),
     },
   ],

@@ -9,11 +9,15 @@ import {
 import { DomainError } from '../common/domain-error';
 import type { BatchSettings } from '../inference/batcher';
 import { type BatchObserver, INFERENCE_ENGINE, type InferenceEngine } from '../inference/inference-engine';
-import { ModelStore, type StoredModel } from './model-store';
+import { applyOverrides, describeAvailable } from './model-config-state';
+import { ModelStore } from './model-store';
+import { ModelTable } from './model-table';
 import type { ModelConfigValues, ModelStatus, ReadyVersion, VersionStatus } from './model-version';
-import { pickWeightedVersion } from './traffic-split';
-import { describeSelector, type VersionSelector } from './version-selector';
-import { loadVersion, messageOf } from './version-loader';
+import { RepositorySync } from './repository-sync';
+import { chooseVersion, defaultReady, defaultVersion } from './version-choice';
+import { messageOf } from './version-loader';
+import { VersionLoads } from './version-loads';
+import type { VersionSelector } from './version-selector';
 
 export const MODEL_STORE = Symbol('MODEL_STORE');
 export const REGISTRY_OPTIONS = Symbol('REGISTRY_OPTIONS');
@@ -46,37 +50,32 @@ export const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = {
   forget: () => undefined,
 };
 
-interface PendingChange {
-  fingerprint: string;
-  since: number;
-}
-
 /**
  * Holds every model version and its state, and answers "which loaded version
  * serves this request". The repository is read in the background: at start
  * (so liveness answers while models warm up) and then on every poll, where new
  * versions are loaded, changed files reloaded and swapped in only once READY,
- * and removed versions drained and released.
+ * and removed versions drained and released (RepositorySync, VersionLoads).
  */
 @Injectable()
 export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
   private readonly logger = new Logger(ModelRegistry.name);
-  private readonly models = new Map<string, ModelStatus>();
-  private readonly pending = new Map<string, PendingChange>();
-  private readonly loads = new Set<Promise<void>>();
+  private readonly table = new ModelTable();
+  private readonly loads: VersionLoads;
+  private readonly repository: RepositorySync;
   private initialSync: Promise<void> | undefined;
-  private syncing: Promise<void> | undefined;
   private poller: NodeJS.Timeout | undefined;
-  private scanned = false;
-  private stopped = false;
   /** The models readiness waits for; known once the first load has finished (see isReady). */
   private required: ReadonlySet<string> | undefined;
 
   constructor(
     @Inject(MODEL_STORE) private readonly store: ModelStore,
-    @Inject(INFERENCE_ENGINE) private readonly engine: InferenceEngine,
+    @Inject(INFERENCE_ENGINE) engine: InferenceEngine,
     @Inject(REGISTRY_OPTIONS) private readonly options: RegistryOptions = DEFAULT_REGISTRY_OPTIONS,
-  ) {}
+  ) {
+    this.loads = new VersionLoads(store, engine, this.table, options, this.logger);
+    this.repository = new RepositorySync(store, this.table, this.loads, options.settleMs, this.logger);
+  }
 
   onApplicationBootstrap(): void {
     void this.whenLoaded().catch((error) => this.logger.error(`Reading ${this.store.root} failed: ${messageOf(error)}`));
@@ -88,30 +87,30 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
 
   /** Resolves once every version found at start has finished loading (READY or FAILED). */
   async whenLoaded(): Promise<void> {
-    this.initialSync ??= this.sync(true);
+    this.initialSync ??= this.repository.run(true);
     await this.initialSync;
     await this.whenIdle();
     this.required ??= this.options.requiredModels?.length
       ? new Set(this.options.requiredModels)
-      : new Set(this.list().filter((model) => this.defaultReady(model) !== undefined).map((model) => model.name));
+      : new Set(this.list().filter((model) => defaultReady(model) !== undefined).map((model) => model.name));
   }
 
   /** Resolves when no scan and no load is running. */
   async whenIdle(): Promise<void> {
-    while (this.syncing || this.loads.size > 0) {
-      await Promise.allSettled([this.syncing, ...this.loads]);
+    while (this.repository.running || !this.loads.idle) {
+      await Promise.allSettled([this.repository.running, this.loads.settled()]);
     }
   }
 
   /** Reads the repository now, loading what is new or changed without waiting for files to settle. */
   async rescan(): Promise<void> {
     await this.whenLoaded();
-    await this.sync(true);
+    await this.repository.run(true);
     await this.whenIdle();
   }
 
   onModuleDestroy(): void {
-    this.stopped = true;
+    this.loads.stopped = true;
     if (this.poller) clearInterval(this.poller);
   }
 
@@ -124,7 +123,7 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
     this.onModuleDestroy();
     await this.whenIdle().catch(() => undefined);
     const retiring: Promise<void>[] = [];
-    for (const model of this.models.values()) {
+    for (const model of this.table.list()) {
       for (const status of model.versions) {
         const ready = status.ready;
         status.ready = undefined;
@@ -137,7 +136,7 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
   }
 
   list(): readonly ModelStatus[] {
-    return [...this.models.values()].sort((a, b) => a.name.localeCompare(b.name));
+    return this.table.list();
   }
 
   /**
@@ -149,14 +148,14 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
    * unless REQUIRED_MODELS names it.
    */
   isReady(): boolean {
-    if (!this.scanned || !this.required) return false;
+    if (!this.repository.scanned || !this.required) return false;
     for (const name of this.required) {
-      const model = this.models.get(name);
+      const model = this.table.find(name);
       if (!model) {
         if (this.options.requiredModels?.length) return false;
         continue;
       }
-      if (model.configError || this.defaultReady(model) === undefined) return false;
+      if (model.configError || defaultReady(model) === undefined) return false;
     }
     return true;
   }
@@ -167,8 +166,8 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
   }
 
   get(name: string): ModelStatus {
-    const model = this.models.get(name);
-    if (!model && !this.scanned) {
+    const model = this.table.find(name);
+    if (!model && !this.repository.scanned) {
       throw new DomainError('MODEL_LOADING', 'the model repository is still being read; retry shortly');
     }
     if (!model) {
@@ -183,28 +182,12 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
 
   /** The version that serves a request for `name` with this selector, or a 404-kind error naming what exists. */
   resolve(name: string, selector: VersionSelector): ReadyVersion {
-    const model = this.get(name);
-    const wanted = this.versionFor(model, selector);
-    const status = wanted === undefined ? undefined : model.versions.find((v) => v.version === wanted);
-    if (status?.state === 'READY' && status.ready) return status.ready;
-    const loading = status ? status.state === 'LOADING' : wanted === undefined && model.versions.some((v) => v.state === 'LOADING');
-    if (loading) {
-      throw new DomainError('MODEL_LOADING', `model "${name}": ${describeSelector(selector)} is still LOADING; retry shortly`);
-    }
-    const why =
-      wanted === undefined
-        ? `${describeSelector(selector)} is not defined`
-        : !status
-          ? `${describeSelector(selector)} does not exist`
-          : `${describeSelector(selector)} is ${status.state}${status.reason ? ` (${status.reason})` : ''}`;
-    throw new DomainError('VERSION_NOT_AVAILABLE', `model "${name}": ${why}; ${describeAvailable(model)}`);
+    return chooseVersion(this.get(name), selector);
   }
 
   /** The version a request without a selector gets when no canary split applies: configured default, else highest READY. */
   defaultVersion(model: ModelStatus): number | undefined {
-    if (model.configuredDefault !== undefined) return model.configuredDefault;
-    const ready = model.versions.filter((v) => v.state === 'READY');
-    return ready.at(-1)?.version;
+    return defaultVersion(model);
   }
 
   /** Loads (or reloads) one version from disk now; an unloaded version becomes eligible again. */
@@ -215,9 +198,9 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
     if (!stored) {
       throw new DomainError('VERSION_NOT_AVAILABLE', `model "${name}": version ${version} has no folder in MODELS_DIR`);
     }
-    const status = this.statusFor(model, version);
+    const status = this.table.statusFor(model, version);
     status.pinnedUnloaded = false;
-    await this.startLoad(model, status, stored.fingerprint);
+    await this.loads.start(model, status, stored.fingerprint);
     return status;
   }
 
@@ -251,12 +234,12 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
     const model = this.get(name);
     const stored = (await this.store.scan()).models.find((m) => m.name === name);
     if (!stored) throw new DomainError('MODEL_NOT_FOUND', `model "${name}" has no folder in MODELS_DIR any more`);
-    this.applyConfig(model, stored);
+    this.repository.applyConfig(model, stored);
     await Promise.all(
       stored.versions.map(({ version, fingerprint }) => {
-        const status = this.statusFor(model, version);
+        const status = this.table.statusFor(model, version);
         status.pinnedUnloaded = false;
-        return this.startLoad(model, status, fingerprint);
+        return this.loads.start(model, status, fingerprint);
       }),
     );
     return model;
@@ -265,242 +248,15 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
   /** Run-time default version, labels and weights; they win over config.json until cleared with `undefined`. */
   setOverrides(name: string, overrides: ModelConfigValues | undefined): ModelStatus {
     const model = this.get(name);
-    const known = new Set(model.versions.map((v) => v.version));
-    const referenced = [
-      ...(overrides?.default_version !== undefined ? [overrides.default_version] : []),
-      ...Object.values(overrides?.labels ?? {}),
-      ...Object.keys(overrides?.weights ?? {}).map(Number),
-    ];
-    const unknown = referenced.filter((version) => !known.has(version));
-    if (unknown.length > 0) {
-      throw new DomainError(
-        'INVALID_INPUT',
-        `model "${name}" has no version ${[...new Set(unknown)].join(', ')}; ${describeAvailable(model)}`,
-      );
-    }
-    const newDefault = overrides?.default_version;
-    const defaultStatus = model.versions.find((v) => v.version === newDefault);
-    if (newDefault !== undefined && defaultStatus?.state !== 'READY') {
-      // A default that cannot serve would turn every request that names no version, and readiness, into a failure.
-      throw new DomainError(
-        'CONFLICT',
-        `model "${name}": version ${newDefault} is ${defaultStatus?.state ?? 'unknown'}, not READY, so it cannot be the default; ${describeAvailable(model)}`,
-      );
-    }
-    model.overrides = overrides;
-    this.applyEffectiveConfig(model);
+    applyOverrides(model, overrides);
     this.logger.log(`Model ${name}: run-time config ${overrides ? JSON.stringify(overrides) : 'cleared'}`);
     return model;
   }
 
-  private versionFor(model: ModelStatus, selector: VersionSelector): number | undefined {
-    switch (selector.kind) {
-      case 'default':
-        return (
-          pickWeightedVersion(
-            model.name,
-            model.weights,
-            (version) => model.versions.some((v) => v.version === version && v.state === 'READY'),
-            selector.requestKey,
-          ) ?? this.defaultVersion(model)
-        );
-      case 'number':
-        return selector.version;
-      case 'label':
-        // Own labels only: a label named "constructor" or "toString" must not find Object.prototype's members.
-        return Object.hasOwn(model.labels, selector.label) ? model.labels[selector.label] : undefined;
-    }
-  }
-
-  private defaultReady(model: ModelStatus): ReadyVersion | undefined {
-    const version = this.defaultVersion(model);
-    const status = model.versions.find((v) => v.version === version);
-    return status?.state === 'READY' ? status.ready : undefined;
-  }
-
   private async poll(): Promise<void> {
-    if (this.syncing || !this.initialSync || this.stopped) return;
-    await this.sync(false).catch((error) => this.logger.error(`Rescanning ${this.store.root} failed: ${messageOf(error)}`));
+    if (this.repository.running || !this.initialSync || this.loads.stopped) return;
+    await this.repository.run(false).catch((error) => this.logger.error(`Rescanning ${this.store.root} failed: ${messageOf(error)}`));
   }
-
-  /** One pass over the repository; `immediate` loads changes without waiting for them to settle. */
-  private sync(immediate: boolean): Promise<void> {
-    const run = async () => {
-      const { models, skipped } = await this.store.scan();
-      if (!this.scanned) {
-        for (const entry of skipped) this.logger.warn(`Ignoring ${entry.entry} in ${this.store.root}: ${entry.reason}`);
-      }
-      const now = Date.now();
-      for (const stored of models) this.syncModel(stored, immediate, now);
-      for (const model of [...this.models.values()]) {
-        if (!models.some((stored) => stored.name === model.name)) this.retireModel(model);
-      }
-      if (!this.scanned && this.models.size === 0) this.logger.warn(`No models found in ${this.store.root}`);
-      this.scanned = true;
-    };
-    const syncing = run().finally(() => {
-      if (this.syncing === syncing) this.syncing = undefined;
-    });
-    this.syncing = syncing;
-    return syncing;
-  }
-
-  private syncModel(stored: StoredModel, immediate: boolean, now: number): void {
-    let model = this.models.get(stored.name);
-    if (!model) {
-      model = { name: stored.name, versions: [], labels: {}, configuredDefault: undefined, weights: {} };
-      this.models.set(stored.name, model);
-    }
-    if (model.configFingerprint !== stored.configFingerprint) this.applyConfig(model, stored);
-    for (const { version, fingerprint } of stored.versions) {
-      const existing = model.versions.find((v) => v.version === version);
-      if (existing?.pinnedUnloaded || existing?.loading || existing?.fingerprint === fingerprint) continue;
-      if (!immediate && !this.settled(`${stored.name}/${version}`, fingerprint, now)) continue;
-      this.pending.delete(`${stored.name}/${version}`);
-      void this.startLoad(model, this.statusFor(model, version), fingerprint);
-    }
-    for (const status of [...model.versions]) {
-      if (!stored.versions.some((v) => v.version === status.version)) this.retireVersion(model, status, 'removed from MODELS_DIR');
-    }
-  }
-
-  /** True once a file's fingerprint has stayed the same for the settle time. */
-  private settled(key: string, fingerprint: string, now: number): boolean {
-    const seen = this.pending.get(key);
-    if (!seen || seen.fingerprint !== fingerprint) {
-      this.pending.set(key, { fingerprint, since: now });
-      return this.options.settleMs === 0;
-    }
-    return now - seen.since >= this.options.settleMs;
-  }
-
-  private statusFor(model: ModelStatus, version: number): VersionStatus {
-    let status = model.versions.find((v) => v.version === version);
-    if (!status) {
-      status = { version, state: 'LOADING' };
-      model.versions.push(status);
-      model.versions.sort((a, b) => a.version - b.version);
-    }
-    return status;
-  }
-
-  /**
-   * Loads a version in the background. A first load makes it READY or FAILED;
-   * a reload of a serving version swaps the new session in only when it is
-   * READY, and a failed reload leaves the previous session serving.
-   */
-  private startLoad(model: ModelStatus, status: VersionStatus, fingerprint: string): Promise<void> {
-    const id = `${model.name}/${status.version}`;
-    const started = performance.now();
-    status.loading = true;
-    if (!status.ready) {
-      status.state = 'LOADING';
-      status.reason = undefined;
-    }
-    const load = loadVersion(
-      this.store,
-      this.engine,
-      model.name,
-      status.version,
-      this.batchSettings(model),
-      this.options.observe(model.name, status.version),
-    ).then(
-      (loaded) => {
-        const stillWanted = model.versions.includes(status) && this.models.get(model.name) === model && !status.pinnedUnloaded && !this.stopped;
-        if (!stillWanted) return loaded.retire();
-        const previous = status.ready;
-        status.ready = loaded;
-        status.state = 'READY';
-        status.reason = undefined;
-        status.fingerprint = fingerprint;
-        this.logger.log(
-          `Model ${id} READY (${previous ? 'reloaded' : 'loaded'} and warmed in ${Math.round(performance.now() - started)} ms; ` +
-            `runs ${loaded.model.placement ?? 'on the event loop'})`,
-        );
-        return previous?.retire();
-      },
-      (error) => {
-        status.fingerprint = fingerprint;
-        if (status.ready) {
-          status.reason = `reload failed, still serving the previous files: ${messageOf(error)}`;
-          this.logger.error(`Model ${id} reload FAILED, previous version keeps serving: ${messageOf(error)}`);
-        } else {
-          status.state = 'FAILED';
-          status.reason = messageOf(error);
-          this.logger.error(`Model ${id} FAILED: ${status.reason}`);
-        }
-      },
-    );
-    const tracked = load.then(() => undefined).finally(() => {
-      status.loading = false;
-      this.loads.delete(tracked);
-    });
-    this.loads.add(tracked);
-    return tracked;
-  }
-
-  private batchSettings(model: ModelStatus): BatchSettings {
-    const defaults = this.options.batching;
-    const own = model.fileConfig?.batching ?? {};
-    return {
-      enabled: own.enabled ?? defaults.enabled,
-      maxBatchSize: own.max_batch_size ?? defaults.maxBatchSize,
-      maxQueueDelayUs: own.max_queue_delay_us ?? defaults.maxQueueDelayUs,
-      maxQueueSize: own.max_queue_size ?? defaults.maxQueueSize,
-    };
-  }
-
-  private retireVersion(model: ModelStatus, status: VersionStatus, reason: string): void {
-    model.versions = model.versions.filter((v) => v !== status);
-    this.pending.delete(`${model.name}/${status.version}`);
-    status.state = 'UNAVAILABLE';
-    status.reason = reason;
-    const ready = status.ready;
-    status.ready = undefined;
-    if (ready) {
-      this.logger.log(`Model ${model.name}/${status.version} ${reason}: draining ${ready.inFlight} request(s), then releasing`);
-      void ready.retire().then(() => this.options.forget(model.name, status.version));
-    }
-  }
-
-  private retireModel(model: ModelStatus): void {
-    for (const status of [...model.versions]) this.retireVersion(model, status, 'removed from MODELS_DIR');
-    this.models.delete(model.name);
-  }
-
-  private applyConfig(model: ModelStatus, stored: StoredModel): void {
-    model.configFingerprint = stored.configFingerprint;
-    if (stored.config instanceof Error) {
-      model.configError = stored.config.message;
-      this.logger.error(`Model ${model.name}: ${model.configError} (the previous config stays in force)`);
-      return;
-    }
-    model.configError = undefined;
-    model.fileConfig = {
-      default_version: stored.config.default_version,
-      labels: stored.config.labels,
-      weights: stored.config.weights,
-      batching: stored.config.batching,
-    };
-    this.applyEffectiveConfig(model);
-  }
-
-  private applyEffectiveConfig(model: ModelStatus): void {
-    const file = model.fileConfig ?? {};
-    const effective = { ...file, ...model.overrides };
-    model.configuredDefault = effective.default_version;
-    model.labels = effective.labels ?? {};
-    model.weights = effective.weights ?? {};
-  }
-}
-
-function describeAvailable(model: ModelStatus): string {
-  const ready = model.versions.filter((v) => v.state === 'READY').map((v) => v.version);
-  const labels = Object.entries(model.labels).map(([label, version]) => `${label}=${version}`);
-  return (
-    `available versions: ${ready.length ? ready.join(', ') : 'none'}` +
-    (labels.length ? `; labels: ${labels.join(', ')}` : '')
-  );
 }
 
 function truncate(value: string): string {

@@ -1,14 +1,15 @@
 import { Global, Injectable, Module } from '@nestjs/common';
 import { Gauge, Histogram, Registry } from 'prom-client';
-import type { BatchObserver } from '../inference/inference-engine';
+import { BATCH_OBSERVERS, type BatchObserver, type BatchObservers } from '../inference/inference-engine';
 
 /**
  * The Prometheus registry every series of the service lives in, and the
  * series that show whether batching really batches. Kept apart from
- * MetricsService so the model registry can use it without a dependency cycle.
+ * MetricsService, which reads the model registry: the registry reaches these
+ * series only through the BATCH_OBSERVERS token that inference/ declares.
  */
 @Injectable()
-export class InferenceMetrics {
+export class InferenceMetrics implements BatchObservers {
   readonly registry = new Registry();
 
   private readonly inferenceDuration = new Histogram({
@@ -82,5 +83,8 @@ export class InferenceMetrics {
 }
 
 @Global()
-@Module({ providers: [InferenceMetrics], exports: [InferenceMetrics] })
+@Module({
+  providers: [InferenceMetrics, { provide: BATCH_OBSERVERS, useExisting: InferenceMetrics }],
+  exports: [InferenceMetrics, BATCH_OBSERVERS],
+})
 export class InferenceMetricsModule {}

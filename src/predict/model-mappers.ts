@@ -1,21 +1,6 @@
 import type { TensorSpec } from '../inference/tensors';
-import type { ModelStatus, ReadyVersion } from '../model-registry/model-version';
-import type { ModelMetadataDto, ModelSummaryDto, TensorSpecDto } from './dto/model.dto';
-
-export function mapModelSummary(model: ModelStatus, defaultVersion: number | undefined): ModelSummaryDto {
-  return {
-    name: model.name,
-    versions: model.versions.map((status) => ({
-      version: status.version,
-      state: status.state,
-      ...(status.reason ? { reason: status.reason } : {}),
-    })),
-    labels: { ...model.labels },
-    ...(defaultVersion !== undefined ? { default_version: defaultVersion } : {}),
-    ...(Object.keys(model.weights).length > 0 ? { weights: { ...model.weights } } : {}),
-    ...(model.configError ? { config_error: model.configError } : {}),
-  };
-}
+import type { ReadyVersion } from '../model-registry/model-version';
+import type { ModelMetadataDto, TensorSpecDto } from './dto/model.dto';
 
 export function mapModelMetadata(ready: ReadyVersion): ModelMetadataDto {
   const manifest = ready.manifest;

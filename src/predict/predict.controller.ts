@@ -21,11 +21,13 @@ import { validateFlatDto } from '../common/validation';
 import { AppConfig } from '../config/app-config';
 import { ModelRegistry } from '../model-registry/model-registry.service';
 import { parseVersionSelector } from '../model-registry/version-selector';
-import { ModelListDto, ModelMetadataDto } from './dto/model.dto';
+import { ModelListDto } from '../model-summary/model-summary.dto';
+import { mapModelSummary } from '../model-summary/model-summary.mapper';
+import { ModelMetadataDto } from './dto/model.dto';
 import { PredictQueryDto, PredictRequestDto, PredictResponseDto } from './dto/predict.dto';
 import { isValidPredictRequest } from './dto/predict.schema';
 import { readImageParts } from './multipart-images';
-import { mapModelMetadata, mapModelSummary } from './model-mappers';
+import { mapModelMetadata } from './model-mappers';
 import { PredictService } from './predict.service';
 
 @ApiTags('models')

@@ -1,0 +1,89 @@
+import { DomainError } from '../common/domain-error';
+import type { BatchSettings } from '../inference/batcher';
+import type { StoredModel } from './model-store';
+import type { ModelConfigValues, ModelStatus } from './model-version';
+
+/**
+ * A model's config in force: config.json (or MODEL_CONFIG_DIR's copy) merged
+ * with run-time overrides from the admin API, field by field.
+ */
+
+/**
+ * Takes a stored model's config.json. Returns why it cannot be used, if it
+ * cannot: then the last good config stays in force.
+ */
+export function applyFileConfig(model: ModelStatus, stored: StoredModel): string | undefined {
+  model.configFingerprint = stored.configFingerprint;
+  if (stored.config instanceof Error) {
+    model.configError = stored.config.message;
+    return model.configError;
+  }
+  model.configError = undefined;
+  model.fileConfig = {
+    default_version: stored.config.default_version,
+    labels: stored.config.labels,
+    weights: stored.config.weights,
+    batching: stored.config.batching,
+  };
+  applyEffectiveConfig(model);
+  return undefined;
+}
+
+/**
+ * Sets run-time overrides (or clears them with `undefined`) after checking
+ * that every version they name exists and that a new default is READY.
+ */
+export function applyOverrides(model: ModelStatus, overrides: ModelConfigValues | undefined): void {
+  const known = new Set(model.versions.map((v) => v.version));
+  const referenced = [
+    ...(overrides?.default_version !== undefined ? [overrides.default_version] : []),
+    ...Object.values(overrides?.labels ?? {}),
+    ...Object.keys(overrides?.weights ?? {}).map(Number),
+  ];
+  const unknown = referenced.filter((version) => !known.has(version));
+  if (unknown.length > 0) {
+    throw new DomainError(
+      'INVALID_INPUT',
+      `model "${model.name}" has no version ${[...new Set(unknown)].join(', ')}; ${describeAvailable(model)}`,
+    );
+  }
+  const newDefault = overrides?.default_version;
+  const defaultStatus = model.versions.find((v) => v.version === newDefault);
+  if (newDefault !== undefined && defaultStatus?.state !== 'READY') {
+    // A default that cannot serve would turn every request that names no version, and readiness, into a failure.
+    throw new DomainError(
+      'CONFLICT',
+      `model "${model.name}": version ${newDefault} is ${defaultStatus?.state ?? 'unknown'}, not READY, so it cannot be the default; ${describeAvailable(model)}`,
+    );
+  }
+  model.overrides = overrides;
+  applyEffectiveConfig(model);
+}
+
+function applyEffectiveConfig(model: ModelStatus): void {
+  const effective = { ...model.fileConfig, ...model.overrides };
+  model.configuredDefault = effective.default_version;
+  model.labels = effective.labels ?? {};
+  model.weights = effective.weights ?? {};
+}
+
+/** The service-wide batching settings with the model's config.json "batching" fields on top. */
+export function batchSettingsFor(model: ModelStatus, defaults: BatchSettings): BatchSettings {
+  const own = model.fileConfig?.batching ?? {};
+  return {
+    enabled: own.enabled ?? defaults.enabled,
+    maxBatchSize: own.max_batch_size ?? defaults.maxBatchSize,
+    maxQueueDelayUs: own.max_queue_delay_us ?? defaults.maxQueueDelayUs,
+    maxQueueSize: own.max_queue_size ?? defaults.maxQueueSize,
+  };
+}
+
+/** "available versions: 1, 2; labels: stable=1": what error messages offer instead. */
+export function describeAvailable(model: ModelStatus): string {
+  const ready = model.versions.filter((v) => v.state === 'READY').map((v) => v.version);
+  const labels = Object.entries(model.labels).map(([label, version]) => `${label}=${version}`);
+  return (
+    `available versions: ${ready.length ? ready.join(', ') : 'none'}` +
+    (labels.length ? `; labels: ${labels.join(', ')}` : '')
+  );
+}

@@ -1,0 +1,103 @@
+import type { Logger } from '@nestjs/common';
+import { applyFileConfig } from './model-config-state';
+import type { ModelStore, StoredModel } from './model-store';
+import type { ModelTable } from './model-table';
+import type { ModelStatus } from './model-version';
+import type { VersionLoads } from './version-loads';
+
+interface PendingChange {
+  fingerprint: string;
+  since: number;
+}
+
+const REMOVED = 'removed from MODELS_DIR';
+
+/**
+ * Brings the model table in line with MODELS_DIR: new versions are loaded,
+ * changed files reloaded (once they have stopped changing for `settleMs`, so
+ * half-copied files are never loaded), removed versions and models retired,
+ * and config.json changes applied.
+ */
+export class RepositorySync {
+  private readonly pending = new Map<string, PendingChange>();
+  private syncing: Promise<void> | undefined;
+  /** True once the repository has been read at least once. */
+  scanned = false;
+
+  constructor(
+    private readonly store: ModelStore,
+    private readonly table: ModelTable,
+    private readonly loads: VersionLoads,
+    private readonly settleMs: number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The pass running now, if one is. */
+  get running(): Promise<void> | undefined {
+    return this.syncing;
+  }
+
+  /** One pass over the repository; `immediate` loads changes without waiting for them to settle. */
+  run(immediate: boolean): Promise<void> {
+    const pass = async () => {
+      const { models, skipped } = await this.store.scan();
+      if (!this.scanned) {
+        for (const entry of skipped) this.logger.warn(`Ignoring ${entry.entry} in ${this.store.root}: ${entry.reason}`);
+      }
+      const now = Date.now();
+      for (const stored of models) this.syncModel(stored, immediate, now);
+      for (const model of this.table.list()) {
+        if (!models.some((stored) => stored.name === model.name)) this.retireModel(model);
+      }
+      if (!this.scanned && this.table.size === 0) this.logger.warn(`No models found in ${this.store.root}`);
+      this.scanned = true;
+    };
+    const syncing = pass().finally(() => {
+      if (this.syncing === syncing) this.syncing = undefined;
+    });
+    this.syncing = syncing;
+    return syncing;
+  }
+
+  /** Applies a model's config.json; an unusable one is logged and the previous config stays in force. */
+  applyConfig(model: ModelStatus, stored: StoredModel): void {
+    const error = applyFileConfig(model, stored);
+    if (error) this.logger.error(`Model ${model.name}: ${error} (the previous config stays in force)`);
+  }
+
+  private syncModel(stored: StoredModel, immediate: boolean, now: number): void {
+    const model = this.table.findOrAdd(stored.name);
+    if (model.configFingerprint !== stored.configFingerprint) this.applyConfig(model, stored);
+    for (const { version, fingerprint } of stored.versions) {
+      const existing = model.versions.find((v) => v.version === version);
+      if (existing?.pinnedUnloaded || existing?.loading || existing?.fingerprint === fingerprint) continue;
+      if (!immediate && !this.settled(`${stored.name}/${version}`, fingerprint, now)) continue;
+      this.pending.delete(`${stored.name}/${version}`);
+      void this.loads.start(model, this.table.statusFor(model, version), fingerprint);
+    }
+    for (const status of [...model.versions]) {
+      if (!stored.versions.some((v) => v.version === status.version)) {
+        this.pending.delete(`${model.name}/${status.version}`);
+        this.loads.retire(model, status, REMOVED);
+      }
+    }
+  }
+
+  /** True once a file's fingerprint has stayed the same for the settle time. */
+  private settled(key: string, fingerprint: string, now: number): boolean {
+    const seen = this.pending.get(key);
+    if (!seen || seen.fingerprint !== fingerprint) {
+      this.pending.set(key, { fingerprint, since: now });
+      return this.settleMs === 0;
+    }
+    return now - seen.since >= this.settleMs;
+  }
+
+  private retireModel(model: ModelStatus): void {
+    for (const status of [...model.versions]) {
+      this.pending.delete(`${model.name}/${status.version}`);
+      this.loads.retire(model, status, REMOVED);
+    }
+    this.table.remove(model);
+  }
+}
