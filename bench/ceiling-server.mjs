@@ -6,7 +6,7 @@
 // validation, no Nest, no hooks, no logging, no inference: what is left is
 // the cost of HTTP and JSON on this machine, the most the service could do.
 //
-// Usage (by run.mjs): node bench/ceiling-server.mjs <routes.json>, forked with
+// Usage (by phases/servers-start.mjs): node bench/ceiling-server.mjs <routes.json>, forked with
 // an IPC channel; sends {type:'listening', port} once it listens on 127.0.0.1.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -6,7 +6,10 @@
 // demand after `npm run build`; numbers depend on the machine.
 //
 // Settings (environment):
-//   COMPARE_VARIANTS='[{"HTTP_PROCESSES":"1"},{"HTTP_PROCESSES":"2"}]'  service settings per variant
+//   COMPARE_VARIANTS='[{"HTTP_PROCESSES":"1"},{"HTTP_PROCESSES":"2"}]'  service settings per variant; a
+//                            "main" key runs another build instead of dist/main.js, e.g. the commit before
+//                            a change: git worktree add /tmp/base HEAD~1 && (cd /tmp/base && npm ci && npm run build),
+//                            then '[{"main":"/tmp/base/dist/main.js"},{}]'
 //   COMPARE_SCENARIOS=iris-v1,iris-v2,digits-v2-bin,digits-v2-bin16      ids from scenarios.mjs
 //   COMPARE_CONNECTIONS=64   (scenarios of 16 images a request use 16)
 //   COMPARE_PASSES=3  COMPARE_SECONDS=5  COMPARE_LOG_LEVEL=info
@@ -26,8 +29,8 @@ const log = (line) => process.stderr.write(`${line}\n`);
 ensureWrk(log);
 const services = [];
 try {
-  for (const settings of variants) {
-    const service = await startService({ env: settings, logLevel: env.COMPARE_LOG_LEVEL ?? 'info' });
+  for (const { main, ...settings } of variants) {
+    const service = await startService({ env: settings, main, logLevel: env.COMPARE_LOG_LEVEL ?? 'info' });
     services.push(service);
     log(`${JSON.stringify(settings)}: ready in ${(service.startupMs / 1000).toFixed(1)} s, RSS ${mb(await service.rssKb())} MB`);
   }

@@ -1,5 +1,5 @@
 // The compute ceiling: onnxruntime-node directly on the same model files, no
-// HTTP, no copies between threads. Runs in its own process (forked by run.mjs)
+// HTTP, no copies between threads. Runs in its own process (forked by phases/compute-ceiling.mjs)
 // so the load generator never shares its thread.
 //
 // Two figures per model:

@@ -33,11 +33,12 @@ export function serviceSetting(name, env = {}) {
  * @param {Record<string,string>} [options.env] service settings (BATCHING_ENABLED, MODELS_DIR, ...)
  * @param {string[]} [options.nodeArgs] e.g. ['--cpu-prof', '--cpu-prof-dir', dir]
  * @param {number} [options.readyTimeoutMs]
+ * @param {string} [options.main] another build's main.js (e.g. of the commit before a change, for an A/B)
  */
-export async function startService({ env = {}, nodeArgs = [], readyTimeoutMs = 120_000, name = 'service', logLevel = 'warn' } = {}) {
+export async function startService({ env = {}, nodeArgs = [], readyTimeoutMs = 120_000, name = 'service', logLevel = 'warn', main = MAIN } = {}) {
   const port = await freePort();
   const started = performance.now();
-  const tracked = startChild(MAIN, [], {
+  const tracked = startChild(main, [], {
     name,
     cwd: ROOT,
     nodeArgs,

@@ -1,0 +1,86 @@
+// Phase 2, the servers: the service with batching on, with batching off, and
+// the HTTP ceiling, measured cell by cell with wrk; then, on the idle
+// batching-on service, phase 3, the hostile body (../hostile-body.mjs).
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { measureHostileBody } from '../hostile-body.mjs';
+import { runCell } from '../load.mjs';
+import { log } from '../log.mjs';
+import { stopChild } from '../processes.mjs';
+import { SCENARIOS } from '../scenarios.mjs';
+import { serviceSetting } from '../service.mjs';
+import { connectionsFor, NOISY_CORES } from '../settings.mjs';
+import { mb } from '../table.mjs';
+import { targetConnections } from '../targets.mjs';
+import { measureCell } from './servers-cell.mjs';
+import { startHttpCeiling, startServiceFor } from './servers-start.mjs';
+
+/**
+ * The HTTP ceiling and the services all run at once (idle while another is
+ * measured) and their cells are interleaved: for each scenario and connection
+ * count, ceiling, batching on, batching off, back to back. On this shared
+ * machine, other work comes and goes over minutes; cells seconds apart see
+ * about the same, so their ratios hold even when the absolute numbers move.
+ */
+export async function serversPhase(run) {
+  const { settings, results } = run;
+  const on = await startServiceFor(true, settings.scenarios, run);
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'onnx-bench-ceiling-'));
+  const stops = [() => on.service.stop()];
+  try {
+    const offIds = settings.offScenarios.filter((id) => on.answers[id]);
+    const off = offIds.length ? await startServiceFor(false, offIds, run) : undefined;
+    if (off) stops.push(() => off.service.stop());
+    const ceiling = await startHttpCeiling(on.answers, dir, run);
+    stops.push(() => stopChild(ceiling.child));
+
+    const servers = [
+      { server: 'http-ceiling', label: 'HTTP ceiling', batching: undefined, url: ceiling.url, pid: ceiling.child.child.pid, ids: Object.keys(on.answers) },
+      { server: 'service', label: on.label, batching: true, url: on.service.url, pid: on.service.pid, ids: Object.keys(on.answers) },
+      ...(off ? [{ server: 'service', label: off.label, batching: false, url: off.service.url, pid: off.service.pid, ids: Object.keys(off.answers) }] : []),
+    ];
+    for (const scenario of SCENARIOS.filter((s) => on.answers[s.id])) {
+      const mine = servers.filter((s) => s.ids.includes(scenario.id));
+      // Warm-up (not recorded): JIT, first batches, connection set-up.
+      for (const s of mine) await runCell({ url: s.url + scenario.path, scenario, connections: 16, seconds: settings.warmupSeconds, checkAnswers: s.server === 'service' });
+      for (const connections of connectionsFor(scenario)) {
+        results.cells.push(...(await measureQuietestTrio(mine, scenario, connections, run)));
+      }
+    }
+    if (settings.hostile) {
+      // Last, on the idle batching-on service: nothing else is in flight, and a service still busy with it
+      // afterwards cannot disturb a cell.
+      results.hostile = await measureHostileBody(on.service, serviceSetting('BODY_LIMIT_BYTES', settings.serviceEnv), log);
+    }
+    for (const s of [on, off].filter(Boolean)) {
+      results.notes.push(`${s.label}: start-up ${(s.service.startupMs / 1000).toFixed(2)} s, RSS after its cells ${mb(await s.service.rssKb())} MB`);
+    }
+  } finally {
+    for (const stop of stops.reverse()) await stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * One cell per server, back to back, at one connection count. The cells the
+ * targets read are measured again when other work took CPU during any of
+ * them; the quietest attempt is kept, the others go to results.discarded.
+ */
+async function measureQuietestTrio(servers, scenario, connections, run) {
+  const { settings, results } = run;
+  const retries = targetConnections(scenario).includes(connections) ? settings.noisyRetries : 0;
+  let kept;
+  for (let attempt = 0; attempt <= retries; attempt++) {
+    const trio = [];
+    for (const s of servers) trio.push(await measureCell(s, scenario, connections, run));
+    const loudness = Math.max(...trio.map((c) => c.cpu.others));
+    if (!kept || loudness < kept.loudness) {
+      if (kept) results.discarded.push(...kept.trio);
+      kept = { trio, loudness };
+    } else results.discarded.push(...trio);
+    if (loudness <= NOISY_CORES) break;
+    if (attempt < retries) log(`  others used ${loudness} cores during these cells: measuring them again (${attempt + 1}/${retries})`);
+  }
+  return kept.trio;
+}

@@ -1,0 +1,65 @@
+// The report printed at the end of a run (and by BENCH_REPORT): the machine,
+// one section per phase measured, the PASS/MISS lines of the targets, notes.
+// Plain text for a terminal or an issue; the raw figures are in the results file.
+import { GENERATOR_BOUND_CORES } from './cpu.mjs';
+import { cellsTable, computeTable, manyVersionsTable } from './report-tables.mjs';
+import { noisy, NOISY_CORES } from './settings.mjs';
+import { ms } from './table.mjs';
+
+/** The whole report as one string; `results.targets` must be evaluated already. */
+export function report(results, settings) {
+  const m = results.machine;
+  const out = [];
+  out.push('');
+  out.push(`machine: ${m.cpu}, ${m.cores} cores, ${m.memoryMb} MB, Linux ${m.kernel}; Node ${m.node}, onnxruntime-node ${m.onnxruntimeNode}, fastify ${m.fastify}, ${m.wrk ? `wrk ${m.wrk}` : 'wrk missing'}; commit ${m.commit}`);
+  out.push(`load average at start: ${m.loadAverageAtStart.join(' ')} (other work on this machine competes for the same ${m.cores} cores)`);
+  out.push(`cells: wrk, 1 thread, ${settings.seconds} s each after a ${settings.warmupSeconds} s warm-up per scenario, one request in flight per connection; service LOG_LEVEL=${settings.logLevel}${Object.keys(settings.serviceEnv).length ? `, ${JSON.stringify(settings.serviceEnv)}` : ''}`);
+  out.push('');
+  if (results.compute) {
+    out.push('Compute ceiling (onnxruntime-node in its own process; rows/s = instances per second)');
+    out.push(computeTable(results));
+    const c = results.compute.cpu;
+    if (c) out.push(`cpu during this phase: onnxruntime process ${c.server} cores, everything else on the machine ${c.others} cores (of ${m.cores})${noisy(c) ? ' ! noisy: the ceiling is lower than on a quiet machine, ratios to it higher' : ''}`);
+    out.push('');
+  }
+  if (results.cells.length) {
+    out.push(
+      `Service vs ceilings ("batch": mean instances per inference, from the service's model_batch_size metric; "x HTTP ceil": req/s over the bare-Fastify req/s at the same connections; "x compute ceil": rows/s over the best single-process onnxruntime rows/s of that model; cpu: cores used by server / wrk / everything else during the cell; flags: "!" everything else used more than ${NOISY_CORES} cores, "generator-bound" wrk used more than ${GENERATOR_BOUND_CORES} of a core, so the cell may have measured wrk)`,
+    );
+    out.push(cellsTable(results));
+    out.push('');
+  }
+  if (results.hostile) {
+    out.push('Hostile body (on the idle batching-on service, after its cells)');
+    out.push(hostileLines(results.hostile).join('\n'));
+    out.push('');
+  }
+  if (results.manyVersions) {
+    out.push(`Cost of versions (iris, /v1, 1 instance per request, ${results.manyVersions.connections} connections)`);
+    out.push(manyVersionsTable(results));
+    out.push('');
+  }
+  if (results.targets.length) {
+    out.push('Targets');
+    for (const t of results.targets) out.push(`${t.result.padEnd(4)}  ${t.name}: ${t.detail}`);
+    const loud = results.targets.filter((t) => t.noisy).length;
+    if (loud) out.push(`${loud} verdict(s) rest on cells where other work used more than ${NOISY_CORES} cores (cells marked "!"): re-run when the machine is quiet before trusting them.`);
+    const bound = results.targets.filter((t) => t.generatorBound).length;
+    if (bound) out.push(`${bound} verdict(s) rest on generator-bound cells: wrk itself used most of a core there, so their req/s may be wrk's limit, not the server's.`);
+    out.push('');
+  }
+  for (const note of results.notes) out.push(`note: ${note}`);
+  if (results.error) out.push(`\nBENCH FAILED: ${results.error}`);
+  return out.join('\n');
+}
+
+/** The hostile-body phase: the body, then each send (alone, and with /health/live polled meanwhile). */
+function hostileLines(h) {
+  const lines = [`${h.bytes} bytes of {"inputs":[{},{},...]} (${h.objects} objects) to /v2/models/iris/infer; the service's BODY_LIMIT_BYTES ${h.bodyLimit ?? 'unknown'}`];
+  const a = h.alone;
+  lines.push(`alone:       ${a.status ?? 'no answer'} after ${ms(a.wallMs)} ms (client wall time), service main thread ${ms(a.mainThreadCpuMs)} ms CPU; answer: ${a.answer}`);
+  const p = h.polled;
+  if (p) lines.push(`with polls:  ${p.status ?? 'no answer'} after ${ms(p.wallMs)} ms; GET /health/live every ${h.pollEveryMs} ms meanwhile: ${p.polls} polls, slowest ${ms(p.maxPollMs)} ms, ${p.pollsOver50Ms} at 50 ms or more, ${p.failedPolls} failed (idle: ${ms(p.idleMaxPollMs)} ms)`);
+  else lines.push(`with polls:  ${h.note}`);
+  return lines;
+}
