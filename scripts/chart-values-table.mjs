@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Generates the "All values" table of helm/onnx-model-server/README.md from values.yaml: one row per
 // value (scalars, lists and empty maps; maps with keys are listed key by key), its default and its
-// `# --` comment. test/helm-chart.spec.ts fails when the README's table is not current.
+// `# --` comment. test/helm/values-docs.spec.ts fails when the README's table is not current.
 //
 //   node scripts/chart-values-table.mjs          print the table
 //   node scripts/chart-values-table.mjs --write  rewrite it in the chart README

@@ -1,11 +1,10 @@
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { INFERENCE_ENGINE, type InferenceEngine } from '../src/inference/inference-engine';
 import { ModelRegistry } from '../src/model-registry/model-registry.service';
 import { irisPrediction, irisProbabilities } from './support/iris';
-import { REPO_MODELS_DIR, removeDir, startTestApp, tempModelsDir } from './support/test-app';
+import { REPO_MODELS_DIR, removeDir, startTestApp, tempModelsDir, useTestApp } from './support/test-app';
 
 const IRIS_FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'] as const;
 const SAMPLES = [
@@ -16,20 +15,10 @@ const SAMPLES = [
 const asFeatures = (row: number[]) => Object.fromEntries(IRIS_FEATURES.map((name, i) => [name, row[i]]));
 
 describe('service on the bundled iris models', () => {
-  let app: NestFastifyApplication;
-  let modelsDir: string;
-
-  beforeAll(async () => {
-    modelsDir = await tempModelsDir('iris');
-    app = await startTestApp({ MODELS_DIR: modelsDir, MAX_INSTANCES: '8', BODY_LIMIT_BYTES: '4096' });
-  });
-  afterAll(async () => {
-    await app?.close();
-    await removeDir(modelsDir);
-  });
+  const server = useTestApp({ models: ['iris'], env: { MAX_INSTANCES: '8', BODY_LIMIT_BYTES: '4096' } });
 
   const predict = (body: unknown, headers: Record<string, string> = {}) =>
-    app.inject({
+    server.app.inject({
       method: 'POST',
       url: '/v1/models/iris/predict',
       headers: { 'content-type': 'application/json', ...headers },
@@ -85,7 +74,7 @@ describe('service on the bundled iris models', () => {
     });
 
     it('answers 404 naming the known models for an unknown model', async () => {
-      const response = await app.inject({
+      const response = await server.app.inject({
         method: 'POST',
         url: '/v1/models/nope/predict',
         headers: { 'content-type': 'application/json' },
@@ -147,7 +136,7 @@ describe('service on the bundled iris models', () => {
 
   describe('model listing and metadata', () => {
     it('lists every model with versions, states, labels and default', async () => {
-      const response = await app.inject({ method: 'GET', url: '/v1/models' });
+      const response = await server.app.inject({ method: 'GET', url: '/v1/models' });
       expect(response.statusCode).toBe(200);
       expect(response.json()).toEqual({
         models: [
@@ -165,7 +154,7 @@ describe('service on the bundled iris models', () => {
     });
 
     it('describes the selected version from the session and the manifest', async () => {
-      const response = await app.inject({ method: 'GET', url: '/v1/models/iris', headers: { 'x-model-version': 'canary' } });
+      const response = await server.app.inject({ method: 'GET', url: '/v1/models/iris', headers: { 'x-model-version': 'canary' } });
       expect(response.statusCode).toBe(200);
       expect(response.headers['x-model-version']).toBe('2');
       const manifest = JSON.parse(await readFile(path.join(REPO_MODELS_DIR, 'iris/2/manifest.json'), 'utf8'));
@@ -185,25 +174,25 @@ describe('service on the bundled iris models', () => {
 
   describe('health, request ids, metrics and docs', () => {
     it('is live and ready once the models are warm', async () => {
-      expect((await app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
-      const ready = await app.inject({ method: 'GET', url: '/health/ready' });
+      expect((await server.app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
+      const ready = await server.app.inject({ method: 'GET', url: '/health/ready' });
       expect(ready.statusCode).toBe(200);
       expect(ready.json().details.model_registry.models.iris).toMatchObject({ default_version: 1, state: 'READY' });
     });
 
     it('echoes a given X-Request-Id and generates one otherwise', async () => {
-      const given = await app.inject({ method: 'GET', url: '/health/live', headers: { 'x-request-id': 'abc-123' } });
+      const given = await server.app.inject({ method: 'GET', url: '/health/live', headers: { 'x-request-id': 'abc-123' } });
       expect(given.headers['x-request-id']).toBe('abc-123');
-      const generated = await app.inject({ method: 'GET', url: '/health/live', headers: { 'x-request-id': 'bad id\twith spaces' } });
+      const generated = await server.app.inject({ method: 'GET', url: '/health/live', headers: { 'x-request-id': 'bad id\twith spaces' } });
       expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     });
 
     it('exports the metrics with bounded labels after traffic', async () => {
       await predict({ instances: [SAMPLES[0]] }, { 'x-model-version': '2' });
       await predict({ instances: [[1, 2]] }, { 'x-model-version': '2' });
-      await app.inject({ method: 'POST', url: '/v1/models/made-up-model/predict', headers: { 'content-type': 'application/json' }, payload: '{"instances":[[1]]}' });
-      await app.inject({ method: 'GET', url: '/no/such/route/12345' });
-      const response = await app.inject({ method: 'GET', url: '/metrics' });
+      await server.app.inject({ method: 'POST', url: '/v1/models/made-up-model/predict', headers: { 'content-type': 'application/json' }, payload: '{"instances":[[1]]}' });
+      await server.app.inject({ method: 'GET', url: '/no/such/route/12345' });
+      const response = await server.app.inject({ method: 'GET', url: '/metrics' });
       expect(response.statusCode).toBe(200);
       expect(response.headers['content-type']).toContain('text/plain');
       const text = response.body;
@@ -219,25 +208,25 @@ describe('service on the bundled iris models', () => {
     });
 
     it('serves Swagger UI and an OpenAPI document that documents the version header', async () => {
-      const ui = await app.inject({ method: 'GET', url: '/docs' });
+      const ui = await server.app.inject({ method: 'GET', url: '/docs' });
       expect(ui.statusCode).toBe(200);
       expect(ui.body).toContain('swagger-ui');
-      const doc = (await app.inject({ method: 'GET', url: '/docs-json' })).json();
+      const doc = (await server.app.inject({ method: 'GET', url: '/docs-json' })).json();
       const operation = doc.paths['/v1/models/{name}/predict'].post;
       expect(operation.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['name', 'X-Model-Version']));
       expect(JSON.stringify(doc.components.schemas.PredictRequestDto)).toContain('sepal_length');
     });
 
     it('serves under /docs/ only the files the Swagger UI page loads, not the rest of swagger-ui-dist', async () => {
-      const page = (await app.inject({ method: 'GET', url: '/docs' })).body;
+      const page = (await server.app.inject({ method: 'GET', url: '/docs' })).body;
       // Resolved as a browser resolves them against the page's URL.
       const assets = [...page.matchAll(/(?:src|href)="(\.\/[^"]+)"/g)].map((match) => new URL(match[1], 'http://host/docs').pathname);
       expect(assets.length).toBeGreaterThanOrEqual(4);
       for (const asset of assets) {
-        expect((await app.inject({ method: 'GET', url: asset })).statusCode, asset).toBe(200);
+        expect((await server.app.inject({ method: 'GET', url: asset })).statusCode, asset).toBe(200);
       }
       for (const hidden of ['package.json', 'README.md', 'swagger-ui.js.map', 'swagger-ui-bundle.js.map', 'index.html', 'absolute-path.js']) {
-        const response = await app.inject({ method: 'GET', url: `/docs/${hidden}` });
+        const response = await server.app.inject({ method: 'GET', url: `/docs/${hidden}` });
         expect(response.statusCode, hidden).toBe(404);
         expect(response.body).not.toContain('swagger-ui-dist');
       }
@@ -246,17 +235,17 @@ describe('service on the bundled iris models', () => {
 
   describe('requests the router refuses before any hook runs', () => {
     it('answers a malformed URL (400) and an over-long path segment (414) in the error shape, and counts them', async () => {
-      const bad = await app.inject({ method: 'GET', url: '/v1/models/%E0%A4%A' });
+      const bad = await server.app.inject({ method: 'GET', url: '/v1/models/%E0%A4%A' });
       expect(bad.statusCode).toBe(400);
       expect(bad.json()).toMatchObject({ statusCode: 400, message: 'the URL is malformed (invalid percent-encoding)' });
       expect(bad.headers['x-request-id']).toBeDefined();
-      const long = await app.inject({ method: 'GET', url: `/v1/models/${'a'.repeat(300)}` });
+      const long = await server.app.inject({ method: 'GET', url: `/v1/models/${'a'.repeat(300)}` });
       expect(long.statusCode).toBe(414);
       expect(long.json().message).toContain('longer than this service accepts');
-      const v2 = await app.inject({ method: 'GET', url: `/v2/models/${'a'.repeat(300)}/ready` });
+      const v2 = await server.app.inject({ method: 'GET', url: `/v2/models/${'a'.repeat(300)}/ready` });
       expect(v2.statusCode).toBe(414);
       expect(v2.json()).toEqual({ error: expect.stringContaining('longer than this service accepts') });
-      const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+      const metrics = (await server.app.inject({ method: 'GET', url: '/metrics' })).body;
       expect(metrics).toMatch(/http_request_duration_seconds_count\{method="GET",route="unmatched",status_code="400"\} [1-9]/);
       expect(metrics).toMatch(/http_request_duration_seconds_count\{method="GET",route="unmatched",status_code="414"\} [2-9]/);
     });
@@ -265,15 +254,15 @@ describe('service on the bundled iris models', () => {
   describe('error codes', () => {
     it('every /v1 error body carries the stable code of what was wrong', async () => {
       const post = (url: string, payload: string, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
-        app.inject({ method: 'POST', url, headers, payload });
+        server.app.inject({ method: 'POST', url, headers, payload });
       const cases: Array<[Promise<{ json(): { code?: string }; statusCode: number }>, number, string]> = [
         [post('/v1/models/nope/predict', '{"instances":[[1,2,3,4]]}'), 404, 'MODEL_NOT_FOUND'],
         [post('/v1/models/iris/predict', '{"instances":[[1,2,3,4]]}', { 'content-type': 'application/json', 'x-model-version': '9' }), 404, 'VERSION_NOT_AVAILABLE'],
         [post('/v1/models/iris/predict', '{"instances":[[1,2]]}'), 422, 'INVALID_INPUT'],
         [post('/v1/models/iris/predict', '{"instances": ['), 400, 'BAD_REQUEST'],
         [post('/v1/models/iris/predict', 'x', { 'content-type': 'text/csv' }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
-        [app.inject({ method: 'GET', url: '/v1/nothing-here' }), 404, 'NOT_FOUND'],
-        [app.inject({ method: 'GET', url: `/v1/models/${'a'.repeat(300)}` }), 414, 'URI_TOO_LONG'],
+        [server.app.inject({ method: 'GET', url: '/v1/nothing-here' }), 404, 'NOT_FOUND'],
+        [server.app.inject({ method: 'GET', url: `/v1/models/${'a'.repeat(300)}` }), 414, 'URI_TOO_LONG'],
       ];
       for (const [answer, status, code] of cases) {
         const response = await answer;
@@ -284,14 +273,14 @@ describe('service on the bundled iris models', () => {
 
   describe('what error answers and logs quote', () => {
     it('cuts an unknown URL in a 404 to what identifies it', async () => {
-      const response = await app.inject({ method: 'GET', url: `/${'a'.repeat(15_000)}` });
+      const response = await server.app.inject({ method: 'GET', url: `/${'a'.repeat(15_000)}` });
       expect(response.statusCode).toBe(404);
       expect(response.json().message.length).toBeLessThan(300);
     });
 
     it('names at most ten unknown outputs, however many a request asks for', async () => {
       const outputs = Array.from({ length: 200 }, (_, i) => ({ name: `o${i}` }));
-      const response = await app.inject({
+      const response = await server.app.inject({
         method: 'POST',
         url: '/v2/models/iris/infer',
         headers: { 'content-type': 'application/json' },
@@ -351,44 +340,38 @@ describe('readiness while models warm up', () => {
 });
 
 describe('a repository holding a corrupt model', () => {
-  let app: NestFastifyApplication;
-  let modelsDir: string;
-
-  beforeAll(async () => {
-    modelsDir = await tempModelsDir('iris');
-    await mkdir(path.join(modelsDir, 'broken', '1'), { recursive: true });
-    await writeFile(path.join(modelsDir, 'broken', '1', 'model.onnx'), 'this is not an onnx model');
-    await mkdir(path.join(modelsDir, 'iris', '3'));
-    await writeFile(path.join(modelsDir, 'iris', '3', 'model.onnx'), Buffer.from([8, 7, 0, 255, 1, 2, 3]));
-    app = await startTestApp({ MODELS_DIR: modelsDir });
-  });
-  afterAll(async () => {
-    await app?.close();
-    await removeDir(modelsDir);
+  const server = useTestApp({
+    models: ['iris'],
+    prepare: async (modelsDir) => {
+      await mkdir(path.join(modelsDir, 'broken', '1'), { recursive: true });
+      await writeFile(path.join(modelsDir, 'broken', '1', 'model.onnx'), 'this is not an onnx model');
+      await mkdir(path.join(modelsDir, 'iris', '3'));
+      await writeFile(path.join(modelsDir, 'iris', '3', 'model.onnx'), Buffer.from([8, 7, 0, 255, 1, 2, 3]));
+    },
   });
 
   it('keeps serving the good versions while the bad ones are FAILED with a reason', async () => {
-    const models = (await app.inject({ method: 'GET', url: '/v1/models' })).json().models;
+    const models = (await server.app.inject({ method: 'GET', url: '/v1/models' })).json().models;
     const broken = models.find((m: { name: string }) => m.name === 'broken');
     expect(broken.versions[0]).toMatchObject({ version: 1, state: 'FAILED' });
     expect(broken.versions[0].reason).toContain('onnxruntime could not load broken/1');
     const iris = models.find((m: { name: string }) => m.name === 'iris');
     expect(iris.versions.map((v: { state: string }) => v.state)).toEqual(['READY', 'READY', 'FAILED']);
 
-    const ok = await app.inject({ method: 'POST', url: '/v1/models/iris/predict', headers: { 'content-type': 'application/json' }, payload: '{"instances":[[5.1,3.5,1.4,0.2]]}' });
+    const ok = await server.app.inject({ method: 'POST', url: '/v1/models/iris/predict', headers: { 'content-type': 'application/json' }, payload: '{"instances":[[5.1,3.5,1.4,0.2]]}' });
     expect(ok.statusCode).toBe(200);
-    const failed = await app.inject({ method: 'POST', url: '/v1/models/iris/predict', headers: { 'content-type': 'application/json', 'x-model-version': '3' }, payload: '{"instances":[[5.1,3.5,1.4,0.2]]}' });
+    const failed = await server.app.inject({ method: 'POST', url: '/v1/models/iris/predict', headers: { 'content-type': 'application/json', 'x-model-version': '3' }, payload: '{"instances":[[5.1,3.5,1.4,0.2]]}' });
     expect(failed.statusCode).toBe(404);
     expect(failed.json().message).toMatch(/version 3 is FAILED .*available versions: 1, 2/);
   });
 
   it('stays ready for the healthy models, and shows the broken one as not required on /health/ready', async () => {
-    const ready = await app.inject({ method: 'GET', url: '/health/ready' });
+    const ready = await server.app.inject({ method: 'GET', url: '/health/ready' });
     expect(ready.statusCode).toBe(200);
     expect(ready.json().details.model_registry.models.broken).toMatchObject({ state: 'NO_READY_VERSION', required: false });
     expect(ready.json().details.model_registry.models.iris).toMatchObject({ state: 'READY', required: true });
-    expect((await app.inject({ method: 'GET', url: '/v2/health/ready' })).statusCode).toBe(200);
-    expect((await app.inject({ method: 'GET', url: '/v2/models/broken/ready' })).statusCode).toBe(400);
-    expect((await app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
+    expect((await server.app.inject({ method: 'GET', url: '/v2/health/ready' })).statusCode).toBe(200);
+    expect((await server.app.inject({ method: 'GET', url: '/v2/models/broken/ready' })).statusCode).toBe(400);
+    expect((await server.app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
   });
 });

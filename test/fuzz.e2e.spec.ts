@@ -1,9 +1,9 @@
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PROTOTYPE_MEMBER_KEYS } from './support/json-mutations';
 import { multipartBody } from './support/multipart';
-import { removeDir, startTestApp, tempModelsDir } from './support/test-app';
+import { useTestApp } from './support/test-app';
+import { binaryBody } from './support/v2-wire';
 
 /**
  * Property-based fuzzing of every route a client can reach: generated bodies,
@@ -79,17 +79,7 @@ function headersFor(version: string | undefined, key: string | undefined, extra:
 }
 
 describe('fuzzing every route with generated requests', () => {
-  let app: NestFastifyApplication;
-  let modelsDir: string;
-
-  beforeAll(async () => {
-    modelsDir = await tempModelsDir('iris', 'digits');
-    app = await startTestApp({ MODELS_DIR: modelsDir, ADMIN_TOKEN: TOKEN, MODEL_POLL_INTERVAL_MS: '0' });
-  });
-  afterAll(async () => {
-    await app?.close();
-    await removeDir(modelsDir);
-  });
+  const server = useTestApp({ models: ['iris', 'digits'], env: { ADMIN_TOKEN: TOKEN, MODEL_POLL_INTERVAL_MS: '0' } });
 
   const run = (property: fc.IAsyncProperty<never> | fc.IAsyncPropertyWithHooks<never>) =>
     fc.assert(property, { seed: SEED, numRuns: RUNS_PER_ROUTE_FAMILY, verbose: 1 });
@@ -98,10 +88,10 @@ describe('fuzzing every route with generated requests', () => {
     await run(
       fc.asyncProperty(modelName, versionHeader, requestKey, v1Body, fc.constantFrom('', '?top_k=3', '?top_k=0', '?top_k=x', '?toString=1'), async (name, version, key, body, query) => {
         const headers = headersFor(version, key, { 'content-type': 'application/json' });
-        const predict = await app.inject({ method: 'POST', url: `/v1/models/${name}/predict${query}`, headers, payload: JSON.stringify(body) ?? 'null' });
+        const predict = await server.app.inject({ method: 'POST', url: `/v1/models/${name}/predict${query}`, headers, payload: JSON.stringify(body) ?? 'null' });
         expectWellFormed(predict, `POST /v1/models/${name}/predict ${JSON.stringify(body)?.slice(0, 200)}`);
         if (predict.statusCode === 200) expect(Array.isArray(JSON.parse(predict.body).predictions)).toBe(true);
-        const metadata = await app.inject({ method: 'GET', url: `/v1/models/${name}`, headers: headersFor(version, key) });
+        const metadata = await server.app.inject({ method: 'GET', url: `/v1/models/${name}`, headers: headersFor(version, key) });
         expectWellFormed(metadata, `GET /v1/models/${name}`);
       }) as never,
     );
@@ -112,12 +102,13 @@ describe('fuzzing every route with generated requests', () => {
       fc.asyncProperty(modelName, versionHeader, v2Body, fc.uint8Array({ maxLength: 64 }), fc.boolean(), fc.option(fc.constantFrom('1', '2', 'x', '0'), { nil: undefined }), async (name, version, body, bytes, binary, pathVersion) => {
         const header = Buffer.from(JSON.stringify(body) ?? 'null');
         const url = `/v2/models/${name}${pathVersion === undefined ? '' : `/versions/${pathVersion}`}/infer`;
+        const framed = binaryBody(header, [Buffer.from(bytes)]);
         const answer = binary
-          ? await app.inject({ method: 'POST', url, headers: headersFor(version, undefined, { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.length) }), payload: Buffer.concat([header, Buffer.from(bytes)]) })
-          : await app.inject({ method: 'POST', url, headers: headersFor(version, undefined, { 'content-type': 'application/json' }), payload: header });
+          ? await server.app.inject({ method: 'POST', url, headers: headersFor(version, undefined, framed.headers), payload: framed.payload })
+          : await server.app.inject({ method: 'POST', url, headers: headersFor(version, undefined, { 'content-type': 'application/json' }), payload: header });
         expectWellFormed(answer, `POST ${url} ${binary ? 'binary' : 'json'} ${header.toString().slice(0, 200)}`);
         if (answer.statusCode === 200 && !binary) expect(Array.isArray(JSON.parse(answer.body).outputs)).toBe(true);
-        const metadata = await app.inject({ method: 'GET', url: `/v2/models/${name}${pathVersion === undefined ? '' : `/versions/${pathVersion}`}`, headers: headersFor(version, undefined) });
+        const metadata = await server.app.inject({ method: 'GET', url: `/v2/models/${name}${pathVersion === undefined ? '' : `/versions/${pathVersion}`}`, headers: headersFor(version, undefined) });
         expectWellFormed(metadata, `GET /v2/models/${name}`);
       }) as never,
     );
@@ -130,7 +121,7 @@ describe('fuzzing every route with generated requests', () => {
         fc.array(fc.record({ field: fc.constantFrom('image', 'file', 'toString'), filename: fc.string({ maxLength: 8 }), data: fc.oneof(fc.uint8Array({ maxLength: 200 }), fc.constant(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) }), { maxLength: 3 }),
         async (name, files) => {
           const { payload, headers } = await multipartBody(files.map((file) => ({ field: file.field, filename: file.filename || 'f', data: Buffer.from(file.data) })));
-          const answer = await app.inject({ method: 'POST', url: `/v1/models/${name}/predict`, headers, payload });
+          const answer = await server.app.inject({ method: 'POST', url: `/v1/models/${name}/predict`, headers, payload });
           expectWellFormed(answer, `multipart to ${name} with ${files.length} files`);
         },
       ) as never,
@@ -149,15 +140,15 @@ describe('fuzzing every route with generated requests', () => {
           const base = `/v1/admin/models/${name}`;
           const answer =
             action === 'PUT config'
-              ? await app.inject({ method: 'PUT', url: `${base}/config`, headers: { ...auth, 'content-type': 'application/json' }, payload: JSON.stringify(body) ?? 'null' })
+              ? await server.app.inject({ method: 'PUT', url: `${base}/config`, headers: { ...auth, 'content-type': 'application/json' }, payload: JSON.stringify(body) ?? 'null' })
               : action === 'DELETE config'
-                ? await app.inject({ method: 'DELETE', url: `${base}/config`, headers: auth })
+                ? await server.app.inject({ method: 'DELETE', url: `${base}/config`, headers: auth })
                 : action === 'reload'
-                  ? await app.inject({ method: 'POST', url: `${base}/reload`, headers: auth })
-                  : await app.inject({ method: 'POST', url: `${base}/versions/${version}/${action}`, headers: auth });
+                  ? await server.app.inject({ method: 'POST', url: `${base}/reload`, headers: auth })
+                  : await server.app.inject({ method: 'POST', url: `${base}/versions/${version}/${action}`, headers: auth });
           expectWellFormed(answer, `${action} ${base} ${version} ${JSON.stringify(body)?.slice(0, 200)}`);
           // Whatever the admin calls did, the pod must still serve and be ready.
-          expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200);
+          expect((await server.app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200);
         },
       ) as never,
     );
@@ -171,7 +162,7 @@ describe('fuzzing every route with generated requests', () => {
         fc.string({ maxLength: 20 }),
         async (method, segments, query) => {
           const url = `/${segments.join('/')}${query ? `?${encodeURIComponent(query)}` : ''}`;
-          const answer = await app.inject({ method: method as 'GET', url });
+          const answer = await server.app.inject({ method: method as 'GET', url });
           expect(answer.statusCode, `${method} ${url}`).toBeLessThan(500);
           if (answer.statusCode >= 400 && method !== 'HEAD' && answer.body) expectWellFormed(answer, `${method} ${url}`);
         },

@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { digitPng, pngDeclaring } from './support/images';
 import { multipartBody } from './support/multipart';
-import { removeDir, startTestApp, tempModelsDir } from './support/test-app';
+import { useTestApp } from './support/test-app';
 
 const FIXTURES = path.resolve(__dirname, 'fixtures/digits');
 const seven = readFileSync(path.join(FIXTURES, 'seven.png'));
@@ -17,27 +16,14 @@ interface Ranked {
 }
 
 describe('image classification on the bundled digit model', () => {
-  let app: NestFastifyApplication;
-  let modelsDir: string;
-
-  beforeAll(async () => {
-    modelsDir = await tempModelsDir('digits', 'iris');
-    app = await startTestApp({
-      MODELS_DIR: modelsDir,
-      MAX_UPLOAD_BYTES: '65536',
-      MAX_FILES_PER_REQUEST: '4',
-      MAX_IMAGE_PIXELS: '4000000',
-      MAX_UPLOAD_TOTAL_BYTES: '150000',
-    });
-  });
-  afterAll(async () => {
-    await app?.close();
-    await removeDir(modelsDir);
+  const server = useTestApp({
+    models: ['digits', 'iris'],
+    env: { MAX_UPLOAD_BYTES: '65536', MAX_FILES_PER_REQUEST: '4', MAX_IMAGE_PIXELS: '4000000', MAX_UPLOAD_TOTAL_BYTES: '150000' },
   });
 
   async function upload(files: Parameters<typeof multipartBody>[0], query = '', headers: Record<string, string> = {}, model = 'digits') {
     const { payload, headers: formHeaders } = await multipartBody(files);
-    return app.inject({ method: 'POST', url: `/v1/models/${model}/predict${query}`, payload, headers: { ...formHeaders, ...headers } });
+    return server.app.inject({ method: 'POST', url: `/v1/models/${model}/predict${query}`, payload, headers: { ...formHeaders, ...headers } });
   }
 
   it('answers a handwritten 7 with label 7 first and top-5 probabilities summing to about 1', async () => {
@@ -87,7 +73,7 @@ describe('image classification on the bundled digit model', () => {
   it('still accepts JSON instances (28x28 pixel arrays), answered in the same shape', async () => {
     const { data } = await sharp(seven).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
     const rows = Array.from({ length: 28 }, (_, y) => Array.from(data.subarray(y * 28, y * 28 + 28)));
-    const response = await app.inject({
+    const response = await server.app.inject({
       method: 'POST',
       url: '/v1/models/digits/predict',
       headers: { 'content-type': 'application/json', 'x-model-version': 'stable' },
@@ -104,7 +90,7 @@ describe('image classification on the bundled digit model', () => {
   it('refuses JSON pixel arrays of the wrong shape or range, naming the element', async () => {
     const bad = Array.from({ length: 28 }, () => Array(28).fill(0));
     bad[3][4] = 300;
-    const response = await app.inject({
+    const response = await server.app.inject({
       method: 'POST',
       url: '/v1/models/digits/predict',
       headers: { 'content-type': 'application/json' },
@@ -136,11 +122,11 @@ describe('image classification on the bundled digit model', () => {
       const response = await upload(await files());
       expect(response.statusCode).toBe(status);
       expect(response.json().message).toContain(message);
-      expect((await app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
+      expect((await server.app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
     });
 
     it('a malformed multipart body is a 400', async () => {
-      const response = await app.inject({
+      const response = await server.app.inject({
         method: 'POST',
         url: '/v1/models/digits/predict',
         headers: { 'content-type': 'multipart/form-data; boundary=xyz' },

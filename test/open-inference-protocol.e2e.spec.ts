@@ -1,14 +1,14 @@
 import { writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { LightMyRequestResponse } from 'fastify';
 import * as ort from 'onnxruntime-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import packageJson from '../package.json';
 import { multipartBody } from './support/multipart';
 import { buildModel, ELEM, identityModel, multiIoModel, writeModel } from './support/onnx-models';
 import { irisProbabilities } from './support/iris';
-import { removeDir, startTestApp, tempModelsDir } from './support/test-app';
+import { useTestApp } from './support/test-app';
+import { bigInt64s, binaryBody, float32s, parseInferResponse, rawBytes, type TensorValues } from './support/v2-wire';
 
 /*
  * The Open Inference Protocol (KServe V2) REST API and Triton's binary tensor
@@ -28,7 +28,7 @@ interface DatatypeCase {
   json: unknown[];
   jsonOut?: unknown[];
   /** The values as onnxruntime-node takes them, for binary requests and the direct run. */
-  typed: () => ArrayLike<unknown> & { buffer?: ArrayBufferLike };
+  typed: () => TensorValues;
   /** The exact JSON text of `data` when the binary values come back as JSON (64-bit integers beyond 2^53). */
   jsonText?: string;
 }
@@ -85,56 +85,6 @@ const DATATYPES: DatatypeCase[] = [
 
 const identityName = (v2: string) => `identity_${v2.toLowerCase()}`;
 
-/** Raw tensor bytes as the extension defines them (this test runs on little-endian hosts, as x86 and ARM are). */
-function rawBytes(data: ArrayLike<unknown> & { buffer?: ArrayBufferLike }): Buffer {
-  if (Array.isArray(data)) {
-    return Buffer.concat(
-      data.map((element: string) => {
-        const bytes = Buffer.from(element, 'utf8');
-        const length = Buffer.alloc(4);
-        length.writeUInt32LE(bytes.length);
-        return Buffer.concat([length, bytes]);
-      }),
-    );
-  }
-  const view = data as unknown as ArrayBufferView;
-  return Buffer.from(view.buffer, view.byteOffset, view.byteLength);
-}
-
-/** A request body of the binary extension: the JSON header, then the tensors' bytes. */
-function binaryBody(header: object, tensors: Buffer[]): { payload: Buffer; headers: Record<string, string> } {
-  const json = Buffer.from(JSON.stringify(header));
-  return {
-    payload: Buffer.concat([json, ...tensors]),
-    headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(json.length) },
-  };
-}
-
-interface ParsedResponse {
-  header: { model_name: string; model_version: string; id?: string; outputs: { name: string; datatype: string; shape: number[]; data?: unknown[]; parameters?: { binary_data_size: number } }[] };
-  /** Raw bytes of every binary output, by name. */
-  binary: Map<string, Buffer>;
-  headerText: string;
-}
-
-/** Reads a response the way tritonclient's InferResult does. */
-function parseInferResponse(response: LightMyRequestResponse): ParsedResponse {
-  const body = response.rawPayload;
-  const length = response.headers['inference-header-content-length'];
-  const headerText = (length === undefined ? body : body.subarray(0, Number(length))).toString('utf8');
-  const header = JSON.parse(headerText) as ParsedResponse['header'];
-  const binary = new Map<string, Buffer>();
-  let offset = length === undefined ? body.length : Number(length);
-  for (const output of header.outputs) {
-    const size = output.parameters?.binary_data_size;
-    if (size === undefined) continue;
-    binary.set(output.name, body.subarray(offset, offset + size));
-    offset += size;
-  }
-  expect(offset).toBe(body.length);
-  return { header, binary, headerText };
-}
-
 function expectError(response: LightMyRequestResponse, status: number, message: string | RegExp): void {
   expect(response.statusCode, response.body).toBe(status);
   expect(response.headers['content-type']).toMatch(/^application\/json/);
@@ -145,12 +95,22 @@ function expectError(response: LightMyRequestResponse, status: number, message: 
 }
 
 describe('Open Inference Protocol (/v2)', () => {
-  let app: NestFastifyApplication;
-  let modelsDir: string;
   const modelBytes = new Map<string, Uint8Array>();
   const sessions = new Map<string, ort.InferenceSession>();
+  const server = useTestApp({
+    models: ['iris'],
+    env: { BODY_LIMIT_BYTES: '65536' },
+    prepare: async (modelsDir) => {
+      modelBytes.set('multi', multiIoModel());
+      modelBytes.set('fixed', identityModel(ELEM.FLOAT, [2, 3]));
+      for (const datatype of DATATYPES) modelBytes.set(identityName(datatype.v2), identityModel(datatype.elem));
+      for (const [name, bytes] of modelBytes) await writeModel(modelsDir, name, 1, bytes);
+    },
+  });
+  afterAll(async () => {
+    await Promise.all([...sessions.values()].map((session) => session.release()));
+  });
 
-  /** onnxruntime-node on the same model bytes, outside the service. */
   /**
    * An onnxruntime tensor for the direct comparison. On Node 24 onnxruntime-common wraps float16 bits in a
    * Float16Array that onnxruntime-node 1.30 cannot read; like the service's adapter, give it the Uint16Array back.
@@ -161,6 +121,7 @@ describe('Open Inference Protocol (/v2)', () => {
     return tensor;
   }
 
+  /** onnxruntime-node on the same model bytes, outside the service. */
   async function runDirect(model: string, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.OnnxValueMapType> {
     let session = sessions.get(model);
     if (!session) {
@@ -171,23 +132,9 @@ describe('Open Inference Protocol (/v2)', () => {
   }
 
   const inject = (method: 'GET' | 'POST', url: string, headers: Record<string, string> = {}, payload?: string | Buffer) =>
-    app.inject({ method, url, headers, payload });
+    server.app.inject({ method, url, headers, payload });
   const inferJson = (url: string, body: unknown, headers: Record<string, string> = {}) =>
     inject('POST', url, { 'content-type': 'application/json', ...headers }, JSON.stringify(body));
-
-  beforeAll(async () => {
-    modelsDir = await tempModelsDir('iris');
-    modelBytes.set('multi', multiIoModel());
-    modelBytes.set('fixed', identityModel(ELEM.FLOAT, [2, 3]));
-    for (const datatype of DATATYPES) modelBytes.set(identityName(datatype.v2), identityModel(datatype.elem));
-    for (const [name, bytes] of modelBytes) await writeModel(modelsDir, name, 1, bytes);
-    app = await startTestApp({ MODELS_DIR: modelsDir, BODY_LIMIT_BYTES: '65536' });
-  });
-  afterAll(async () => {
-    await app?.close();
-    await Promise.all([...sessions.values()].map((session) => session.release()));
-    await removeDir(modelsDir);
-  });
 
   describe('server and model metadata, health', () => {
     it('GET /v2 answers the server metadata with the binary_tensor_data extension', async () => {
@@ -426,7 +373,7 @@ describe('Open Inference Protocol (/v2)', () => {
       const response = await inject('POST', '/v2/models/multi/infer', headers, payload);
       expect(response.statusCode, response.body).toBe(200);
       expect(response.headers['content-type']).toBe('application/octet-stream');
-      const { header, binary } = parseInferResponse(response);
+      const { header, binary } = parseInferResponse(response.rawPayload, response.headers);
       const direct = await runDirect('multi', {
         ids: new ort.Tensor('int64', ids, [1, 3]),
         mask: new ort.Tensor('bool', mask, [1, 3]),
@@ -469,11 +416,11 @@ describe('Open Inference Protocol (/v2)', () => {
       );
       const response = await inject('POST', '/v2/models/multi/infer', headers, payload);
       expect(response.statusCode, response.body).toBe(200);
-      const { header, binary } = parseInferResponse(response);
+      const { header, binary } = parseInferResponse(response.rawPayload, response.headers);
       expect(header.outputs.map((output) => output.name)).toEqual(['masked', 'echoed', 'doubled']);
       expect(header.outputs[1]).toEqual({ name: 'echoed', datatype: 'BYTES', shape: [1], data: ['json'] });
-      expect([...new Float32Array(new Uint8Array(binary.get('masked')!).buffer)]).toEqual([0.5, 0, -2]);
-      expect([...new BigInt64Array(new Uint8Array(binary.get('doubled')!).buffer)]).toEqual([2n, 4n, 6n]);
+      expect(float32s(binary.get('masked')!)).toEqual([0.5, 0, -2]);
+      expect(bigInt64s(binary.get('doubled')!)).toEqual([2n, 4n, 6n]);
     });
 
     it('also takes the binary form as application/json with Inference-Header-Content-Length, and with no Content-Type', async () => {
@@ -505,7 +452,7 @@ describe('Open Inference Protocol (/v2)', () => {
     it('JSON in, JSON out', async () => {
       const response = await inferJson(url, { inputs: [{ name: 'x', shape: [2, 2], datatype: datatype.v2, data: datatype.json }] });
       expect(response.statusCode, response.body).toBe(200);
-      const output = parseInferResponse(response).header.outputs[0];
+      const output = parseInferResponse(response.rawPayload, response.headers).header.outputs[0];
       expect(output).toEqual({ name: 'y', datatype: datatype.v2, shape: [2, 2], data: datatype.jsonOut ?? datatype.json });
     });
 
@@ -519,7 +466,7 @@ describe('Open Inference Protocol (/v2)', () => {
       );
       const response = await inject('POST', url, headers, payload);
       expect(response.statusCode, response.body).toBe(200);
-      const { header, binary } = parseInferResponse(response);
+      const { header, binary } = parseInferResponse(response.rawPayload, response.headers);
       expect(header.outputs[0]).toEqual({ name: 'y', datatype: datatype.v2, shape: [2, 2], parameters: { binary_data_size: bytes().length } });
       expect(binary.get('y')!.equals(rawBytes((await direct()).data as never))).toBe(true);
       expect(binary.get('y')!.equals(bytes())).toBe(true);
@@ -532,7 +479,7 @@ describe('Open Inference Protocol (/v2)', () => {
       );
       const response = await inject('POST', url, headers, payload);
       expect(response.statusCode, response.body).toBe(200);
-      const { header, headerText } = parseInferResponse(response);
+      const { header, headerText } = parseInferResponse(response.rawPayload, response.headers);
       if (datatype.jsonText) expect(headerText).toContain(`"data":${datatype.jsonText}`);
       else expect(header.outputs[0].data).toEqual(datatype.jsonOut ?? datatype.json);
     });
@@ -544,7 +491,7 @@ describe('Open Inference Protocol (/v2)', () => {
       });
       expect(response.statusCode, response.body).toBe(200);
       expect(response.headers['content-type']).toBe('application/octet-stream');
-      const { binary } = parseInferResponse(response);
+      const { binary } = parseInferResponse(response.rawPayload, response.headers);
       if (!datatype.jsonText) expect(binary.get('y')!.equals(bytes())).toBe(true);
       else expect(binary.get('y')!.length).toBe(32);
     });
@@ -702,66 +649,55 @@ describe('Open Inference Protocol (/v2)', () => {
 });
 
 describe('Open Inference Protocol health when a required model failed', () => {
-  let app: NestFastifyApplication;
-  let modelsDir: string;
-
-  beforeAll(async () => {
-    modelsDir = await tempModelsDir('iris');
-    await mkdir(path.join(modelsDir, 'broken', '1'), { recursive: true });
-    await writeFile(path.join(modelsDir, 'broken', '1', 'model.onnx'), 'not an onnx model');
+  const server = useTestApp({
+    models: ['iris'],
     // By default a model that never loaded is not waited for; naming it makes the server wait for it.
-    app = await startTestApp({ MODELS_DIR: modelsDir, REQUIRED_MODELS: 'iris,broken' });
-  });
-  afterAll(async () => {
-    await app?.close();
-    await removeDir(modelsDir);
+    env: { REQUIRED_MODELS: 'iris,broken' },
+    prepare: async (modelsDir) => {
+      await mkdir(path.join(modelsDir, 'broken', '1'), { recursive: true });
+      await writeFile(path.join(modelsDir, 'broken', '1', 'model.onnx'), 'not an onnx model');
+    },
   });
 
   it('server live is 200, server ready is 400, both with empty bodies', async () => {
-    const live = await app.inject({ method: 'GET', url: '/v2/health/live' });
+    const live = await server.app.inject({ method: 'GET', url: '/v2/health/live' });
     expect([live.statusCode, live.body]).toEqual([200, '']);
-    const ready = await app.inject({ method: 'GET', url: '/v2/health/ready' });
+    const ready = await server.app.inject({ method: 'GET', url: '/v2/health/ready' });
     expect([ready.statusCode, ready.body]).toEqual([400, '']);
   });
 
   it('the failed model is not ready and has no metadata; the others serve', async () => {
-    expect((await app.inject({ method: 'GET', url: '/v2/models/broken/ready' })).statusCode).toBe(400);
-    expect((await app.inject({ method: 'GET', url: '/v2/models/broken/versions/1/ready' })).statusCode).toBe(400);
-    expectError(await app.inject({ method: 'GET', url: '/v2/models/broken' }), 404, 'model "broken": ');
-    expect((await app.inject({ method: 'GET', url: '/v2/models/iris/ready' })).statusCode).toBe(200);
+    expect((await server.app.inject({ method: 'GET', url: '/v2/models/broken/ready' })).statusCode).toBe(400);
+    expect((await server.app.inject({ method: 'GET', url: '/v2/models/broken/versions/1/ready' })).statusCode).toBe(400);
+    expectError(await server.app.inject({ method: 'GET', url: '/v2/models/broken' }), 404, 'model "broken": ');
+    expect((await server.app.inject({ method: 'GET', url: '/v2/models/iris/ready' })).statusCode).toBe(200);
   });
 });
 
 describe('Open Inference Protocol with dynamic batching', () => {
-  let app: NestFastifyApplication;
-  let modelsDir: string;
-
-  beforeAll(async () => {
-    modelsDir = await tempModelsDir();
-    // y = a + b, both [N, 2]: onnxruntime broadcasts a one-row input over the other, so a request may send 1 and 2 rows.
-    await writeModel(
-      modelsDir,
-      'add',
-      1,
-      buildModel({
-        inputs: [
-          { name: 'a', elemType: ELEM.FLOAT, dims: ['N', 2] },
-          { name: 'b', elemType: ELEM.FLOAT, dims: ['N', 2] },
-        ],
-        outputs: [{ name: 'y', elemType: ELEM.FLOAT, dims: ['N', 2] }],
-        nodes: [{ opType: 'Add', input: ['a', 'b'], output: ['y'] }],
-      }),
-    );
+  const server = useTestApp({
     // Requests wait for each other long enough to be merged into one inference when they can be.
-    app = await startTestApp({ MODELS_DIR: modelsDir, MAX_QUEUE_DELAY_US: '50000' });
-  });
-  afterAll(async () => {
-    await app?.close();
-    await removeDir(modelsDir);
+    env: { MAX_QUEUE_DELAY_US: '50000' },
+    prepare: async (modelsDir) => {
+      // y = a + b, both [N, 2]: onnxruntime broadcasts a one-row input over the other, so a request may send 1 and 2 rows.
+      await writeModel(
+        modelsDir,
+        'add',
+        1,
+        buildModel({
+          inputs: [
+            { name: 'a', elemType: ELEM.FLOAT, dims: ['N', 2] },
+            { name: 'b', elemType: ELEM.FLOAT, dims: ['N', 2] },
+          ],
+          outputs: [{ name: 'y', elemType: ELEM.FLOAT, dims: ['N', 2] }],
+          nodes: [{ opType: 'Add', input: ['a', 'b'], output: ['y'] }],
+        }),
+      );
+    },
   });
 
   const send = (a: number[][], b: number[][]) =>
-    app.inject({
+    server.app.inject({
       method: 'POST',
       url: '/v2/models/add/infer',
       headers: { 'content-type': 'application/json' },

@@ -1,8 +1,8 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { irisProbabilities } from './support/iris';
-import { listenOnLoopback, removeDir, startTestApp, tempModelsDir } from './support/test-app';
+import { useTestApp } from './support/test-app';
+import { float32s, frameInferRequest, parseInferResponse, rawBytes, type InferResponseHeader } from './support/v2-wire';
 
 /*
  * A "standard client" test. NVIDIA's Python tritonclient (tritonclient.http)
@@ -37,19 +37,7 @@ const FLOWERS = [
 ];
 
 describe('a tritonclient-style client (emulated) against the bundled iris model over real HTTP', () => {
-  let app: NestFastifyApplication;
-  let modelsDir: string;
-  let port: number;
-
-  beforeAll(async () => {
-    modelsDir = await tempModelsDir('iris');
-    app = await startTestApp({ MODELS_DIR: modelsDir });
-    ({ port } = await listenOnLoopback(app));
-  });
-  afterAll(async () => {
-    await app?.close();
-    await removeDir(modelsDir);
-  });
+  const server = useTestApp({ models: ['iris'], listen: true });
 
   /** One request as geventhttpclient sends it for tritonclient: given headers only, lower-case, no Content-Type. */
   function send(method: 'GET' | 'POST', uri: string, body?: Buffer, headers: Record<string, string> = {}): Promise<HttpAnswer> {
@@ -57,7 +45,7 @@ describe('a tritonclient-style client (emulated) against the bundled iris model 
       const request = httpRequest(
         {
           host: '127.0.0.1',
-          port,
+          port: server.port,
           method,
           path: `/${uri}`,
           headers: { 'user-agent': 'tritonclient-emulation', ...headers, ...(body ? { 'content-length': String(body.length) } : {}) },
@@ -92,7 +80,7 @@ describe('a tritonclient-style client (emulated) against the bundled iris model 
     model: string,
     inputs: InferInput[],
     options: { version?: string; outputs?: { name: string; binary_data: boolean }[]; requestId?: string } = {},
-  ): Promise<{ header: { model_name: string; model_version: string; id?: string; outputs: { name: string; datatype: string; shape: number[]; data?: number[]; parameters?: { binary_data_size?: number } }[] }; asNumpy: (name: string) => number[]; answer: HttpAnswer }> {
+  ): Promise<{ header: InferResponseHeader; asNumpy: (name: string) => number[]; answer: HttpAnswer }> {
     const request: Record<string, unknown> = {};
     if (options.requestId) request.id = options.requestId;
     request.inputs = inputs.map((input) => ({
@@ -106,31 +94,19 @@ describe('a tritonclient-style client (emulated) against the bundled iris model 
     } else {
       request.parameters = { binary_data_output: true };
     }
-    const json = Buffer.from(JSON.stringify(request));
-    const raw = inputs.filter((input) => input.binary).map((input) => Buffer.from(input.values.buffer));
-    const body = Buffer.concat([json, ...raw]);
+    const raw = inputs.filter((input) => input.binary).map((input) => rawBytes(input.values));
+    const { body, headerLength } = frameInferRequest(request, raw);
     const uri = options.version ? `v2/models/${model}/versions/${options.version}/infer` : `v2/models/${model}/infer`;
-    const answer = await send('POST', uri, body, raw.length ? { 'inference-header-content-length': String(json.length) } : {});
+    const answer = await send('POST', uri, body, raw.length ? { 'inference-header-content-length': String(headerLength) } : {});
     raiseIfError(answer);
 
-    // InferResult: the JSON header, then the binary outputs in the order the header lists them.
-    const headerLength = answer.headers['inference-header-content-length'];
-    const jsonEnd = headerLength === undefined ? answer.body.length : Number(headerLength);
-    const header = JSON.parse(answer.body.subarray(0, jsonEnd).toString('utf8'));
-    const buffers = new Map<string, Buffer>();
-    let offset = jsonEnd;
-    for (const output of header.outputs) {
-      const size = output.parameters?.binary_data_size;
-      if (size === undefined) continue;
-      buffers.set(output.name, answer.body.subarray(offset, offset + size));
-      offset += size;
-    }
+    const { header, binary } = parseInferResponse(answer.body, answer.headers);
     const asNumpy = (name: string): number[] => {
-      const output = header.outputs.find((candidate: { name: string }) => candidate.name === name);
-      const bytes = buffers.get(name);
-      if (!bytes) return output.data;
+      const output = header.outputs.find((candidate) => candidate.name === name)!;
+      const bytes = binary.get(name);
+      if (!bytes) return output.data as number[];
       expect(output.datatype).toBe('FP32');
-      return Array.from(new Float32Array(new Uint8Array(bytes).buffer));
+      return float32s(bytes);
     };
     return { header, asNumpy, answer };
   }

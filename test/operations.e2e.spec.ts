@@ -1,35 +1,24 @@
 import { cp, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ShutdownState } from '../src/lifecycle/shutdown-state';
-import { removeDir, startTestApp, tempModelsDir } from './support/test-app';
+import { useTestApp, withTestApp } from './support/test-app';
 
 const TOKEN = 'test-admin-token-0123456789';
 const IRIS = '{"instances":[[5.1,3.5,1.4,0.2]]}';
 
 describe('admin API', () => {
-  let app: NestFastifyApplication;
-  let modelsDir: string;
-
-  beforeAll(async () => {
-    modelsDir = await tempModelsDir('iris');
-    app = await startTestApp({ MODELS_DIR: modelsDir, ADMIN_TOKEN: TOKEN, MODEL_POLL_INTERVAL_MS: '0' });
-  });
-  afterAll(async () => {
-    await app?.close();
-    await removeDir(modelsDir);
-  });
+  const server = useTestApp({ models: ['iris'], env: { ADMIN_TOKEN: TOKEN, MODEL_POLL_INTERVAL_MS: '0' } });
 
   const admin = (method: 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown, token: string | null = TOKEN) =>
-    app.inject({
+    server.app.inject({
       method,
       url,
       headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...(payload ? { 'content-type': 'application/json' } : {}) },
       ...(payload ? { payload: JSON.stringify(payload) } : {}),
     });
   const predict = (headers: Record<string, string> = {}) =>
-    app.inject({ method: 'POST', url: '/v1/models/iris/predict', headers: { 'content-type': 'application/json', ...headers }, payload: IRIS });
+    server.app.inject({ method: 'POST', url: '/v1/models/iris/predict', headers: { 'content-type': 'application/json', ...headers }, payload: IRIS });
 
   it('refuses calls without the token (401) or with a wrong one (403)', async () => {
     const none = await admin('POST', '/v1/admin/rescan', undefined, null);
@@ -67,11 +56,11 @@ describe('admin API', () => {
   });
 
   it('picks up a version copied in and one removed when told to rescan', async () => {
-    await cp(path.join(modelsDir, 'iris', '2'), path.join(modelsDir, 'iris', '3'), { recursive: true });
+    await cp(path.join(server.modelsDir, 'iris', '2'), path.join(server.modelsDir, 'iris', '3'), { recursive: true });
     const rescanned = await admin('POST', '/v1/admin/rescan');
     expect(rescanned.json().models[0].versions.map((v: { version: number }) => v.version)).toEqual([1, 2, 3]);
     expect((await predict({ 'x-model-version': '3' })).statusCode).toBe(200);
-    await rm(path.join(modelsDir, 'iris', '3'), { recursive: true });
+    await rm(path.join(server.modelsDir, 'iris', '3'), { recursive: true });
     await admin('POST', '/v1/admin/rescan');
     expect((await predict({ 'x-model-version': '3' })).statusCode).toBe(404);
   });
@@ -83,7 +72,7 @@ describe('admin API', () => {
     expect([...served].sort()).toEqual(['1', '2']);
     const first = (await predict({ 'x-request-key': 'alice' })).headers['x-model-version'];
     for (let i = 0; i < 10; i++) expect((await predict({ 'x-request-key': 'alice' })).headers['x-model-version']).toBe(first);
-    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    const metrics = (await server.app.inject({ method: 'GET', url: '/metrics' })).body;
     expect(metrics).toMatch(/model_predictions_total\{model="iris",version="2",outcome="success"\} \d+/);
     await admin('DELETE', '/v1/admin/models/iris/config');
   });
@@ -102,7 +91,7 @@ describe('admin API', () => {
     const notReadyDefault = await admin('PUT', '/v1/admin/models/iris/config', { default_version: 2 });
     expect(notReadyDefault.statusCode).toBe(409);
     expect(notReadyDefault.json().message).toContain('version 2 is UNAVAILABLE, not READY');
-    expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200);
+    expect((await server.app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200);
     await admin('POST', '/v1/admin/models/iris/versions/2/load');
   });
 
@@ -124,7 +113,7 @@ describe('admin API', () => {
       const key = { 'x-request-key': `user-${i}` };
       const version = (await predict(key)).headers['x-model-version'] as string;
       served.add(version);
-      const metadata = await app.inject({ method: 'GET', url: '/v1/models/iris', headers: key });
+      const metadata = await server.app.inject({ method: 'GET', url: '/v1/models/iris', headers: key });
       expect(metadata.headers['x-model-version']).toBe(version);
     }
     expect([...served].sort()).toEqual(['1', '2']);
@@ -139,54 +128,36 @@ describe('admin API', () => {
 
 describe('admin API without ADMIN_TOKEN', () => {
   it('does not exist (404)', async () => {
-    const modelsDir = await tempModelsDir('iris');
-    const app = await startTestApp({ MODELS_DIR: modelsDir });
-    try {
+    await withTestApp({ models: ['iris'] }, async ({ app }) => {
       const response = await app.inject({ method: 'POST', url: '/v1/admin/rescan', headers: { authorization: `Bearer ${TOKEN}` } });
       expect(response.statusCode).toBe(404);
-    } finally {
-      await app.close();
-      await removeDir(modelsDir);
-    }
+    });
   });
 });
 
 describe('hardening', () => {
-  let app: NestFastifyApplication;
-  let modelsDir: string;
-
-  beforeAll(async () => {
-    modelsDir = await tempModelsDir('iris');
-    app = await startTestApp({
-      MODELS_DIR: modelsDir,
-      CORS_ORIGINS: 'https://app.example.com',
-      RATE_LIMIT_MAX: '5',
-      RATE_LIMIT_WINDOW_MS: '60000',
-      MAX_JSON_DEPTH: '16',
-    });
-  });
-  afterAll(async () => {
-    await app?.close();
-    await removeDir(modelsDir);
+  const server = useTestApp({
+    models: ['iris'],
+    env: { CORS_ORIGINS: 'https://app.example.com', RATE_LIMIT_MAX: '5', RATE_LIMIT_WINDOW_MS: '60000', MAX_JSON_DEPTH: '16' },
   });
 
   it('sends security headers, Swagger UI included', async () => {
-    const docs = await app.inject({ method: 'GET', url: '/docs', remoteAddress: '10.0.0.1' });
+    const docs = await server.app.inject({ method: 'GET', url: '/docs', remoteAddress: '10.0.0.1' });
     expect(docs.headers['content-security-policy']).toContain("default-src 'self'");
     expect(docs.headers['x-content-type-options']).toBe('nosniff');
     expect(docs.headers['x-frame-options']).toBe('SAMEORIGIN');
   });
 
   it('allows the configured CORS origin only', async () => {
-    const allowed = await app.inject({ method: 'OPTIONS', url: '/v1/models/iris/predict', remoteAddress: '10.0.0.2', headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST' } });
+    const allowed = await server.app.inject({ method: 'OPTIONS', url: '/v1/models/iris/predict', remoteAddress: '10.0.0.2', headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST' } });
     expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example.com');
-    const other = await app.inject({ method: 'OPTIONS', url: '/v1/models/iris/predict', remoteAddress: '10.0.0.2', headers: { origin: 'https://evil.example.com', 'access-control-request-method': 'POST' } });
+    const other = await server.app.inject({ method: 'OPTIONS', url: '/v1/models/iris/predict', remoteAddress: '10.0.0.2', headers: { origin: 'https://evil.example.com', 'access-control-request-method': 'POST' } });
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
   });
 
   it('refuses JSON nested deeper than MAX_JSON_DEPTH with a 400, whatever its size', async () => {
     for (const depth of [17, 100_000]) {
-      const response = await app.inject({
+      const response = await server.app.inject({
         method: 'POST',
         url: '/v1/models/iris/predict',
         remoteAddress: '10.0.0.3',
@@ -207,33 +178,33 @@ describe('hardening', () => {
       { url: '/v2/models/iris/infer', headers: {}, payload: `{"inputs":[${many}]}` },
     ];
     for (const request of requests) {
-      const response = await app.inject({ method: 'POST', remoteAddress: '10.0.0.4', ...request });
+      const response = await server.app.inject({ method: 'POST', remoteAddress: '10.0.0.4', ...request });
       expect(response.statusCode).toBe(400);
       expect(response.body).toContain('more than 100000 arrays and objects (MAX_JSON_CONTAINERS)');
     }
-    expect((await app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
+    expect((await server.app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
   });
 
   it('rate-limits per client with 429 and Retry-After', async () => {
     const statuses: number[] = [];
     let last;
     for (let i = 0; i < 7; i++) {
-      last = await app.inject({ method: 'GET', url: '/v1/models', remoteAddress: '10.0.0.9' });
+      last = await server.app.inject({ method: 'GET', url: '/v1/models', remoteAddress: '10.0.0.9' });
       statuses.push(last.statusCode);
     }
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);
     expect(Number(last!.headers['retry-after'])).toBeGreaterThan(0);
     expect(last!.json().message).toContain('rate limit');
-    const v2 = await app.inject({ method: 'GET', url: '/v2', remoteAddress: '10.0.0.9' });
+    const v2 = await server.app.inject({ method: 'GET', url: '/v2', remoteAddress: '10.0.0.9' });
     expect(v2.statusCode).toBe(429);
     expect(v2.json()).toEqual({ error: expect.stringContaining('rate limit') });
-    expect((await app.inject({ method: 'GET', url: '/v1/models', remoteAddress: '10.0.0.10' })).statusCode).toBe(200);
+    expect((await server.app.inject({ method: 'GET', url: '/v1/models', remoteAddress: '10.0.0.10' })).statusCode).toBe(200);
   });
 
   it('never rate-limits health probes, those of the Open Inference Protocol included', async () => {
     for (const url of ['/health/live', '/health/ready', '/v2/health/live', '/v2/health/ready']) {
       const statuses: number[] = [];
-      for (let i = 0; i < 8; i++) statuses.push((await app.inject({ method: 'GET', url, remoteAddress: '10.0.0.11' })).statusCode);
+      for (let i = 0; i < 8; i++) statuses.push((await server.app.inject({ method: 'GET', url, remoteAddress: '10.0.0.11' })).statusCode);
       expect(statuses, url).toEqual(Array(8).fill(200));
     }
   });
@@ -241,9 +212,7 @@ describe('hardening', () => {
 
 describe('readiness while draining', () => {
   it('is refused by /health/ready and /v2/health/ready alike, while liveness holds', async () => {
-    const modelsDir = await tempModelsDir('iris');
-    const app = await startTestApp({ MODELS_DIR: modelsDir });
-    try {
+    await withTestApp({ models: ['iris'] }, async ({ app }) => {
       expect((await app.inject({ method: 'GET', url: '/v2/health/ready' })).statusCode).toBe(200);
       app.get(ShutdownState).startDraining();
       const ready = await app.inject({ method: 'GET', url: '/health/ready' });
@@ -252,9 +221,6 @@ describe('readiness while draining', () => {
       expect((await app.inject({ method: 'GET', url: '/v2/health/ready' })).statusCode).toBe(400);
       expect((await app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
       expect((await app.inject({ method: 'GET', url: '/v2/health/live' })).statusCode).toBe(200);
-    } finally {
-      await app.close();
-      await removeDir(modelsDir);
-    }
+    });
   });
 });

@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { multipartBody } from './support/multipart';
-import { removeDir, startTestApp, tempModelsDir } from './support/test-app';
+import { useTestApp } from './support/test-app';
 
 interface Example {
   command: string;
@@ -63,18 +62,8 @@ async function withUploads(request: ReturnType<typeof toRequest>) {
 }
 
 describe('README examples', () => {
-  let app: NestFastifyApplication;
-  let modelsDir: string;
+  const server = useTestApp({ models: ['iris', 'digits'], env: { ADMIN_TOKEN: 'change-me-to-a-long-secret' } });
   const examples = readmeExamples();
-
-  beforeAll(async () => {
-    modelsDir = await tempModelsDir('iris', 'digits');
-    app = await startTestApp({ MODELS_DIR: modelsDir, ADMIN_TOKEN: 'change-me-to-a-long-secret' });
-  });
-  afterAll(async () => {
-    await app?.close();
-    await removeDir(modelsDir);
-  });
 
   it('has curl examples to check', () => {
     expect(examples.length).toBeGreaterThanOrEqual(6);
@@ -82,7 +71,7 @@ describe('README examples', () => {
 
   it.each(examples.map((example) => [example.command, example] as const))('%s', async (_command, example) => {
     const { files: _files, ...request } = await withUploads(toRequest(example.command));
-    const response = await app.inject(request);
+    const response = await server.app.inject(request);
     // The answer holds at least what the README shows; floats within a float32 tolerance (the README's
     // numbers came from one machine, onnxruntime and sharp round the last bits differently on others),
     // labels, classes, shapes, strings and integers exactly.

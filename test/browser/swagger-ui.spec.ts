@@ -1,9 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listenOnLoopback, REPO_MODELS_DIR, startTestApp } from '../support/test-app';
+import { REPO_MODELS_DIR, useTestApp } from '../support/test-app';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -25,24 +24,21 @@ const CHROMIUM_ARGS = [
 const SEVEN_PNG = path.resolve(__dirname, '../fixtures/digits/seven.png');
 
 describe.skipIf(!hasChromium)('Swagger UI in a real browser', { timeout: 120_000 }, () => {
-  let app: NestFastifyApplication;
+  const server = useTestApp({ env: { MODELS_DIR: REPO_MODELS_DIR }, listen: true });
   let browser: Browser;
-  let baseUrl: string;
 
   beforeAll(async () => {
-    app = await startTestApp({ MODELS_DIR: REPO_MODELS_DIR });
-    ({ url: baseUrl } = await listenOnLoopback(app));
     // Playwright starts Chromium with a fresh temporary profile of its own.
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   });
+  // Hooks after run in reverse order: the browser closes before the app.
   afterAll(async () => {
     await browser?.close();
-    await app?.close();
   });
 
   /** Opens the predict operation, presses "Try it out" and fills the model name. */
   async function tryPredict(page: Page, model: string) {
-    await page.goto(`${baseUrl}/docs`);
+    await page.goto(`${server.url}/docs`);
     const operation = page.locator('#operations-models-PredictController_predict');
     await operation.locator('.opblock-summary').click();
     await operation.locator('button.try-out__btn').click();

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { afterAll, beforeAll } from 'vitest';
 import { createApp } from '../../src/app.factory';
 import { loadConfig } from '../../src/config/app-config';
 import { ModelRegistry } from '../../src/model-registry/model-registry.service';
@@ -41,4 +42,105 @@ export async function listenOnLoopback(app: NestFastifyApplication): Promise<{ u
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}`, port };
+}
+
+export interface TestAppOptions {
+  /** Environment overrides (validated as in production). With MODELS_DIR, that directory is served as it is. */
+  env?: Record<string, string>;
+  /** Bundled models copied into a throwaway MODELS_DIR, removed with the app; used when env has no MODELS_DIR. */
+  models?: string[];
+  /** Writes into the throwaway MODELS_DIR before the app starts (models built by the test, broken files). */
+  prepare?: (modelsDir: string) => Promise<void>;
+  /** Also serve over real HTTP on a free loopback port (for `url` and `port`). */
+  listen?: boolean;
+}
+
+export interface TestApp {
+  readonly app: NestFastifyApplication;
+  readonly modelsDir: string;
+  /** Base URL and port, when started with `listen`. */
+  readonly url: string;
+  readonly port: number;
+}
+
+/** Starts the app as the options say; `close` stops it and removes the throwaway MODELS_DIR, whatever failed. */
+async function openTestApp(options: TestAppOptions): Promise<TestApp & { close(): Promise<void> }> {
+  const ownDir = options.env?.MODELS_DIR === undefined;
+  // prepare writes into the models directory: never into one the test does not own (the repository's models/).
+  if (!ownDir && (options.models || options.prepare)) throw new Error('test app: `models` and `prepare` need a throwaway MODELS_DIR; drop env.MODELS_DIR');
+  const modelsDir = ownDir ? await tempModelsDir(...(options.models ?? [])) : options.env!.MODELS_DIR;
+  let app: NestFastifyApplication | undefined;
+  const close = async (): Promise<void> => {
+    try {
+      await app?.close();
+    } finally {
+      if (ownDir) await removeDir(modelsDir);
+    }
+  };
+  try {
+    await options.prepare?.(modelsDir);
+    app = await startTestApp({ ...options.env, MODELS_DIR: modelsDir });
+    const address = options.listen ? await listenOnLoopback(app) : undefined;
+    const started = app;
+    return {
+      app: started,
+      modelsDir,
+      get url() {
+        if (!address) throw new Error('the test app was not started with listen: true');
+        return address.url;
+      },
+      get port() {
+        if (!address) throw new Error('the test app was not started with listen: true');
+        return address.port;
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/**
+ * One app for the enclosing describe block: started in beforeAll, closed (and its throwaway
+ * MODELS_DIR removed) in afterAll. Read `app`, `url`... inside tests and hooks, not at collection
+ * time: the app does not exist before beforeAll has run.
+ */
+export function useTestApp(options: TestAppOptions = {}): TestApp {
+  let current: Awaited<ReturnType<typeof openTestApp>> | undefined;
+  beforeAll(async () => {
+    current = await openTestApp(options);
+  });
+  afterAll(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  const started = (): TestApp => {
+    if (!current) throw new Error('useTestApp: the app is read outside the tests of its describe block, or it failed to start');
+    return current;
+  };
+  return {
+    get app() {
+      return started().app;
+    },
+    get modelsDir() {
+      return started().modelsDir;
+    },
+    get url() {
+      return started().url;
+    },
+    get port() {
+      return started().port;
+    },
+  };
+}
+
+/** One app for one test: for tests that leave the app unusable (draining, a killed worker) or need settings of their own. */
+export async function withTestApp<T>(options: TestAppOptions, use: (started: TestApp) => Promise<T>): Promise<T> {
+  const started = await openTestApp(options);
+  try {
+    return await use(started);
+  } finally {
+    await started.close();
+  }
 }

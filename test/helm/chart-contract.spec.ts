@@ -1,0 +1,179 @@
+// class-transformer's @Type decorator in app-config.ts needs the Reflect metadata API loaded first.
+import 'reflect-metadata';
+import { join } from 'node:path';
+import { getMetadataStorage } from 'class-validator';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { AppConfig, CONFIG_DEFAULTS, ConfigError, LOG_LEVELS, loadConfig } from '../../src/config/app-config';
+import { HEALTH_ROUTES } from '../../src/health/health.routes';
+import { LABEL_NAME_PATTERN, parseModelConfig } from '../../src/model-registry/manifest';
+import { MODEL_NAME_PATTERN } from '../../src/model-registry/model-store';
+import { METRICS_ROUTE } from '../../src/observability/metrics.routes';
+import {
+  BAD_VALUES_DIR,
+  CHART_DIR,
+  FIXTURES_DIR,
+  GOOD_VALUES_FILES,
+  ROOT,
+  badValuesFiles,
+  configEnv,
+  get,
+  read,
+  schema,
+  templates,
+  values,
+  valuesWith,
+  type JsonObject,
+  type Schema,
+} from '../support/chart';
+
+/**
+ * The chart against the service's own constants (CONFIG_DEFAULTS and its validators, HEALTH_ROUTES,
+ * METRICS_ROUTE, the model-config rules): a setting, route or port changed in src/ without the chart
+ * fails here, with no helm needed.
+ */
+
+describe('chart <-> service contract', () => {
+  it('config holds exactly the service settings (CONFIG_DEFAULTS) with the same defaults', () => {
+    // A setting added to CONFIG_DEFAULTS without chart support fails here: add it to values.yaml
+    // `config` and to values.schema.json `config.properties`.
+    expect(values.config).toEqual(CONFIG_DEFAULTS);
+  });
+
+  it('the schema allows exactly the CONFIG_DEFAULTS names under config, with the service constraints', () => {
+    const config = (schema.properties as Record<string, Schema>).config;
+    expect(config.additionalProperties).toBe(false);
+    expect(Object.keys(config.properties as object).sort()).toEqual(Object.keys(CONFIG_DEFAULTS).sort());
+    const props = config.properties as Record<string, Schema>;
+    expect(props.LOG_LEVEL.enum).toEqual([...LOG_LEVELS]);
+    for (const [name, value] of Object.entries(CONFIG_DEFAULTS)) {
+      const type = typeof value === 'number' ? 'integer' : typeof value === 'boolean' ? 'boolean' : 'string';
+      expect(props[name].type, `config.${name} type`).toBe(type);
+    }
+  });
+
+  it('the schema constraints of each setting match the service validators (@Min, @Max, @IsIn, @IsInt, @IsNotEmpty)', () => {
+    const props = ((schema.properties as Record<string, Schema>).config.properties ?? {}) as Record<string, Schema>;
+    const metadata = getMetadataStorage().getTargetValidationMetadatas(AppConfig, '', true, false);
+    const mismatches: string[] = [];
+    for (const rule of metadata) {
+      const prop = props[rule.propertyName];
+      const [constraint] = (rule.constraints ?? []) as unknown[];
+      const expectation: Record<string, [string, unknown]> = {
+        min: ['minimum', constraint],
+        max: ['maximum', constraint],
+        isIn: ['enum', constraint],
+        isInt: ['type', 'integer'],
+        isString: ['type', 'string'],
+        isBoolean: ['type', 'boolean'],
+        isNotEmpty: ['minLength', 1],
+      };
+      const expected = expectation[rule.name ?? ''];
+      if (!prop || !expected) continue;
+      const [keyword, value] = expected;
+      if (JSON.stringify(prop[keyword]) !== JSON.stringify(value)) {
+        mismatches.push(`config.${rule.propertyName}: @${rule.name} wants ${keyword}=${JSON.stringify(value)}, schema has ${JSON.stringify(prop[keyword])}`);
+      }
+    }
+    expect(mismatches).toEqual([]);
+  });
+
+  it('the service accepts the config of values.yaml and of every good values file, as env vars', () => {
+    for (const file of [undefined, ...GOOD_VALUES_FILES]) {
+      const merged = file ? valuesWith(join(FIXTURES_DIR, file)) : values;
+      const env = configEnv(merged);
+      expect(() => loadConfig(env), file ?? 'values.yaml').not.toThrow();
+    }
+  });
+
+  it('the service rejects the config of every bad values file that targets a known setting', () => {
+    const targeted = badValuesFiles.filter((file) => {
+      const at = /^# expect-error-at: \/config\/(\w+)$/m.exec(read(join(BAD_VALUES_DIR, file)))?.[1];
+      return at !== undefined && at in CONFIG_DEFAULTS;
+    });
+    expect(targeted.length).toBeGreaterThanOrEqual(3);
+    for (const file of targeted) {
+      const merged = valuesWith(join(BAD_VALUES_DIR, file));
+      const env = configEnv(merged);
+      // PORT: "3000" is only a chart-side error (env vars are strings anyway); the rest the service refuses too.
+      if (file === 'config-port-string.yaml') continue;
+      expect(() => loadConfig(env), file).toThrow(ConfigError);
+    }
+  });
+
+  it('modelConfig entries follow the service model-config rules (ModelConfig, MODEL_NAME_PATTERN, LABEL_NAME_PATTERN)', () => {
+    const modelConfig = (schema.properties as Record<string, Schema>).modelConfig.properties as Record<string, Schema>;
+    expect((modelConfig.models.propertyNames as Schema).pattern).toBe(MODEL_NAME_PATTERN.source);
+    const entry = (schema.definitions as Record<string, Schema>).modelConfigEntry;
+    const labels = (entry.properties as Record<string, Schema>).labels;
+    expect((labels.propertyNames as Schema).pattern).toBe(LABEL_NAME_PATTERN.source);
+    // Every entry the good values files render is a config the service parses.
+    const overlay = parse(read(join(FIXTURES_DIR, 'good-all-features.yaml'))) as JsonObject;
+    const models = get(overlay, ['modelConfig', 'models']).value as JsonObject;
+    expect(Object.keys(models).length).toBeGreaterThan(0);
+    for (const [name, config] of Object.entries(models)) {
+      expect(() => parseModelConfig(config, `${name}.json`)).not.toThrow();
+    }
+    const bad = valuesWith(join(BAD_VALUES_DIR, 'model-config-label-not-integer.yaml'));
+    const badIris = get(bad, ['modelConfig', 'models', 'iris']).value;
+    expect(() => parseModelConfig(badIris, 'iris.json')).toThrow();
+  });
+
+  it('renders every config entry as an env var of the same name', () => {
+    const deployment = templates['deployment.yaml'];
+    expect(deployment).toMatch(/range \$name, \$value := \.Values\.config/);
+    expect(deployment).toMatch(/- name: \{\{ \$name \}\}/);
+  });
+
+  it('probes use HEALTH_ROUTES through values', () => {
+    const probes = values.probes as JsonObject;
+    expect(get(probes, ['liveness', 'path']).value).toBe(HEALTH_ROUTES.live);
+    expect(get(probes, ['readiness', 'path']).value).toBe(HEALTH_ROUTES.ready);
+    expect(get(probes, ['startup', 'path']).value).toBe(HEALTH_ROUTES.ready);
+    const deployment = templates['deployment.yaml'];
+    for (const probe of ['liveness', 'readiness', 'startup']) {
+      expect(deployment).toContain(`path: {{ .Values.probes.${probe}.path }}`);
+    }
+  });
+
+  it('scraping uses METRICS_ROUTE through values', () => {
+    expect(get(values, ['metrics', 'path']).value).toBe(METRICS_ROUTE);
+    expect(templates['deployment.yaml']).toContain('prometheus.io/path: {{ .Values.metrics.path | quote }}');
+    expect(templates['servicemonitor.yaml']).toContain('path: {{ .Values.metrics.path }}');
+  });
+
+  it('the container port is config.PORT (= CONFIG_DEFAULTS.PORT) and is named http', () => {
+    expect(get(values, ['config', 'PORT']).value).toBe(CONFIG_DEFAULTS.PORT);
+    expect(templates['deployment.yaml']).toMatch(/- name: http\n\s+containerPort: \{\{ \.Values\.config\.PORT \}\}/);
+    expect(templates['deployment.yaml']).toContain('prometheus.io/port: {{ .Values.config.PORT | toJson | quote }}');
+  });
+
+  it('no template hard-codes a route or the port', () => {
+    const literals = [HEALTH_ROUTES.live, HEALTH_ROUTES.ready, METRICS_ROUTE, String(CONFIG_DEFAULTS.PORT)];
+    for (const [name, text] of Object.entries(templates)) {
+      for (const literal of literals) expect(text, `${name} contains ${literal}`).not.toContain(literal);
+    }
+  });
+
+  it('the startup probe allows at least 5 minutes for loading models', () => {
+    const startup = get(values, ['probes', 'startup']).value as JsonObject;
+    expect((startup.failureThreshold as number) * (startup.periodSeconds as number)).toBeGreaterThanOrEqual(300);
+  });
+
+  it('the termination grace period outlasts the preStop sleep plus a drain', () => {
+    const grace = values.terminationGracePeriodSeconds as number;
+    const sleep = get(values, ['preStop', 'sleepSeconds']).value as number;
+    expect(sleep).toBeGreaterThanOrEqual(1);
+    expect(grace).toBeGreaterThanOrEqual(sleep + 15);
+  });
+
+  it('Chart.yaml is apiVersion v2, named after its directory, appVersion = package.json version', () => {
+    const chart = parse(read(join(CHART_DIR, 'Chart.yaml'))) as JsonObject;
+    const pkg = JSON.parse(read(join(ROOT, 'package.json'))) as { version: string };
+    expect(chart.apiVersion).toBe('v2');
+    expect(chart.name).toBe('onnx-model-server');
+    expect(chart.type).toBe('application');
+    expect(chart.appVersion).toBe(pkg.version);
+    expect(String(chart.version)).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
