@@ -14,7 +14,8 @@ import { AppModule } from './app.module';
 import { HEALTH_PREFIXES } from './health/health.routes';
 import { closeConnectionsWhileDraining } from './lifecycle/graceful-shutdown';
 import { ShutdownState } from './lifecycle/shutdown-state';
-import { installHttpObservability, RouterRefusals } from './observability/http-observability';
+import { HttpRequestRecords } from './observability/http-request-records';
+import { installResponseRecording, RouterRefusals } from './observability/response-recording';
 import { createLogger } from './observability/logger';
 import { METRICS_ROUTE } from './observability/metrics.routes';
 import { MetricsService } from './observability/metrics.service';
@@ -61,7 +62,7 @@ export async function createApp(
     [...HEALTH_PREFIXES, METRICS_ROUTE],
     serverProcess.primary ? sharedRateLimitStore(serverProcess.primary) : undefined,
   );
-  installHttpObservability(fastify, app.get(MetricsService), logger, refusals);
+  installResponseRecording(fastify, new HttpRequestRecords(app.get(MetricsService), logger), refusals);
   closeConnectionsWhileDraining(fastify, app.get(ShutdownState));
 
   await app.register(fastifyMultipart, {
