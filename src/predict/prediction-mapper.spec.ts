@@ -91,6 +91,12 @@ describe('mapPredictions for a classifier', () => {
     ]);
   });
 
+  it('refuses a named scores output whose run-time width is not the number of labels, instead of misaligning rows', () => {
+    const named = version(manifestWith({ task: 'classification', labels: ['a', 'b'], scores_output: 's' }));
+    const outputs = { s: tensor('float32', [2, 3], Float32Array.from([0.1, 0.2, 0.7, 0.9, 0.05, 0.05])) };
+    expect(() => mapPredictions(outputs, named)).toThrow('output s has shape [2, 3], not [batch, 2] for the manifest\'s 2 labels');
+  });
+
   it('otherwise reads the first float output shaped [batch, labels], past label and other outputs', () => {
     const outputs = {
       label: tensor('int64', [2], BigInt64Array.from([0n, 0n])),

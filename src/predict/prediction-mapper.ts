@@ -65,10 +65,19 @@ export function mapPredictions(outputs: TensorMap, ready: ReadyVersion, k?: numb
 /**
  * The output holding class scores: the one the manifest names, else the first
  * float output shaped [batch, classes]. The registry refuses at load time a
- * manifest that does not fit the model's outputs (see manifest-checks).
+ * manifest that does not fit the model's outputs (see manifest-checks), but a
+ * named output whose class dimension the model leaves open is only known at
+ * run time: one that is not [batch, classes] then is a fault, never rows cut
+ * at the wrong places into plausible-looking but wrong classes.
  */
 function scoresTensor(outputs: TensorMap, named: string | undefined, classes: number): Tensor {
-  if (named) return outputs[named];
+  if (named) {
+    const tensor = outputs[named];
+    if (tensor.dims.length !== 2 || tensor.dims[1] !== classes) {
+      throw new Error(`output ${named} has shape [${tensor.dims.join(', ')}], not [batch, ${classes}] for the manifest's ${classes} labels`);
+    }
+    return tensor;
+  }
   const found = Object.values(outputs).find(
     (tensor) => (tensor.type === 'float32' || tensor.type === 'float64') && tensor.dims.length === 2 && tensor.dims[1] === classes,
   );
