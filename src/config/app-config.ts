@@ -6,255 +6,222 @@ import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, Min, MinLen
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/**
- * Every setting the service reads from the environment, with its default.
- * The Helm chart's tests read this object, so a setting added here must be
- * exposed by the chart too.
- */
-export const CONFIG_DEFAULTS = {
-  PORT: 3000,
-  HOST: '0.0.0.0',
-  MODELS_DIR: './models',
-  LOG_LEVEL: 'info' as LogLevel,
-  /** Largest accepted JSON request body, in bytes. */
-  BODY_LIMIT_BYTES: 1_048_576,
-  /** Most instances one predict request may carry. */
-  MAX_INSTANCES: 1024,
-  /** Largest image file accepted in a multipart upload, in bytes. */
-  MAX_UPLOAD_BYTES: 10_485_760,
-  /** Most images in one multipart request. */
-  MAX_FILES_PER_REQUEST: 32,
-  /** Most bytes of all uploaded files of one multipart request together. */
-  MAX_UPLOAD_TOTAL_BYTES: 33_554_432,
-  /** Largest image accepted, in pixels (width x height), checked from the header before decoding: stops decompression bombs. */
-  MAX_IMAGE_PIXELS: 25_000_000,
-  /** Directory of <model>.json model configs read in place of models/<model>/config.json; empty = beside the models. */
-  MODEL_CONFIG_DIR: '',
-  /** Models that must serve for /health/ready, comma-separated; empty = those present at start whose default version loaded. */
-  REQUIRED_MODELS: '',
-  /** How often MODELS_DIR is rescanned for new, changed and removed versions, in ms; 0 turns watching off. */
-  MODEL_POLL_INTERVAL_MS: 2000,
-  /** How long new or changed model files must stay unchanged before they are loaded, in ms (half-copied files are not). */
-  MODEL_SETTLE_MS: 2000,
-  /** Bearer token of the admin API (/v1/admin); empty turns the admin API off (404). Pass it from a Secret. */
-  ADMIN_TOKEN: '',
-  /** After SIGTERM, keep accepting connections this long (ms) while readiness reports 503, so load balancers notice. */
-  SHUTDOWN_DELAY_MS: 0,
-  /** After SIGTERM, exit with code 1 if requests in flight have not finished within this time (ms). */
-  SHUTDOWN_GRACE_MS: 20_000,
-  /** A request not received completely within this time (ms) is refused with 408 (slow clients); 0 = no limit. */
-  REQUEST_TIMEOUT_MS: 30_000,
-  /** Deepest nesting of arrays and objects accepted in a JSON body (a 400 beyond). */
-  MAX_JSON_DEPTH: 64,
-  /** Most arrays and objects in a JSON body, counted before parsing (a 400 beyond). */
-  MAX_JSON_CONTAINERS: 100_000,
-  /** Origins allowed by CORS, comma-separated, or * for any; empty turns CORS off. */
-  CORS_ORIGINS: '',
-  /** Requests per client IP per RATE_LIMIT_WINDOW_MS before 429 with Retry-After; 0 turns rate limiting off. */
-  RATE_LIMIT_MAX: 0,
-  /** The rate-limit window, in ms. */
-  RATE_LIMIT_WINDOW_MS: 60_000,
-  /**
-   * Processes serving HTTP, sharing the port (each with its own event loop, so a 2-core pod uses both cores for
-   * HTTP); more than 1 adds a primary process that merges their metrics, relays admin actions and holds the
-   * rate-limit counts. 1 = a single process, as the tests' in-process apps.
-   */
-  HTTP_PROCESSES: 2,
-  /** Worker threads running inference in the whole pod (shared among HTTP_PROCESSES, at least 1 each); 0 runs inference on the event loop. */
-  INFERENCE_WORKERS: 2,
-  /** A model whose full batch (MAX_BATCH_SIZE rows) runs within this many µs runs on the event loop, not in workers; 0 = never. */
-  INLINE_INFERENCE_MAX_US: 250,
-  /** Merge concurrent requests to one version into one inference (per model: config.json "batching"). */
-  BATCHING_ENABLED: true,
-  /** Most instances one batched inference carries. */
-  MAX_BATCH_SIZE: 32,
-  /** How long (µs) a request may wait for others to join its batch; 0 = batch only what is already queued. */
-  MAX_QUEUE_DELAY_US: 0,
-  /** Most instances queued per version; more is refused at once with 503 and Retry-After. */
-  MAX_QUEUE_SIZE: 2048,
-  /** Inference queued longer than this (ms) is dropped with 503 (a request may lower it with X-Request-Timeout-Ms); 0 = no limit. */
-  QUEUE_TIMEOUT_MS: 30_000,
-  /** onnxruntime threads inside one operator, per session. */
-  INTRA_OP_THREADS: 1,
-  /** onnxruntime threads across independent operators, per session. */
-  INTER_OP_THREADS: 1,
-};
-
-export type ConfigKey = keyof typeof CONFIG_DEFAULTS;
-
 /** Settings whose values never appear in messages or logs. */
 const SECRET_KEYS: ReadonlySet<string> = new Set<ConfigKey>(['ADMIN_TOKEN']);
 
-/** The validated configuration; property names are the environment variable names. */
+/**
+ * Every setting the service reads from the environment, with its default and
+ * its rules: property names are the environment variable names. The Helm
+ * chart's tests read CONFIG_DEFAULTS (derived from this class), so a setting
+ * added here must be exposed by the chart too.
+ */
 export class AppConfig {
   @Type(() => Number)
   @IsInt()
   @Min(1)
   @Max(65535)
-  PORT!: number;
+  PORT: number = 3000;
 
   @IsString()
   @IsNotEmpty()
-  HOST!: string;
+  HOST: string = '0.0.0.0';
 
   @IsString()
   @IsNotEmpty()
-  MODELS_DIR!: string;
+  MODELS_DIR: string = './models';
 
   @IsIn(LOG_LEVELS)
-  LOG_LEVEL!: LogLevel;
+  LOG_LEVEL: LogLevel = 'info';
 
+  /** Largest accepted JSON request body, in bytes. */
   @Type(() => Number)
   @IsInt()
   @Min(1024)
-  BODY_LIMIT_BYTES!: number;
+  BODY_LIMIT_BYTES: number = 1_048_576;
 
+  /** Most instances one predict request may carry. */
   @Type(() => Number)
   @IsInt()
   @Min(1)
   @Max(1_000_000)
-  MAX_INSTANCES!: number;
+  MAX_INSTANCES: number = 1024;
 
+  /** Largest image file accepted in a multipart upload, in bytes. */
   @Type(() => Number)
   @IsInt()
   @Min(1)
-  MAX_UPLOAD_BYTES!: number;
+  MAX_UPLOAD_BYTES: number = 10_485_760;
 
+  /** Most images in one multipart request. */
   @Type(() => Number)
   @IsInt()
   @Min(1)
   @Max(10_000)
-  MAX_FILES_PER_REQUEST!: number;
+  MAX_FILES_PER_REQUEST: number = 32;
 
+  /** Most bytes of all uploaded files of one multipart request together. */
   @Type(() => Number)
   @IsInt()
   @Min(1)
-  MAX_UPLOAD_TOTAL_BYTES!: number;
+  MAX_UPLOAD_TOTAL_BYTES: number = 33_554_432;
 
+  /** Largest image accepted, in pixels (width x height), checked from the header before decoding: stops decompression bombs. */
   @Type(() => Number)
   @IsInt()
   @Min(1)
-  MAX_IMAGE_PIXELS!: number;
+  MAX_IMAGE_PIXELS: number = 25_000_000;
 
+  /** Directory of <model>.json model configs read in place of models/<model>/config.json; empty = beside the models. */
   @IsString()
-  MODEL_CONFIG_DIR!: string;
+  MODEL_CONFIG_DIR: string = '';
 
+  /** Models that must serve for /health/ready, comma-separated; empty = those present at start whose default version loaded. */
   @Matches(/^([A-Za-z0-9][A-Za-z0-9_.-]{0,127}(,[A-Za-z0-9][A-Za-z0-9_.-]{0,127})*)?$/, {
     message: 'REQUIRED_MODELS must be model names separated by commas (or empty)',
   })
-  REQUIRED_MODELS!: string;
+  REQUIRED_MODELS: string = '';
 
+  /** How often MODELS_DIR is rescanned for new, changed and removed versions, in ms; 0 turns watching off. */
   @Type(() => Number)
   @IsInt()
   @Min(0)
-  MODEL_POLL_INTERVAL_MS!: number;
+  MODEL_POLL_INTERVAL_MS: number = 2000;
 
+  /** How long new or changed model files must stay unchanged before they are loaded, in ms (half-copied files are not). */
   @Type(() => Number)
   @IsInt()
   @Min(0)
-  MODEL_SETTLE_MS!: number;
+  MODEL_SETTLE_MS: number = 2000;
 
+  /** Bearer token of the admin API (/v1/admin); empty turns the admin API off (404). Pass it from a Secret. */
   @IsString()
   @ValidateIf((config: AppConfig) => config.ADMIN_TOKEN !== '')
   @MinLength(16, { message: 'ADMIN_TOKEN must be at least 16 characters (or empty to turn the admin API off)' })
-  ADMIN_TOKEN!: string;
+  ADMIN_TOKEN: string = '';
 
+  /** After SIGTERM, keep accepting connections this long (ms) while readiness reports 503, so load balancers notice. */
   @Type(() => Number)
   @IsInt()
   @Min(0)
-  SHUTDOWN_DELAY_MS!: number;
+  SHUTDOWN_DELAY_MS: number = 0;
 
+  /** After SIGTERM, exit with code 1 if requests in flight have not finished within this time (ms). */
   @Type(() => Number)
   @IsInt()
   @Min(1)
-  SHUTDOWN_GRACE_MS!: number;
+  SHUTDOWN_GRACE_MS: number = 20_000;
 
+  /** A request not received completely within this time (ms) is refused with 408 (slow clients); 0 = no limit. */
   @Type(() => Number)
   @IsInt()
   @Min(0)
-  REQUEST_TIMEOUT_MS!: number;
+  REQUEST_TIMEOUT_MS: number = 30_000;
 
+  /** Deepest nesting of arrays and objects accepted in a JSON body (a 400 beyond). */
   @Type(() => Number)
   @IsInt()
   @Min(2)
   @Max(10_000)
-  MAX_JSON_DEPTH!: number;
+  MAX_JSON_DEPTH: number = 64;
 
+  /** Most arrays and objects in a JSON body, counted before parsing (a 400 beyond). */
   @Type(() => Number)
   @IsInt()
   @Min(1)
-  MAX_JSON_CONTAINERS!: number;
+  MAX_JSON_CONTAINERS: number = 100_000;
 
+  /** Origins allowed by CORS, comma-separated, or * for any; empty turns CORS off. */
   @IsString()
   @Matches(/^(\*|[^,\s]+(,[^,\s]+)*)?$/, { message: 'CORS_ORIGINS must be empty, * or a comma-separated list of origins' })
-  CORS_ORIGINS!: string;
+  CORS_ORIGINS: string = '';
 
+  /** Requests per client IP per RATE_LIMIT_WINDOW_MS before 429 with Retry-After; 0 turns rate limiting off. */
   @Type(() => Number)
   @IsInt()
   @Min(0)
-  RATE_LIMIT_MAX!: number;
+  RATE_LIMIT_MAX: number = 0;
 
+  /** The rate-limit window, in ms. */
   @Type(() => Number)
   @IsInt()
   @Min(1)
-  RATE_LIMIT_WINDOW_MS!: number;
+  RATE_LIMIT_WINDOW_MS: number = 60_000;
 
+  /**
+   * Processes serving HTTP, sharing the port (each with its own event loop, so a 2-core pod uses both cores for
+   * HTTP); more than 1 adds a primary process that merges their metrics, relays admin actions and holds the
+   * rate-limit counts. 1 = a single process, as the tests' in-process apps.
+   */
   @Type(() => Number)
   @IsInt()
   @Min(1)
   @Max(64)
-  HTTP_PROCESSES!: number;
+  HTTP_PROCESSES: number = 2;
 
+  /** Worker threads running inference in the whole pod (shared among HTTP_PROCESSES, at least 1 each); 0 runs inference on the event loop. */
   @Type(() => Number)
   @IsInt()
   @Min(0)
   @Max(64)
-  INFERENCE_WORKERS!: number;
+  INFERENCE_WORKERS: number = 2;
 
+  /** A model whose full batch (MAX_BATCH_SIZE rows) runs within this many µs runs on the event loop, not in workers; 0 = never. */
   @Type(() => Number)
   @IsInt()
   @Min(0)
   @Max(1_000_000)
-  INLINE_INFERENCE_MAX_US!: number;
+  INLINE_INFERENCE_MAX_US: number = 250;
 
+  /** Merge concurrent requests to one version into one inference (per model: config.json "batching"). */
   @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
   @IsBoolean({ message: 'BATCHING_ENABLED must be true or false' })
-  BATCHING_ENABLED!: boolean;
+  BATCHING_ENABLED: boolean = true;
 
+  /** Most instances one batched inference carries. */
   @Type(() => Number)
   @IsInt()
   @Min(1)
   @Max(100_000)
-  MAX_BATCH_SIZE!: number;
+  MAX_BATCH_SIZE: number = 32;
 
+  /** How long (µs) a request may wait for others to join its batch; 0 = batch only what is already queued. */
   @Type(() => Number)
   @IsInt()
   @Min(0)
   @Max(10_000_000)
-  MAX_QUEUE_DELAY_US!: number;
+  MAX_QUEUE_DELAY_US: number = 0;
 
+  /** Most instances queued per version; more is refused at once with 503 and Retry-After. */
   @Type(() => Number)
   @IsInt()
   @Min(1)
-  MAX_QUEUE_SIZE!: number;
+  MAX_QUEUE_SIZE: number = 2048;
 
+  /** Inference queued longer than this (ms) is dropped with 503 (a request may lower it with X-Request-Timeout-Ms); 0 = no limit. */
   @Type(() => Number)
   @IsInt()
   @Min(0)
-  QUEUE_TIMEOUT_MS!: number;
+  QUEUE_TIMEOUT_MS: number = 30_000;
 
+  /** onnxruntime threads inside one operator, per session. */
   @Type(() => Number)
   @IsInt()
   @Min(1)
   @Max(64)
-  INTRA_OP_THREADS!: number;
+  INTRA_OP_THREADS: number = 1;
 
+  /** onnxruntime threads across independent operators, per session. */
   @Type(() => Number)
   @IsInt()
   @Min(1)
   @Max(64)
-  INTER_OP_THREADS!: number;
+  INTER_OP_THREADS: number = 1;
 }
+
+export type ConfigKey = keyof AppConfig;
+
+/** Every setting's default, as the chart's values must repeat them. */
+export const CONFIG_DEFAULTS: Readonly<AppConfig> = Object.freeze({ ...new AppConfig() });
 
 export class ConfigError extends Error {}
 
