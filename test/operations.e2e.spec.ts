@@ -31,7 +31,8 @@ describe('admin API', () => {
   it('sets and clears a default version at run time', async () => {
     const set = await admin('PUT', '/v1/admin/models/iris/config', { default_version: 2 });
     expect(set.statusCode).toBe(200);
-    expect(set.json()).toMatchObject({ name: 'iris', default_version: 2 });
+    // Fields the body leaves out keep config.json's values: the labels stay.
+    expect(set.json()).toMatchObject({ name: 'iris', default_version: 2, labels: { stable: 1, canary: 2 } });
     expect((await predict()).headers['x-model-version']).toBe('2');
     const cleared = await admin('DELETE', '/v1/admin/models/iris/config');
     expect(cleared.json().default_version).toBe(1);

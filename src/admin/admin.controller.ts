@@ -13,7 +13,7 @@ import {
 } from '@nestjs/swagger';
 import { DomainError, InvalidInputError } from '../common/domain-error';
 import { validateFlatDto } from '../common/validation';
-import { parseModelConfig } from '../model-registry/manifest';
+import { ManifestError, parseModelOverrides } from '../model-registry/manifest';
 import { ModelRegistry } from '../model-registry/model-registry.service';
 import { VERSION_PATTERN } from '../model-registry/model-store';
 import { ModelListDto, ModelSummaryDto } from '../model-summary/model-summary.dto';
@@ -94,22 +94,18 @@ export class AdminController {
   async setConfig(@Param('name') name: string, @Body() raw: unknown): Promise<ModelSummaryDto> {
     // Checked here, not by the global pipe: class-transformer's copy drops keys named after Object.prototype
     // members, so {"labels": {"toString": 2}} reached the handler as {"labels": {}} and wiped the labels.
-    const body = validateFlatDto(ModelConfigDto, raw);
-    let checked;
+    // The DTO's gate names each bad field and refuses shapes class-transformer cannot take (the fuzz suite
+    // found {"default_version": {"constructor": 1}} crashing it); then config.json's own rules for labels
+    // and weights apply.
+    validateFlatDto(ModelConfigDto, raw);
+    let overrides;
     try {
-      checked = parseModelConfig(body, 'request body');
+      overrides = parseModelOverrides(raw, 'request body');
     } catch (error) {
-      throw new InvalidInputError([(error as Error).message]);
+      if (!(error instanceof ManifestError)) throw error;
+      throw new InvalidInputError([error.message]);
     }
-    await this.actions.apply({
-      op: 'set-config',
-      model: name,
-      overrides: {
-        ...(checked.default_version !== undefined ? { default_version: checked.default_version } : {}),
-        ...(body.labels ? { labels: checked.labels } : {}),
-        ...(body.weights ? { weights: checked.weights } : {}),
-      },
-    });
+    await this.actions.apply({ op: 'set-config', model: name, overrides });
     return this.summary(name);
   }
 

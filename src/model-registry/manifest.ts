@@ -144,8 +144,12 @@ export class ModelBatchingConfig {
   max_queue_size?: number;
 }
 
-/** Model-level `config.json` beside the version folders. */
-export class ModelConfig {
+/**
+ * What may change about a model while it serves: in its `config.json`, and at
+ * run time through the admin API (PUT /v1/admin/models/{name}/config), whose
+ * body is this shape.
+ */
+export class ModelOverrides {
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -160,12 +164,18 @@ export class ModelConfig {
   @IsOptional()
   @IsObject()
   weights: Record<string, number> = {};
+}
 
+/** Model-level `config.json` beside the version folders: the overridable fields, and batching (read at load). */
+export class ModelConfig extends ModelOverrides {
   @IsOptional()
   @ValidateNested()
   @Type(() => ModelBatchingConfig)
   batching?: ModelBatchingConfig;
 }
+
+/** A model's config values as held in memory: from config.json, or the run-time overrides. */
+export type ModelConfigValues = Partial<Pick<ModelConfig, 'default_version' | 'labels' | 'weights' | 'batching'>>;
 
 export class ManifestError extends Error {}
 
@@ -181,7 +191,25 @@ export function parseManifest(json: unknown, file: string): VersionManifest {
 }
 
 export function parseModelConfig(json: unknown, file: string): ModelConfig {
-  const config = validated(ModelConfig, json, file);
+  return checkedLabelsAndWeights(validated(ModelConfig, json, file), json, file);
+}
+
+/**
+ * The admin API's run-time config: the same rules as config.json, and only
+ * the fields the request has (an absent `labels` keeps config.json's labels,
+ * not none).
+ */
+export function parseModelOverrides(json: unknown, file: string): ModelConfigValues {
+  const checked = checkedLabelsAndWeights(validated(ModelOverrides, json, file), json, file);
+  const has = (key: string) => Object.hasOwn(json as object, key);
+  return {
+    ...(checked.default_version !== undefined ? { default_version: checked.default_version } : {}),
+    ...(has('labels') ? { labels: checked.labels } : {}),
+    ...(has('weights') ? { weights: checked.weights } : {}),
+  };
+}
+
+function checkedLabelsAndWeights<T extends ModelOverrides>(config: T, json: unknown, file: string): T {
   // class-transformer's copy of a plain object drops keys named after Object.prototype members (a label
   // "toString"): labels and weights are taken from the JSON itself, own keys only.
   const raw = json as { labels?: unknown; weights?: unknown };

@@ -1,5 +1,5 @@
 import type { LoadedModel } from '../inference/inference-engine';
-import type { VersionManifest } from './manifest';
+import type { ModelConfigValues, VersionManifest } from './manifest';
 
 export const VERSION_STATES = ['LOADING', 'READY', 'FAILED', 'UNAVAILABLE'] as const;
 export type VersionState = (typeof VERSION_STATES)[number];
@@ -84,14 +84,4 @@ export interface ModelStatus {
   overrides?: ModelConfigValues;
 }
 
-export interface ModelConfigValues {
-  default_version?: number;
-  labels?: Record<string, number>;
-  weights?: Record<string, number>;
-  batching?: {
-    enabled?: boolean;
-    max_batch_size?: number;
-    max_queue_delay_us?: number;
-    max_queue_size?: number;
-  };
-}
+export type { ModelConfigValues };

@@ -1,12 +1,14 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsObject, IsOptional, Min } from 'class-validator';
+import { ModelOverrides } from '../../model-registry/manifest';
 
-export class ModelConfigDto {
+/**
+ * The body of PUT /v1/admin/models/{name}/config as OpenAPI shows it: the
+ * model registry's ModelOverrides (the same fields and rules as config.json),
+ * with their documentation and validation rules.
+ */
+export class ModelConfigDto extends ModelOverrides {
   @ApiPropertyOptional({ example: 2, description: 'Version served when a request names none and no weights apply' })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  default_version?: number;
+  declare default_version?: number;
 
   @ApiPropertyOptional({
     type: 'object',
@@ -14,9 +16,7 @@ export class ModelConfigDto {
     example: { stable: 1, canary: 2 },
     description: 'Label -> version',
   })
-  @IsOptional()
-  @IsObject()
-  labels?: Record<string, number>;
+  declare labels: Record<string, number>;
 
   @ApiPropertyOptional({
     type: 'object',
@@ -24,7 +24,5 @@ export class ModelConfigDto {
     example: { '1': 90, '2': 10 },
     description: 'Version -> share of the requests that name no version (canary split)',
   })
-  @IsOptional()
-  @IsObject()
-  weights?: Record<string, number>;
+  declare weights: Record<string, number>;
 }
