@@ -39,6 +39,17 @@ describe('admin API', () => {
     expect((await predict()).headers['x-model-version']).toBe('1');
   });
 
+  it('refuses a path version that is not a version folder name with a 400 that quotes it, as /v2 does', async () => {
+    for (const raw of ['01', '1e3', 'two']) {
+      const response = await admin('POST', `/v1/admin/models/iris/versions/${raw}/load`);
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({
+        code: 'BAD_REQUEST',
+        message: `the version in the path must be a positive integer (e.g. /versions/1), got "${raw}"`,
+      });
+    }
+  });
+
   it('refuses a config naming versions that do not exist, with a 422', async () => {
     const response = await admin('PUT', '/v1/admin/models/iris/config', { labels: { beta: 9 } });
     expect(response.statusCode).toBe(422);

@@ -11,11 +11,11 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { DomainError, InvalidInputError } from '../common/domain-error';
+import { InvalidInputError } from '../common/domain-error';
 import { validateFlatDto } from '../common/validation';
 import { ManifestError, parseModelOverrides } from '../model-registry/manifest';
+import { ParsePathVersionPipe, type PathVersion } from '../serving/path-version.pipe';
 import { ModelRegistry } from '../model-registry/model-registry.service';
-import { VERSION_PATTERN } from '../model-registry/model-store';
 import { ModelListDto, ModelSummaryDto } from '../model-summary/model-summary.dto';
 import { mapModelSummary } from '../model-summary/model-summary.mapper';
 import { AdminActions } from './admin-actions';
@@ -66,8 +66,8 @@ export class AdminController {
   @ApiParam({ name: 'name', example: 'iris' })
   @ApiParam({ name: 'version', example: '2' })
   @ApiOkResponse({ type: ModelSummaryDto })
-  async load(@Param('name') name: string, @Param('version') version: string): Promise<ModelSummaryDto> {
-    await this.actions.apply({ op: 'load', model: name, version: parseVersion(version) });
+  async load(@Param('name') name: string, @Param('version', ParsePathVersionPipe) version: PathVersion): Promise<ModelSummaryDto> {
+    await this.actions.apply({ op: 'load', model: name, version: version.number });
     return this.summary(name);
   }
 
@@ -78,8 +78,8 @@ export class AdminController {
   @ApiParam({ name: 'version', example: '2' })
   @ApiOkResponse({ type: ModelSummaryDto })
   @ApiConflictResponse({ description: 'The version is the default: make another one the default first' })
-  async unload(@Param('name') name: string, @Param('version') version: string): Promise<ModelSummaryDto> {
-    await this.actions.apply({ op: 'unload', model: name, version: parseVersion(version) });
+  async unload(@Param('name') name: string, @Param('version', ParsePathVersionPipe) version: PathVersion): Promise<ModelSummaryDto> {
+    await this.actions.apply({ op: 'unload', model: name, version: version.number });
     return this.summary(name);
   }
 
@@ -122,9 +122,4 @@ export class AdminController {
     const model = this.registry.get(name);
     return mapModelSummary(model, this.registry.defaultVersion(model));
   }
-}
-
-function parseVersion(raw: string): number {
-  if (!VERSION_PATTERN.test(raw)) throw new DomainError('BAD_REQUEST', `version must be a positive integer, got "${raw.slice(0, 40)}"`);
-  return Number(raw);
 }

@@ -17,6 +17,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiRequestKeyHeader, ApiRequestTimeoutHeader, ApiVersionHeader } from '../common/api-headers';
 import { DomainError } from '../common/domain-error';
 import { INFERENCE_HEADER_LENGTH, MODEL_VERSION_HEADER, REQUEST_KEY_HEADER } from '../common/http-headers';
+import { ParsePathVersionPipe, type PathVersion } from '../serving/path-version.pipe';
 import { runOptionsFor } from '../serving/request-deadline';
 import { AppConfig } from '../config/app-config';
 import { Probes } from '../health/probes';
@@ -137,10 +138,10 @@ export class InferenceProtocolController {
   @ERRORS
   versionMetadata(
     @Param('name') name: string,
-    @Param('version') version: string,
+    @Param('version', ParsePathVersionPipe) version: PathVersion,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): V2ModelMetadataDto {
-    return this.metadataOf(name, version, {}, reply);
+    return this.metadataOf(name, version.number, {}, reply);
   }
 
   @Get('models/:name/ready')
@@ -159,8 +160,8 @@ export class InferenceProtocolController {
   @VERSION_PARAM
   @ApiOkResponse({ description: 'Ready' })
   @ApiBadRequestResponse({ description: 'Not ready (unknown model or version, loading, FAILED), or a malformed version' })
-  versionReady(@Param('name') name: string, @Param('version') version: string, @Res() reply: FastifyReply): void {
-    void reply.status(this.service.isModelReady(name, version, {}) ? 200 : NOT_READY).send();
+  versionReady(@Param('name') name: string, @Param('version', ParsePathVersionPipe) version: PathVersion, @Res() reply: FastifyReply): void {
+    void reply.status(this.service.isModelReady(name, version.number, {}) ? 200 : NOT_READY).send();
   }
 
   @Post('models/:name/infer')
@@ -181,16 +182,16 @@ export class InferenceProtocolController {
   @VERSION_PARAM
   inferVersion(
     @Param('name') name: string,
-    @Param('version') version: string,
+    @Param('version', ParsePathVersionPipe) version: PathVersion,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Buffer> {
-    return this.inferOn(name, version, {}, request, reply);
+    return this.inferOn(name, version.number, {}, request, reply);
   }
 
   private metadataOf(
     name: string,
-    pathVersion: string | undefined,
+    pathVersion: number | undefined,
     headers: VersionHeaders,
     reply: FastifyReply,
   ): V2ModelMetadataDto {
@@ -201,7 +202,7 @@ export class InferenceProtocolController {
 
   private async inferOn(
     name: string,
-    pathVersion: string | undefined,
+    pathVersion: number | undefined,
     headers: VersionHeaders,
     request: FastifyRequest,
     reply: FastifyReply,

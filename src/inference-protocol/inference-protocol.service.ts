@@ -5,7 +5,6 @@ import { AppConfig, jsonLimitsOf } from '../config/app-config';
 import type { RunOptions } from '../inference/inference-engine';
 import type { TensorSpec } from '../inference/tensors';
 import { ModelRegistry } from '../model-registry/model-registry.service';
-import { VERSION_PATTERN } from '../model-registry/model-store';
 import type { ReadyVersion } from '../model-registry/model-version';
 import { parseVersionSelector, type VersionSelector } from '../model-registry/version-selector';
 import { ModelRunner } from '../serving/model-runner';
@@ -40,12 +39,12 @@ export class InferenceProtocolService {
    * X-Model-Version header (number or label), else the model's default (or
    * its canary split, keyed by X-Request-Key), as on /v1.
    */
-  resolve(name: string, pathVersion: string | undefined, headers: VersionHeaders): ReadyVersion {
+  resolve(name: string, pathVersion: number | undefined, headers: VersionHeaders): ReadyVersion {
     return this.registry.resolve(name, selectorFor(pathVersion, headers));
   }
 
   /** Model readiness: a malformed version is the client's mistake (thrown); unknown or not READY is just "not ready". */
-  isModelReady(name: string, pathVersion: string | undefined, headers: VersionHeaders): boolean {
+  isModelReady(name: string, pathVersion: number | undefined, headers: VersionHeaders): boolean {
     const selector = selectorFor(pathVersion, headers);
     try {
       this.registry.resolve(name, selector);
@@ -107,15 +106,8 @@ export interface VersionHeaders {
   readonly requestKey?: string | string[];
 }
 
-function selectorFor(pathVersion: string | undefined, headers: VersionHeaders): VersionSelector {
-  if (pathVersion === undefined) return parseVersionSelector(headers.version, headers.requestKey);
-  if (!VERSION_PATTERN.test(pathVersion)) {
-    throw new DomainError(
-      'BAD_REQUEST',
-      `the version in the path must be a positive integer (e.g. /versions/1), got ${quote(pathVersion)}`,
-    );
-  }
-  return { kind: 'number', version: Number(pathVersion) };
+function selectorFor(pathVersion: number | undefined, headers: VersionHeaders): VersionSelector {
+  return pathVersion === undefined ? parseVersionSelector(headers.version, headers.requestKey) : { kind: 'number', version: pathVersion };
 }
 
 function tensorMetadata(spec: TensorSpec): V2TensorMetadataDto {

@@ -1,0 +1,26 @@
+import { Injectable, type PipeTransform } from '@nestjs/common';
+import { DomainError } from '../common/domain-error';
+import { VERSION_PATTERN } from '../model-registry/model-store';
+
+/**
+ * A model version named in a URL path (`.../versions/{version}`), parsed by
+ * ParsePathVersionPipe. An object, not a number, on purpose: Nest's global
+ * ValidationPipe (transform on) converts a parameter declared as `number`
+ * with `+value` before any parameter pipe runs, and "01", "1e3" and "abc"
+ * would reach this pipe as 1, 1000 and NaN, too late to be refused by name.
+ */
+export interface PathVersion {
+  readonly number: number;
+}
+
+/** The one parser of path versions, for /v2 and the admin API: a positive integer, as version folders are named. */
+@Injectable()
+export class ParsePathVersionPipe implements PipeTransform<string, PathVersion> {
+  transform(raw: string): PathVersion {
+    if (!VERSION_PATTERN.test(raw)) {
+      const shown = raw.length > 64 ? `${raw.slice(0, 64)}...` : raw;
+      throw new DomainError('BAD_REQUEST', `the version in the path must be a positive integer (e.g. /versions/1), got ${JSON.stringify(shown)}`);
+    }
+    return { number: Number(raw) };
+  }
+}
