@@ -217,6 +217,26 @@ describe('service on the bundled iris models', () => {
       expect(JSON.stringify(doc.components.schemas.PredictRequestDto)).toContain('sepal_length');
     });
 
+    it('documents the prediction answers as they are: each real answer has exactly the fields of one documented shape', async () => {
+      const doc = (await server.app.inject({ method: 'GET', url: '/docs-json' })).json();
+      const schemas = doc.components.schemas as Record<string, { properties: Record<string, unknown>; required?: string[] }>;
+      const shapes = (schemas.PredictResponseDto.properties.predictions as { items: { oneOf: { $ref: string }[] } }).items.oneOf.map(
+        ({ $ref }) => schemas[$ref.split('/').at(-1)!],
+      );
+      expect(shapes).toHaveLength(3);
+      const fieldsOf = (schema: (typeof shapes)[number]) => Object.keys(schema.properties).sort();
+      const answer = await server.app.inject({
+        method: 'POST',
+        url: '/v1/models/iris/predict',
+        headers: { 'content-type': 'application/json' },
+        payload: { instances: [[5.1, 3.5, 1.4, 0.2]] },
+      });
+      const prediction = answer.json().predictions[0] as Record<string, unknown>;
+      expect(shapes.map(fieldsOf)).toContainEqual(Object.keys(prediction).sort());
+      expect(shapes.map(fieldsOf)).toContainEqual(['top_k']);
+      expect(shapes.map(fieldsOf)).toContainEqual(['outputs']);
+    });
+
     it('serves under /docs/ only the files the Swagger UI page loads, not the rest of swagger-ui-dist', async () => {
       const page = (await server.app.inject({ method: 'GET', url: '/docs' })).body;
       // Resolved as a browser resolves them against the page's URL.

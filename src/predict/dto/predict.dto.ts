@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMinSize, IsArray, IsInt, IsOptional, Max, Min } from 'class-validator';
 
@@ -54,6 +54,35 @@ export class ClassPredictionDto {
   probabilities!: Record<string, number>;
 }
 
+export class RankedClassDto {
+  @ApiProperty({ example: '7' })
+  label!: string;
+
+  @ApiProperty({ example: 7 })
+  class_id!: number;
+
+  @ApiProperty({ example: 0.994 })
+  probability!: number;
+}
+
+/** An image classifier's answer when the request asks for `top_k`. */
+export class TopKPredictionDto {
+  @ApiProperty({ type: [RankedClassDto], description: 'The k most probable classes, best first (ties: lower class id first)' })
+  top_k!: RankedClassDto[];
+}
+
+/** A model that is not a classifier: each output's row for this instance, nested by the output's shape. */
+export class TensorPredictionDto {
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    example: { variable: [0.25, 1.5] },
+    description: 'Output name -> this instance\'s values (int64 beyond 2^53 as decimal strings)',
+  })
+  outputs!: Record<string, unknown>;
+}
+
+@ApiExtraModels(ClassPredictionDto, TopKPredictionDto, TensorPredictionDto)
 export class PredictResponseDto {
   @ApiProperty({ example: 'iris' })
   model!: string;
@@ -63,10 +92,17 @@ export class PredictResponseDto {
 
   @ApiProperty({
     type: 'array',
-    items: { type: 'object' },
+    items: {
+      oneOf: [
+        { $ref: getSchemaPath(ClassPredictionDto) },
+        { $ref: getSchemaPath(TopKPredictionDto) },
+        { $ref: getSchemaPath(TensorPredictionDto) },
+      ],
+    },
     description:
-      'One entry per instance, in request order: ClassPrediction for classifiers, otherwise {"outputs": {name: value}}',
+      'One entry per instance, in request order: a class prediction for classifiers (the top_k classes when asked), ' +
+      'otherwise every output\'s values for the instance',
     example: [{ class_id: 0, label: 'setosa', confidence: 0.97, probabilities: { setosa: 0.97, versicolor: 0.03, virginica: 0.0 } }],
   })
-  predictions!: object[];
+  predictions!: (ClassPredictionDto | TopKPredictionDto | TensorPredictionDto)[];
 }
