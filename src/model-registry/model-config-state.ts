@@ -3,10 +3,8 @@ import type { BatchSettings } from '../inference/batcher';
 import type { StoredModel } from './model-store';
 import type { ModelConfigValues, ModelStatus } from './model-version';
 
-/**
- * A model's config in force: config.json (or MODEL_CONFIG_DIR's copy) merged
- * with run-time overrides from the admin API, field by field.
- */
+// A model's config in force: config.json (or MODEL_CONFIG_DIR's copy) merged
+// with run-time overrides from the admin API, field by field.
 
 /**
  * Takes a stored model's config.json. Returns why it cannot be used, if it

@@ -4,7 +4,7 @@ import type { ModelStatus, ReadyVersion } from './model-version';
 import { pickWeightedVersion } from './traffic-split';
 import { describeSelector, type VersionSelector } from './version-selector';
 
-/** Which version of a model serves a request: by number, label, canary weights or default. */
+// Which version of a model serves a request: by number, label, canary weights or default.
 
 /** The version a request without a selector gets when no canary split applies: configured default, else highest READY. */
 export function defaultVersion(model: ModelStatus): number | undefined {

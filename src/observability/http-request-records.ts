@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Histogram } from 'prom-client';
-import { MODEL_VERSION_HEADER } from '../common/http-headers';
+import { MODEL_VERSION_HEADER, RETRY_AFTER_HEADER } from '../common/http-headers';
 import { loggableUrl } from './loggable-url';
 import type { MetricsService, PredictionOutcome } from './metrics.service';
 
@@ -35,7 +35,8 @@ export class HttpRequestRecords {
     duration.observe(durationMs / 1000);
   }
 
-  log(request: FastifyRequest, statusCode: number, durationMs: number, version?: unknown): void {
+  /** `reply` carries the handler's X-Model-Version (and Retry-After): absent for requests no handler answered. */
+  log(request: FastifyRequest, statusCode: number, durationMs: number, reply?: HeaderReader): void {
     if (!this.logger.isLevelEnabled('info')) return;
     const line: Record<string, unknown> = {
       request_id: request.id,
@@ -45,24 +46,28 @@ export class HttpRequestRecords {
       status_code: statusCode,
       duration_ms: Math.round(durationMs * 1000) / 1000,
     };
+    const version = reply?.getHeader(MODEL_VERSION_HEADER);
     const model = (request.params as Record<string, string> | undefined)?.name;
     if (version !== undefined && model) {
       line.model = model;
       line.version = Number(version);
-      line.outcome = outcomeOf(statusCode);
+      line.outcome = outcomeOf(statusCode, reply!.getHeader(RETRY_AFTER_HEADER) !== undefined);
     }
     this.logger.info(line, 'request completed');
   }
 }
 
-/** The request's outcome by its status, as model_predictions_total counts it. */
-function outcomeOf(statusCode: number): PredictionOutcome {
-  if (statusCode < 400) return 'success';
-  if (statusCode < 500) return 'invalid_input';
-  return statusCode === 503 ? 'rejected' : 'error';
+interface HeaderReader {
+  getHeader(name: string): unknown;
 }
 
-/** The version that answered, as the handler put it in the response headers. */
-export function answeringVersion(reply: { getHeader(name: string): unknown }): unknown {
-  return reply.getHeader(MODEL_VERSION_HEADER);
+/**
+ * The request's outcome as model_predictions_total counts it (ModelRunner):
+ * a refusal to retry later (queue full, deadline passed, model loading) is the
+ * one answer the error filter gives a Retry-After; any other 5xx is a fault.
+ */
+function outcomeOf(statusCode: number, retryLater: boolean): PredictionOutcome {
+  if (statusCode < 400) return 'success';
+  if (statusCode < 500) return 'invalid_input';
+  return retryLater ? 'rejected' : 'error';
 }

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errorBody } from '../common/error-body';
 import { REQUEST_ID_HEADER } from '../common/http-headers';
-import { answeringVersion, type HttpRequestRecords } from './http-request-records';
+import type { HttpRequestRecords } from './http-request-records';
 
 /**
  * Latency logging and HTTP metrics as Fastify hooks rather than Nest
@@ -20,7 +20,7 @@ export function installResponseRecording(fastify: FastifyInstance, records: Http
   });
   fastify.addHook('onResponse', async (request, reply) => {
     records.observe(request, reply.statusCode, reply.elapsedTime);
-    records.log(request, reply.statusCode, reply.elapsedTime, answeringVersion(reply));
+    records.log(request, reply.statusCode, reply.elapsedTime, reply);
   });
 }
 
