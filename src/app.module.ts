@@ -8,11 +8,12 @@ import { ErrorFilter } from './common/error.filter';
 import type { Logger as PinoLogger } from 'pino';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { GrpcModule } from './grpc/grpc.module';
 import { HealthModule } from './health/health.module';
 import { InferenceProtocolModule } from './inference-protocol/inference-protocol.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { InferenceMetricsModule } from './observability/inference-metrics';
-import { PINO_LOGGER } from './observability/logger';
+import { PinoLoggerModule } from './observability/pino-logger.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { PredictModule } from './predict/predict.module';
 
@@ -25,6 +26,8 @@ export class AppModule {
         ConfigModule.forRoot(config),
         ServerProcessModule.forRoot(serverProcess),
         LifecycleModule,
+        // The process's pino logger, for the parts that write their own lines (the gRPC call log).
+        PinoLoggerModule.forRoot(logger),
         InferenceMetricsModule,
         // Nest's own messages go through the same pino instance as Fastify's; requests are logged by our hook,
         // so no route gets nestjs-pino's middleware (it cost every request a middleware pass, ~3% of its time).
@@ -33,11 +36,11 @@ export class AppModule {
         HealthModule,
         PredictModule,
         InferenceProtocolModule,
+        GrpcModule,
         AdminModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ErrorFilter },
-        { provide: PINO_LOGGER, useValue: logger },
       ],
     };
   }

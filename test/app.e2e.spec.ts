@@ -198,8 +198,8 @@ describe('service on the bundled iris models', () => {
       const text = response.body;
       expect(text).toMatch(/http_request_duration_seconds_count\{method="POST",route="\/v1\/models\/:name\/predict",status_code="200"\} \d+/);
       expect(text).toMatch(/model_inference_duration_seconds_count\{model="iris",version="2"\} [1-9]/);
-      expect(text).toMatch(/model_predictions_total\{model="iris",version="2",outcome="success"\} [1-9]/);
-      expect(text).toMatch(/model_predictions_total\{model="iris",version="2",outcome="invalid_input"\} [1-9]/);
+      expect(text).toMatch(/model_predictions_total\{model="iris",version="2",outcome="success",protocol="http"\} [1-9]/);
+      expect(text).toMatch(/model_predictions_total\{model="iris",version="2",outcome="invalid_input",protocol="http"\} [1-9]/);
       expect(text).toContain('model_version_ready{model="iris",version="1"} 1');
       expect(text).toContain('process_resident_memory_bytes');
       expect(text).not.toContain('made-up-model');

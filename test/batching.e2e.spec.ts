@@ -81,7 +81,7 @@ describe('a full queue', () => {
       expect(response.json().message).toContain('deadline passed');
       // The client chose the deadline: counted as rejected, not as a fault of the service.
       const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
-      expect(metrics).toMatch(/model_predictions_total\{model="iris",version="1",outcome="rejected"\} 1/);
+      expect(metrics).toMatch(/model_predictions_total\{model="iris",version="1",outcome="rejected",protocol="http"\} 1/);
       expect(metrics).not.toMatch(/outcome="error"/);
       const bad = await app.inject({ method: 'POST', url: '/v1/models/iris/predict', headers: { 'content-type': 'application/json', 'x-request-timeout-ms': 'soon' }, payload: '{"instances":[[1,2,3,4]]}' });
       expect(bad.statusCode).toBe(400);

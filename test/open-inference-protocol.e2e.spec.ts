@@ -593,8 +593,8 @@ describe('Open Inference Protocol (/v2)', () => {
   describe('observability and documentation', () => {
     it('counts /v2 requests in the model metrics and labels HTTP metrics with route templates', async () => {
       const series = [
-        'model_predictions_total{model="identity_int8",version="1",outcome="success"}',
-        'model_predictions_total{model="identity_int8",version="1",outcome="invalid_input"}',
+        'model_predictions_total{model="identity_int8",version="1",outcome="success",protocol="http"}',
+        'model_predictions_total{model="identity_int8",version="1",outcome="invalid_input",protocol="http"}',
         'model_inference_duration_seconds_count{model="identity_int8",version="1"}',
         'http_request_duration_seconds_count{method="POST",route="/v2/models/:name/infer",status_code="200"}',
         'http_request_duration_seconds_count{method="POST",route="/v2/models/:name/infer",status_code="400"}',

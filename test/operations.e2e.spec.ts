@@ -85,7 +85,7 @@ describe('admin API', () => {
     const first = (await predict({ 'x-request-key': 'alice' })).headers['x-model-version'];
     for (let i = 0; i < 10; i++) expect((await predict({ 'x-request-key': 'alice' })).headers['x-model-version']).toBe(first);
     const metrics = (await server.app.inject({ method: 'GET', url: '/metrics' })).body;
-    expect(metrics).toMatch(/model_predictions_total\{model="iris",version="2",outcome="success"\} \d+/);
+    expect(metrics).toMatch(/model_predictions_total\{model="iris",version="2",outcome="success",protocol="http"\} \d+/);
     await admin('DELETE', '/v1/admin/models/iris/config');
   });
 

@@ -26,6 +26,20 @@ export class AppConfig {
   @IsNotEmpty()
   HOST: string = '0.0.0.0';
 
+  /** Port of the Open Inference Protocol over gRPC (inference.GRPCInferenceService and grpc.health.v1), on HOST; 0 turns gRPC off. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  GRPC_PORT: number = 8001;
+
+  /** Largest gRPC request message accepted, in bytes; a larger one is refused with RESOURCE_EXHAUSTED. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1024)
+  @Max(2_147_483_647)
+  GRPC_MAX_MESSAGE_BYTES: number = 4_194_304;
+
   @IsString()
   @IsNotEmpty()
   MODELS_DIR: string = './models';

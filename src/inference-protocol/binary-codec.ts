@@ -163,9 +163,9 @@ export function encodeBinaryTensor(tensor: Tensor): Buffer {
   return copy;
 }
 
-/** BYTES elements: each a 4-byte little-endian length, then its UTF-8 bytes. */
-export function serializeBytesTensor(elements: readonly string[]): Buffer {
-  const encoded = elements.map((element) => Buffer.from(element, 'utf8'));
+/** BYTES elements: each a 4-byte little-endian length, then its bytes (UTF-8 for text). */
+export function serializeBytesTensor(elements: readonly (string | Buffer)[]): Buffer {
+  const encoded = elements.map((element) => (typeof element === 'string' ? Buffer.from(element, 'utf8') : element));
   const out = Buffer.allocUnsafe(encoded.reduce((total, bytes) => total + BYTES_LENGTH_PREFIX + bytes.length, 0));
   let offset = 0;
   for (const bytes of encoded) {

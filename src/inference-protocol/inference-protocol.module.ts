@@ -9,5 +9,6 @@ import { InferenceProtocolService } from './inference-protocol.service';
   imports: [ServingModule, HealthModule],
   controllers: [InferenceProtocolController],
   providers: [InferenceProtocolService],
+  exports: [InferenceProtocolService],
 })
 export class InferenceProtocolModule {}

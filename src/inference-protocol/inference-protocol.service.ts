@@ -3,7 +3,7 @@ import { DomainError } from '../common/domain-error';
 import type { JsonLimits } from '../common/json-limits';
 import { AppConfig, jsonLimitsOf } from '../config/app-config';
 import type { RunOptions } from '../inference/inference-engine';
-import type { TensorSpec } from '../inference/tensors';
+import type { TensorMap, TensorSpec } from '../inference/tensors';
 import { ModelRegistry } from '../model-registry/model-registry.service';
 import type { ReadyVersion } from '../model-registry/model-version';
 import { parseVersionSelector, type VersionSelector } from '../model-registry/version-selector';
@@ -11,7 +11,7 @@ import { ModelRunner } from '../serving/model-runner';
 import { quote, readInferenceBody, type EncodedBody } from './binary-codec';
 import { toV2DataType } from './datatypes';
 import type { V2ModelMetadataDto, V2TensorMetadataDto } from './dto/metadata.dto';
-import { decodeInferenceRequest } from './request-decoder';
+import { decodeInferenceRequest, type DecodedInferenceRequest } from './request-decoder';
 import { validateInferenceRequest } from './request-validation';
 import { encodeInferenceResponse } from './response-encoder';
 
@@ -79,9 +79,13 @@ export class InferenceProtocolService {
     return this.runner.track(ready, async () => {
       const { header, binary } = readInferenceBody(body, headerLength, this.jsonLimits);
       const request = decodeInferenceRequest(ready, validateInferenceRequest(header), binary);
-      const results = await this.runner.run(ready, request.feeds, request.outputNames, runOptions).catch(blameInputs);
-      return encodeInferenceResponse(ready, request, results);
+      return encodeInferenceResponse(ready, request, await this.run(ready, request, runOptions));
     });
+  }
+
+  /** Runs a decoded request (from REST or gRPC); a failure its inputs caused is the client's. */
+  run(ready: ReadyVersion, request: DecodedInferenceRequest, runOptions?: RunOptions): Promise<TensorMap> {
+    return this.runner.run(ready, request.feeds, request.outputNames, runOptions).catch(blameInputs);
   }
 }
 

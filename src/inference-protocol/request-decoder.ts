@@ -39,7 +39,18 @@ export function decodeInferenceRequest(
   request: V2InferenceRequestDto,
   binary: Buffer,
 ): DecodedInferenceRequest {
-  const binaryInputs = sliceBinaryInputs(request.inputs, binary);
+  return decodeInferenceInputs(ready, request, sliceBinaryInputs(request.inputs, binary));
+}
+
+/**
+ * The same, for a request whose binary data is already one buffer per input
+ * (undefined for inputs with JSON data): gRPC's raw_input_contents.
+ */
+export function decodeInferenceInputs(
+  ready: VersionSignature,
+  request: V2InferenceRequestDto,
+  binaryInputs: readonly (Buffer | undefined)[],
+): DecodedInferenceRequest {
   rejectUnsupportedExtensions(request);
   const outputs = requestedOutputs(ready, request);
   const feeds = decodeInputs(ready, request.inputs, binaryInputs);

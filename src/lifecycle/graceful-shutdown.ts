@@ -24,8 +24,8 @@ export function closeConnectionsWhileDraining(fastify: FastifyInstance, state: S
 }
 
 /**
- * SIGTERM (or SIGINT): readiness turns 503 at once; after `delayMs` the server
- * stops accepting connections, finishes every request it has, the sessions
+ * SIGTERM (or SIGINT): readiness turns 503 at once; after `delayMs` the servers
+ * (HTTP, and gRPC when on) stop accepting connections, finish every request they have, the sessions
  * are released, and the process exits 0. A second signal or the end of the
  * grace period forces the exit with code 1. Returns the same trigger, for a
  * primary process that relays the signal over IPC.
@@ -55,7 +55,7 @@ export function installGracefulShutdown(
     }, timing.graceMs).unref();
     setTimeout(() => {
       logger.info('no longer accepting connections; finishing requests in flight');
-      drainConnections(app.getHttpServer() as Server)
+      Promise.all([drainConnections(app.getHttpServer() as Server), app.get(ShutdownState).drainOthers()])
         .then(() => app.close())
         .then(
           () => {

@@ -7,6 +7,8 @@ import { ModelRegistry } from '../model-registry/model-registry.service';
 import { InferenceMetrics } from './inference-metrics';
 
 export type PredictionOutcome = 'success' | 'invalid_input' | 'rejected' | 'error';
+/** How a request reached the server: HTTP (/v1 and /v2 REST) or gRPC (the Open Inference Protocol's gRPC half). */
+export type Protocol = 'http' | 'grpc';
 
 /** The primary waits up to 5 s for each process; this covers that and the hop. */
 const CLUSTER_SCRAPE_TIMEOUT_MS = 6_000;
@@ -21,7 +23,7 @@ const CLUSTER_SCRAPE_TIMEOUT_MS = 6_000;
 export class MetricsService {
   readonly registry: Registry;
   readonly httpRequestDuration: Histogram<'method' | 'route' | 'status_code'>;
-  private readonly predictions: Counter<'model' | 'version' | 'outcome'>;
+  private readonly predictions: Counter<'model' | 'version' | 'outcome' | 'protocol'>;
 
   constructor(
     modelRegistry: ModelRegistry,
@@ -41,8 +43,8 @@ export class MetricsService {
     });
     this.predictions = new Counter({
       name: 'model_predictions_total',
-      help: 'Requests answered by a resolved model version, by outcome',
-      labelNames: ['model', 'version', 'outcome'] as const,
+      help: 'Requests answered by a resolved model version, by outcome and protocol (http or grpc)',
+      labelNames: ['model', 'version', 'outcome', 'protocol'] as const,
       registers: [this.registry],
     });
     new Gauge({
@@ -79,7 +81,7 @@ export class MetricsService {
     }
   }
 
-  recordPrediction(model: string, version: number, outcome: PredictionOutcome): void {
-    this.predictions.inc({ model, version: String(version), outcome });
+  recordPrediction(model: string, version: number, outcome: PredictionOutcome, protocol: Protocol): void {
+    this.predictions.inc({ model, version: String(version), outcome, protocol });
   }
 }

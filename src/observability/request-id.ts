@@ -10,6 +10,10 @@ const ACCEPTED_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * logs cannot be flooded or forged through this header.
  */
 export function requestIdFor(request: IncomingMessage): string {
-  const given = request.headers[REQUEST_ID_HEADER];
+  return acceptedRequestId(request.headers[REQUEST_ID_HEADER]);
+}
+
+/** The caller's id when it is acceptable (HTTP header or gRPC metadata value), else a fresh UUID. */
+export function acceptedRequestId(given: unknown): string {
   return typeof given === 'string' && ACCEPTED_REQUEST_ID.test(given) ? given : randomUUID();
 }

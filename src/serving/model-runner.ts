@@ -3,7 +3,7 @@ import { DomainError, isRetryLater } from '../common/domain-error';
 import type { RunOptions } from '../inference/inference-engine';
 import type { TensorMap } from '../inference/tensors';
 import type { ReadyVersion } from '../model-registry/model-version';
-import { MetricsService, type PredictionOutcome } from '../observability/metrics.service';
+import { MetricsService, type PredictionOutcome, type Protocol } from '../observability/metrics.service';
 
 /**
  * Runs a resolved model version for any API (/v1 predict, /v2 infer) and
@@ -29,17 +29,17 @@ export class ModelRunner {
    * Wraps one request's work for a resolved version: client errors count as
    * invalid_input; work refused or dropped without running (queue full, the
    * request's deadline passed, the client went away) as rejected; anything
-   * else as error; completion as success.
+   * else as error; completion as success. `protocol` says which API the request came by (REST or gRPC).
    */
-  async track<T>(ready: ReadyVersion, work: () => Promise<T>): Promise<T> {
+  async track<T>(ready: ReadyVersion, work: () => Promise<T>, protocol: Protocol = 'http'): Promise<T> {
     // Holds the version for the whole request: a version removed or replaced meanwhile is released only after it.
     ready.enter();
     try {
       const result = await work();
-      this.metrics.recordPrediction(ready.name, ready.version, 'success');
+      this.metrics.recordPrediction(ready.name, ready.version, 'success', protocol);
       return result;
     } catch (error) {
-      this.metrics.recordPrediction(ready.name, ready.version, outcomeOf(error));
+      this.metrics.recordPrediction(ready.name, ready.version, outcomeOf(error), protocol);
       throw error;
     } finally {
       ready.leave();

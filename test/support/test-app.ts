@@ -29,7 +29,7 @@ export async function startTestApp(
   env: Record<string, string>,
   options: { waitForModels?: boolean; beforeInit?: (app: NestFastifyApplication) => void } = {},
 ): Promise<NestFastifyApplication> {
-  const app = await createApp(loadConfig({ LOG_LEVEL: 'silent', ...env }));
+  const app = await createApp(loadConfig({ LOG_LEVEL: 'silent', GRPC_PORT: '0', ...env }));
   options.beforeInit?.(app);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();

@@ -1,0 +1,80 @@
+import { status as Status } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { PredictionOutcome } from '../observability/metrics.service';
+
+/** What a handler learns about its call, for the call's log line. */
+export interface CallContext {
+  readonly requestId: string;
+  model?: string;
+  version?: number;
+  /** Set when the answer was a refusal to retry later (overload, loading): the outcome REST counts as rejected. */
+  retryLater?: boolean;
+}
+
+const CODE_NAMES = Object.fromEntries(Object.entries(Status).filter(([, code]) => typeof code === 'number').map(([name, code]) => [code, name])) as Record<number, string>;
+
+/**
+ * The two records every gRPC call leaves, as HTTP requests do: one JSON log
+ * line (with model, version and outcome when a model answered) and the
+ * standard gRPC server metrics (the names go-grpc-prometheus made common),
+ * labelled by method and status code: bounded, since only the service's own
+ * methods are recorded.
+ */
+export class GrpcCallRecords {
+  private readonly handled: Counter<'grpc_type' | 'grpc_service' | 'grpc_method' | 'grpc_code'>;
+  private readonly handling: Histogram<'grpc_type' | 'grpc_service' | 'grpc_method'>;
+
+  constructor(
+    registry: Registry,
+    private readonly logger: Logger,
+    private readonly service: string,
+  ) {
+    this.handled = new Counter({
+      name: 'grpc_server_handled_total',
+      help: 'gRPC calls completed on the server, by service, method and status code',
+      labelNames: ['grpc_type', 'grpc_service', 'grpc_method', 'grpc_code'] as const,
+      registers: [registry],
+    });
+    this.handling = new Histogram({
+      name: 'grpc_server_handling_seconds',
+      help: 'gRPC call duration in seconds on the server, by service and method',
+      labelNames: ['grpc_type', 'grpc_service', 'grpc_method'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    });
+  }
+
+  record(method: string, code: Status, durationMs: number, context: CallContext, peer: string): void {
+    const labels = { grpc_type: 'unary', grpc_service: this.service, grpc_method: method };
+    this.handled.inc({ ...labels, grpc_code: CODE_NAMES[code] ?? String(code) });
+    this.handling.observe(labels, durationMs / 1000);
+    if (!this.logger.isLevelEnabled('info')) return;
+    const line: Record<string, unknown> = {
+      request_id: context.requestId,
+      protocol: 'grpc',
+      method,
+      peer,
+      grpc_code: CODE_NAMES[code] ?? code,
+      duration_ms: Math.round(durationMs * 1000) / 1000,
+    };
+    if (context.model !== undefined && context.version !== undefined) {
+      line.model = context.model;
+      line.version = context.version;
+      line.outcome = outcomeOf(code, context.retryLater === true);
+    }
+    this.logger.info(line, 'grpc call completed');
+  }
+
+  /** A server fault (answered INTERNAL, with no detail for the client): its stack goes to the log. */
+  fault(method: string, error: unknown): void {
+    this.logger.error({ err: error, method, protocol: 'grpc' }, `grpc ${method} failed`);
+  }
+}
+
+/** The call's outcome as model_predictions_total counts it (ModelRunner), from its status. */
+function outcomeOf(code: Status, retryLater: boolean): PredictionOutcome {
+  if (code === Status.OK) return 'success';
+  if (retryLater) return 'rejected';
+  return code === Status.INTERNAL || code === Status.UNAVAILABLE || code === Status.UNKNOWN ? 'error' : 'invalid_input';
+}

@@ -1,0 +1,137 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { status as Status, type Metadata, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { DomainError, isRetryLater } from '../common/domain-error';
+import { MODEL_VERSION_HEADER, REQUEST_ID_HEADER, REQUEST_KEY_HEADER } from '../common/http-headers';
+import { AppConfig } from '../config/app-config';
+import { Probes } from '../health/probes';
+import type { RunOptions } from '../inference/inference-engine';
+import { EXTENSIONS, SERVER_NAME } from '../inference-protocol/inference-protocol.controller';
+import { InferenceProtocolService, type VersionHeaders } from '../inference-protocol/inference-protocol.service';
+import { decodeInferenceInputs } from '../inference-protocol/request-decoder';
+import { validateInferenceRequest } from '../inference-protocol/request-validation';
+import { PINO_LOGGER } from '../observability/logger';
+import { MetricsService } from '../observability/metrics.service';
+import { acceptedRequestId } from '../observability/request-id';
+import { ModelRunner } from '../serving/model-runner';
+import packageJson from '../../package.json';
+import { type CallContext, GrpcCallRecords } from './grpc-call-records';
+import { INFERENCE_SERVICE_NAME, isMalformed, type ModelInferRequest, type ModelInferResponse } from './grpc-definitions';
+import { fromGrpcInferRequest } from './grpc-request';
+import { toGrpcInferResponse } from './grpc-response';
+import { toGrpcError } from './grpc-status';
+
+interface NamedVersion {
+  readonly name: string;
+  readonly version: string;
+}
+
+type Handler<Request, Response> = (request: Request, context: CallContext, call: ServerUnaryCall<unknown, unknown>) => Promise<Response> | Response;
+
+/**
+ * The Open Inference Protocol's gRPC methods over the same registry, version
+ * choice, batcher, workers and metrics as /v2 REST: every answer here is the
+ * one the matching REST route gives, in gRPC's terms.
+ */
+@Injectable()
+export class GrpcInferenceHandlers {
+  private readonly records: GrpcCallRecords;
+
+  constructor(
+    private readonly protocol: InferenceProtocolService,
+    private readonly runner: ModelRunner,
+    private readonly probes: Probes,
+    private readonly config: AppConfig,
+    metrics: MetricsService,
+    @Inject(PINO_LOGGER) logger: Logger,
+  ) {
+    this.records = new GrpcCallRecords(metrics.registry, logger, INFERENCE_SERVICE_NAME);
+  }
+
+  /** The implementation grpc-js serves: each method wrapped with error mapping, logging and metrics. */
+  implementation(): UntypedServiceImplementation {
+    return {
+      ServerLive: this.unary('ServerLive', async () => ({ live: (await this.probes.notLiveBecause()) === undefined })),
+      ServerReady: this.unary('ServerReady', async () => ({ ready: (await this.probes.notReadyBecause()) === undefined })),
+      ServerMetadata: this.unary('ServerMetadata', () => ({ name: SERVER_NAME, version: packageJson.version, extensions: [...EXTENSIONS] })),
+      ModelReady: this.unary('ModelReady', (request: NamedVersion, _context, call) => ({
+        ready: this.protocol.isModelReady(request.name, undefined, versionOf(request.version, call.metadata)),
+      })),
+      ModelMetadata: this.unary('ModelMetadata', (request: NamedVersion, context, call) => {
+        const ready = this.protocol.resolve(request.name, undefined, versionOf(request.version, call.metadata));
+        context.model = ready.name;
+        context.version = ready.version;
+        return this.protocol.modelMetadata(ready);
+      }),
+      ModelInfer: this.unary('ModelInfer', (request: ModelInferRequest, context, call) => this.infer(request, context, call)),
+    };
+  }
+
+  private async infer(request: ModelInferRequest, context: CallContext, call: ServerUnaryCall<unknown, unknown>): Promise<ModelInferResponse> {
+    const ready = this.protocol.resolve(request.model_name, undefined, versionOf(request.model_version, call.metadata));
+    context.model = ready.name;
+    context.version = ready.version;
+    const options = this.runOptionsFor(call);
+    return this.runner.track(
+      ready,
+      async () => {
+        const { header, binaryInputs } = fromGrpcInferRequest(request);
+        const decoded = decodeInferenceInputs(ready, validateInferenceRequest(header), binaryInputs);
+        const results = await this.protocol.run(ready, decoded, options);
+        return toGrpcInferResponse(ready, decoded, results);
+      },
+      'grpc',
+    );
+  }
+
+  /** The queue deadline: the smaller of QUEUE_TIMEOUT_MS and the call's own gRPC deadline; a cancelled call is dropped. */
+  private runOptionsFor(call: ServerUnaryCall<unknown, unknown>): RunOptions {
+    const callDeadline = Number(call.getDeadline());
+    const queueDeadline = this.config.QUEUE_TIMEOUT_MS > 0 ? Date.now() + this.config.QUEUE_TIMEOUT_MS : Number.POSITIVE_INFINITY;
+    const deadline = Math.min(callDeadline, queueDeadline);
+    return { cancelled: () => call.cancelled, ...(Number.isFinite(deadline) ? { deadline } : {}) };
+  }
+
+  private unary<Request, Response>(method: string, handler: Handler<Request, Response>) {
+    return (call: ServerUnaryCall<Request | unknown, Response>, callback: sendUnaryData<Response>): void => {
+      const started = performance.now();
+      const context: CallContext = { requestId: acceptedRequestId(firstValue(call.metadata, REQUEST_ID_HEADER)) };
+      const finish = (code: Status, error?: ReturnType<typeof toGrpcError>, response?: Response): void => {
+        this.records.record(method, code, performance.now() - started, context, call.getPeer());
+        if (error) callback(error);
+        else callback(null, response);
+      };
+      let pending: Promise<Response> | Response;
+      try {
+        if (isMalformed(call.request)) {
+          throw new DomainError('BAD_REQUEST', `the request is not a valid ${method}Request message: ${call.request.malformed}`);
+        }
+        pending = handler(call.request as Request, context, call as ServerUnaryCall<unknown, unknown>);
+      } catch (error) {
+        pending = Promise.reject(error);
+      }
+      Promise.resolve(pending).then(
+        (response) => finish(Status.OK, undefined, response),
+        (error: unknown) => {
+          const grpcError = toGrpcError(error);
+          context.retryLater = error instanceof DomainError && isRetryLater(error.code);
+          if (grpcError.code === Status.INTERNAL) this.records.fault(method, error);
+          finish(grpcError.code, grpcError);
+        },
+      );
+    };
+  }
+}
+
+/** The version field, or when empty the same metadata as REST's headers (X-Model-Version, X-Request-Key for the canary split). */
+function versionOf(field: string, metadata: Metadata): VersionHeaders {
+  return {
+    version: field !== '' ? field : firstValue(metadata, MODEL_VERSION_HEADER),
+    requestKey: firstValue(metadata, REQUEST_KEY_HEADER),
+  };
+}
+
+function firstValue(metadata: Metadata, key: string): string | undefined {
+  const value = metadata.get(key)[0];
+  return typeof value === 'string' ? value : undefined;
+}

@@ -1,0 +1,45 @@
+import { Metadata, status as Status, type ServiceError } from '@grpc/grpc-js';
+import { DomainError, isRetryLater } from '../common/domain-error';
+
+/** How long a refused client should wait: queues are short and models load in seconds (REST's Retry-After: 1). */
+export const RETRY_AFTER_MS = 1_000;
+/** gRPC's own retry pushback trailer, read by gRPC retry policies; the message says the same for people. */
+const RETRY_PUSHBACK_TRAILER = 'grpc-retry-pushback-ms';
+
+export type GrpcError = Partial<ServiceError> & { code: Status; details: string };
+
+/**
+ * The gRPC status for an error a handler raised, as REST's error filter
+ * chooses the HTTP status: client mistakes are INVALID_ARGUMENT (or NOT_FOUND,
+ * RESOURCE_EXHAUSTED), refusals to retry later are UNAVAILABLE with a retry
+ * hint, and only faults of the server itself are INTERNAL.
+ */
+export function toGrpcError(error: unknown): GrpcError {
+  if (!(error instanceof DomainError)) return { code: Status.INTERNAL, details: 'internal error' };
+  if (isRetryLater(error.code)) {
+    const metadata = new Metadata();
+    metadata.set(RETRY_PUSHBACK_TRAILER, String(RETRY_AFTER_MS));
+    return { code: Status.UNAVAILABLE, details: `${error.message} (retry in ${RETRY_AFTER_MS / 1000} s)`, metadata };
+  }
+  return { code: statusOf(error.status), details: error.message };
+}
+
+function statusOf(httpStatus: number): Status {
+  switch (httpStatus) {
+    case 404:
+      return Status.NOT_FOUND;
+    case 413:
+      return Status.RESOURCE_EXHAUSTED;
+    case 409:
+      return Status.FAILED_PRECONDITION;
+    case 503:
+      // A broken inference engine or an HTTP process of the pod that did not answer: another replica may serve.
+      return Status.UNAVAILABLE;
+    case 401:
+      return Status.UNAUTHENTICATED;
+    case 403:
+      return Status.PERMISSION_DENIED;
+    default:
+      return httpStatus < 500 ? Status.INVALID_ARGUMENT : Status.INTERNAL;
+  }
+}
