@@ -6,7 +6,7 @@
 # version so rebuilds are reproducible; bump it deliberately (or pin a digest: node:<tag>@sha256:...).
 #
 #   docker build -t onnx-model-server:0.1.0 .
-#   docker run --rm -p 3000:3000 --read-only --tmpfs /tmp onnx-model-server:0.1.0
+#   docker run --rm -p 3000:3000 -p 8001:8001 --read-only --tmpfs /tmp onnx-model-server:0.1.0
 
 ARG NODE_IMAGE=node:24.22.3-bookworm-slim
 
@@ -30,6 +30,8 @@ COPY package.json package-lock.json .npmrc ./
 RUN ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev \
  && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# The gRPC service definition, read at start (src/grpc/grpc-definitions.ts).
+COPY proto ./proto
 # Bundled models (models/<name>/<version>/model.onnx). Kubernetes deployments can instead mount
 # them from a PVC or fetch them with an init container (see helm/onnx-model-server).
 COPY models ./models
@@ -37,7 +39,8 @@ COPY models ./models
 # runs as: it writes nothing at runtime, so the root filesystem can be mounted read-only. Numeric,
 # so Kubernetes' runAsNonRoot can check it without a securityContext.runAsUser.
 USER 1000:1000
-EXPOSE 3000
+# HTTP (PORT) and the Open Inference Protocol over gRPC (GRPC_PORT; 0 turns it off).
+EXPOSE 3000 8001
 # Kubernetes ignores HEALTHCHECK (the chart uses probes); it serves `docker run` and compose.
 # The slim image has no curl, so Node's fetch does the check.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \

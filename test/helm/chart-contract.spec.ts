@@ -16,8 +16,10 @@ import {
   GOOD_VALUES_FILES,
   ROOT,
   badValuesFiles,
+  compileSchema,
   configEnv,
   get,
+  helmMerge,
   read,
   schema,
   templates,
@@ -101,6 +103,27 @@ describe('chart <-> service contract', () => {
     }
   });
 
+  it('the service refuses exactly the gRPC values the schema refuses (bounds of GRPC_PORT and GRPC_MAX_MESSAGE_BYTES)', () => {
+    const env = configEnv(values);
+    const cases: [keyof typeof CONFIG_DEFAULTS, number, boolean][] = [
+      ['GRPC_PORT', 0, true],
+      ['GRPC_PORT', 65535, true],
+      ['GRPC_PORT', 65536, false],
+      ['GRPC_PORT', -1, false],
+      ['GRPC_PORT', 8001.5, false],
+      ['GRPC_MAX_MESSAGE_BYTES', 1024, true],
+      ['GRPC_MAX_MESSAGE_BYTES', 2147483647, true],
+      ['GRPC_MAX_MESSAGE_BYTES', 1023, false],
+      ['GRPC_MAX_MESSAGE_BYTES', 2147483648, false],
+    ];
+    const validate = compileSchema();
+    for (const [name, value, ok] of cases) {
+      expect(validate(helmMerge(values, { config: { [name]: value } })), `schema: ${name}=${value}`).toBe(ok);
+      if (ok) expect(() => loadConfig({ ...env, [name]: String(value) }), `service: ${name}=${value}`).not.toThrow();
+      else expect(() => loadConfig({ ...env, [name]: String(value) }), `service: ${name}=${value}`).toThrow(ConfigError);
+    }
+  });
+
   it('modelConfig entries follow the service model-config rules (ModelConfig, MODEL_NAME_PATTERN, LABEL_NAME_PATTERN)', () => {
     const modelConfig = (schema.properties as Record<string, Schema>).modelConfig.properties as Record<string, Schema>;
     expect((modelConfig.models.propertyNames as Schema).pattern).toBe(MODEL_NAME_PATTERN.source);
@@ -148,8 +171,23 @@ describe('chart <-> service contract', () => {
     expect(templates['deployment.yaml']).toContain('prometheus.io/port: {{ .Values.config.PORT | toJson | quote }}');
   });
 
-  it('no template hard-codes a route or the port', () => {
-    const literals = [HEALTH_ROUTES.live, HEALTH_ROUTES.ready, METRICS_ROUTE, String(CONFIG_DEFAULTS.PORT)];
+  it('the gRPC container port is config.GRPC_PORT (= CONFIG_DEFAULTS.GRPC_PORT), named grpc, rendered unless it is 0', () => {
+    expect(get(values, ['config', 'GRPC_PORT']).value).toBe(CONFIG_DEFAULTS.GRPC_PORT);
+    expect(get(values, ['config', 'GRPC_MAX_MESSAGE_BYTES']).value).toBe(CONFIG_DEFAULTS.GRPC_MAX_MESSAGE_BYTES);
+    const gate = String.raw`\{\{- if ne \(int \.Values\.config\.GRPC_PORT\) 0 \}\}\n`;
+    expect(templates['deployment.yaml']).toMatch(new RegExp(gate + String.raw`\s+- name: grpc\n\s+containerPort: \{\{ \.Values\.config\.GRPC_PORT \}\}\n\s+protocol: TCP\n`));
+    expect(templates['service.yaml']).toMatch(
+      new RegExp(gate + String.raw`\s+- name: grpc\n\s+port: \{\{ \.Values\.service\.grpcPort \}\}\n\s+targetPort: grpc\n\s+protocol: TCP\n\s+appProtocol: grpc\n`),
+    );
+    // The Service port defaults to the service's gRPC port, as clients of the protocol expect it.
+    expect(get(values, ['service', 'grpcPort']).value).toBe(CONFIG_DEFAULTS.GRPC_PORT);
+    // gRPC is not routed by the Ingress (HTTP only) and the probes stay on HTTP.
+    expect(templates['ingress.yaml']).not.toMatch(/grpc/i);
+    expect(templates['deployment.yaml'].match(/port: http$/gm)).toHaveLength(3);
+  });
+
+  it('no template hard-codes a route or a port', () => {
+    const literals = [HEALTH_ROUTES.live, HEALTH_ROUTES.ready, METRICS_ROUTE, String(CONFIG_DEFAULTS.PORT), String(CONFIG_DEFAULTS.GRPC_PORT)];
     for (const [name, text] of Object.entries(templates)) {
       for (const literal of literals) expect(text, `${name} contains ${literal}`).not.toContain(literal);
     }

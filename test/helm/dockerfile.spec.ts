@@ -27,9 +27,11 @@ describe('Dockerfile', () => {
     expect(build).toContain('RUN npm run build');
     expect(runtime).toMatch(/COPY package\.json package-lock\.json \.npmrc \.\/\nRUN ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev/);
     expect(runtime).toContain('COPY --from=build /app/dist ./dist');
+    // dist/grpc reads ../../proto/open_inference_grpc.proto at start.
+    expect(runtime).toMatch(/^COPY proto \.\/proto$/m);
   });
 
-  it('runs as the node user (numeric uid:gid, as runAsNonRoot needs) with the bundled models, the service port and start command', () => {
+  it('runs as the node user (numeric uid:gid, as runAsNonRoot needs) with the bundled models, the service ports (HTTP and gRPC) and start command', () => {
     const runtime = dockerfile.split(/^FROM \$\{NODE_IMAGE\} AS runtime$/m)[1];
     expect(runtime).toMatch(/^ENV NODE_ENV=production \\\n\s+MODELS_DIR=\/app\/models$/m);
     expect(runtime).toMatch(/^WORKDIR \/app$/m);
@@ -38,7 +40,8 @@ describe('Dockerfile', () => {
     // The chart's security contexts run as the same uid/gid.
     expect(get(values, ['securityContext', 'runAsUser']).value).toBe(1000);
     expect(get(values, ['podSecurityContext', 'runAsGroup']).value).toBe(1000);
-    expect(runtime).toMatch(new RegExp(`^EXPOSE ${CONFIG_DEFAULTS.PORT}$`, 'm'));
+    // HTTP and gRPC (the Open Inference Protocol), at the service's default ports.
+    expect(runtime).toMatch(new RegExp(`^EXPOSE ${CONFIG_DEFAULTS.PORT} ${CONFIG_DEFAULTS.GRPC_PORT}$`, 'm'));
     expect(runtime).toMatch(/^CMD \["node", "dist\/main\.js"\]$/m);
     const healthcheck = /^HEALTHCHECK [\s\S]*?CMD \[.*\]$/m.exec(runtime)?.[0] ?? '';
     expect(healthcheck).toContain(HEALTH_ROUTES.live);

@@ -43,6 +43,22 @@ describe('render-time guards', () => {
     expect(byKind(manifests, 'ServiceMonitor').metadata.labels).toMatchObject({ release: 'kube-prometheus-stack' });
   });
 
+  it.skipIf(!HELM)('refuses a gRPC port equal to the HTTP one, in the pod or in the Service, unless gRPC is off', () => {
+    expect(helmTemplateFails(['--set', 'config.GRPC_PORT=3000'])).toContain('config.GRPC_PORT (3000) must differ from config.PORT');
+    expect(helmTemplateFails(['--set', 'config.PORT=8001'])).toContain('config.GRPC_PORT (8001) must differ from config.PORT');
+    expect(helmTemplateFails(['--set', 'service.grpcPort=80'])).toContain('service.grpcPort (80) must differ from service.port');
+    // gRPC off: its Service port is not rendered, so it may be anything.
+    const off = helmTemplate(undefined, ['--set', 'config.GRPC_PORT=0', '--set', 'service.grpcPort=80']);
+    expect(((byKind(off, 'Service').spec as JsonObject).ports as JsonObject[]).map((p) => p.name)).toEqual(['http']);
+  });
+
+  it.skipIf(!HELM)('helm applies the schema to the gRPC values', () => {
+    expect(helmTemplateFails(['--set', 'config.GRPC_PORT=70000'])).toMatch(/GRPC_PORT/);
+    expect(helmTemplateFails(['--set-string', 'config.GRPC_PORT=8001'])).toMatch(/GRPC_PORT/);
+    expect(helmTemplateFails(['--set', 'config.GRPC_MAX_MESSAGE_BYTES=1023'])).toMatch(/GRPC_MAX_MESSAGE_BYTES/);
+    expect(helmTemplateFails(['--set', 'service.grpcPort=0'])).toMatch(/grpcPort/);
+  });
+
   it.skipIf(!HELM)('refuses shutdown timings that would SIGKILL a draining pod or skip the drain', () => {
     // The drain timer (SHUTDOWN_GRACE_MS) starts at SIGTERM, after the preStop sleep, and includes SHUTDOWN_DELAY_MS.
     expect(helmTemplateFails(['--set', 'config.SHUTDOWN_GRACE_MS=60000'])).toContain('terminationGracePeriodSeconds (30) must exceed');

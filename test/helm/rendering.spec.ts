@@ -44,7 +44,7 @@ describe('helm lint / helm template', () => {
     }
   });
 
-  it.skipIf(!HELM)('renders the defaults: ServiceAccount, Service, Deployment with probes, port and env', () => {
+  it.skipIf(!HELM)('renders the defaults: ServiceAccount, Service, Deployment with probes, ports (HTTP and gRPC) and env', () => {
     const manifests = helmTemplate();
     expect(manifests.map((m) => m.kind).sort()).toEqual(['Deployment', 'Pod', 'Service', 'ServiceAccount']);
 
@@ -52,7 +52,11 @@ describe('helm lint / helm template', () => {
     expect((deployment.spec as JsonObject).replicas).toBe(values.replicaCount);
     const { spec, annotations } = podOf(deployment);
     const [container] = spec.containers;
-    expect(container.ports).toEqual([{ name: 'http', containerPort: CONFIG_DEFAULTS.PORT, protocol: 'TCP' }]);
+    expect(container.ports).toEqual([
+      { name: 'http', containerPort: CONFIG_DEFAULTS.PORT, protocol: 'TCP' },
+      { name: 'grpc', containerPort: CONFIG_DEFAULTS.GRPC_PORT, protocol: 'TCP' },
+    ]);
+    // The probes stay on HTTP; gRPC health (grpc.health.v1) is for clients, not the kubelet.
     expect(container.livenessProbe?.httpGet).toEqual({ path: HEALTH_ROUTES.live, port: 'http' });
     expect(container.readinessProbe?.httpGet).toEqual({ path: HEALTH_ROUTES.ready, port: 'http' });
     expect(container.startupProbe?.httpGet).toEqual({ path: HEALTH_ROUTES.ready, port: 'http' });
@@ -77,7 +81,10 @@ describe('helm lint / helm template', () => {
     });
 
     const service = byKind(manifests, 'Service');
-    expect((service.spec as JsonObject).ports).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
+    expect((service.spec as JsonObject).ports).toEqual([
+      { name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' },
+      { name: 'grpc', port: CONFIG_DEFAULTS.GRPC_PORT, targetPort: 'grpc', protocol: 'TCP', appProtocol: 'grpc' },
+    ]);
     expect(byKind(manifests, 'ServiceAccount').automountServiceAccountToken).toBe(false);
   });
 
@@ -127,6 +134,47 @@ describe('helm lint / helm template', () => {
     const ingress = byKind(manifests, 'Ingress');
     expect(ingress.apiVersion).toBe('networking.k8s.io/v1');
     expect(JSON.stringify(ingress.spec)).toContain('"port":{"number":80}');
+    // HTTP only: gRPC goes through the Service, never through the Ingress.
+    const backendPorts = [...JSON.stringify(ingress.spec).matchAll(/"port":(\{[^}]*\})/g)].map((m) => JSON.parse(m[1]) as JsonObject);
+    expect(backendPorts.length).toBeGreaterThan(0);
+    expect(backendPorts.every((port) => port.number === 80)).toBe(true);
+    // The gRPC ports are there with every optional feature on too.
+    expect(container.ports.map((p) => p.name)).toEqual(['http', 'grpc']);
+    expect(((byKind(manifests, 'Service').spec as JsonObject).ports as JsonObject[]).map((p) => p.name)).toEqual(['http', 'grpc']);
+  });
+
+  it.skipIf(!HELM)('renders the gRPC ports from config.GRPC_PORT and service.grpcPort, and none when GRPC_PORT is 0', () => {
+    const render = (args: string[]): { container: Container; servicePorts: JsonObject[] } => {
+      const manifests = helmTemplate(undefined, args);
+      return {
+        container: podOf(byKind(manifests, 'Deployment')).spec.containers[0],
+        servicePorts: (byKind(manifests, 'Service').spec as JsonObject).ports as JsonObject[],
+      };
+    };
+    const http = { name: 'http', containerPort: CONFIG_DEFAULTS.PORT, protocol: 'TCP' };
+    const httpService = { name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' };
+
+    // 0 turns gRPC off: no container port and no Service port, the env var still tells the service.
+    const off = render(['--set', 'config.GRPC_PORT=0']);
+    expect(off.container.ports).toEqual([http]);
+    expect(off.servicePorts).toEqual([httpService]);
+    expect(envOf(off.container).GRPC_PORT).toBe('0');
+    expect(off.container.readinessProbe?.httpGet).toEqual({ path: HEALTH_ROUTES.ready, port: 'http' });
+
+    // A custom GRPC_PORT moves the container port (and the env var); the Service keeps its port and
+    // follows by name.
+    const moved = render(['--set', 'config.GRPC_PORT=9001']);
+    expect(moved.container.ports).toEqual([http, { name: 'grpc', containerPort: 9001, protocol: 'TCP' }]);
+    expect(envOf(moved.container).GRPC_PORT).toBe('9001');
+    expect(moved.servicePorts).toContainEqual({ name: 'grpc', port: CONFIG_DEFAULTS.GRPC_PORT, targetPort: 'grpc', protocol: 'TCP', appProtocol: 'grpc' });
+
+    // service.grpcPort moves the Service port only.
+    const servicePort = render(['--set', 'service.grpcPort=9500']);
+    expect(servicePort.servicePorts).toEqual([httpService, { name: 'grpc', port: 9500, targetPort: 'grpc', protocol: 'TCP', appProtocol: 'grpc' }]);
+    expect(servicePort.container.ports).toContainEqual({ name: 'grpc', containerPort: CONFIG_DEFAULTS.GRPC_PORT, protocol: 'TCP' });
+
+    // GRPC_MAX_MESSAGE_BYTES reaches the service as a plain integer (not 2.147483647e+09).
+    expect(envOf(render(['--set', 'config.GRPC_MAX_MESSAGE_BYTES=2147483647']).container).GRPC_MAX_MESSAGE_BYTES).toBe('2147483647');
   });
 
   it.skipIf(!HELM)('renders the initContainer models source with good-init-container.yaml', () => {
@@ -220,6 +268,19 @@ describe('helm lint / helm template', () => {
     expect(helmNotes(zeroUnavailable)).toContain('WARNING: the PodDisruptionBudget');
   });
 
+  it.skipIf(!HELM)('NOTES.txt gives the gRPC address when gRPC is on, and says nothing of gRPC when it is off', () => {
+    const defaults = helmNotes();
+    expect(defaults).toContain(`address in the cluster: test-release-onnx-model-server.ml.svc:${CONFIG_DEFAULTS.GRPC_PORT}\n`);
+    expect(defaults).toContain(`port-forward service/test-release-onnx-model-server 8081:${CONFIG_DEFAULTS.GRPC_PORT} &\n  export GRPC_ADDRESS=127.0.0.1:8081\n`);
+    expect(helmNotes(['--set', 'service.grpcPort=9500'])).toContain('address in the cluster: test-release-onnx-model-server.ml.svc:9500\n');
+    expect(helmNotes(['--set', 'config.GRPC_PORT=0'])).not.toMatch(/grpc/i);
+    expect(helmNotes(['--set', 'service.type=NodePort'])).toContain(`jsonpath='{.spec.ports[?(@.name=="grpc")].nodePort}'`);
+    expect(helmNotes(['--set', 'service.type=LoadBalancer'])).toMatch(/export GRPC_ADDRESS=\$\(kubectl get svc .*\):8001\n/);
+    const withIngress = helmNotes([], join(FIXTURES_DIR, 'good-all-features.yaml'));
+    expect(withIngress).toContain('the Ingress routes HTTP only');
+    expect(withIngress).toContain('export URL=https://models.example.com\n');
+  });
+
   it('notes whether helm ran (and fails when HELM_REQUIRED is set and there is no helm)', () => {
     // Always runs, so the log shows which helm (if any) rendered the chart.
     if (HELM_REQUIRED) expect(HELM, 'HELM_REQUIRED is set but no helm was found: run .ci/get-helm').toBeDefined();
@@ -240,6 +301,8 @@ describe('rendered objects against the Kubernetes API schemas (kubernetes-models
     ['good-all-features.yaml + modelConfig.rollOnChange', join(FIXTURES_DIR, 'good-all-features.yaml'), ['--set', 'modelConfig.rollOnChange=true']],
     ['strategy Recreate, no preStop, no probes', undefined, ['--set', 'strategy.type=Recreate', '--set', 'preStop.enabled=false', '--set', 'probes.startup.enabled=false', '--set', 'probes.liveness.enabled=false']],
     ['hard pod anti-affinity', undefined, ['--set', 'podAntiAffinityPreset=hard']],
+    ['gRPC off', undefined, ['--set', 'config.GRPC_PORT=0']],
+    ['custom gRPC ports on a NodePort Service', undefined, ['--set', 'config.GRPC_PORT=9001', '--set', 'service.grpcPort=9500', '--set', 'service.type=NodePort']],
   ];
 
   it.skipIf(!HELM).each(RENDER_CASES)('every object rendered for %s validates against the Kubernetes schemas, with no unknown field', (_, file, args) => {

@@ -9,12 +9,14 @@ import {
   deref,
   errorLocations,
   formatErrors,
+  helmMerge,
   isObject,
   read,
   schema,
   values,
   valuesWith,
   type Json,
+  type JsonObject,
   type Schema,
 } from '../support/chart';
 
@@ -55,6 +57,37 @@ describe('values.schema.json', () => {
     const ok = validate(valuesWith(path));
     expect(ok, `${file} should be invalid`).toBe(false);
     expect(errorLocations(validate.errors), formatErrors(validate.errors)).toContain(expected);
+  });
+
+  // The gRPC settings, inline rather than as bad-values files: [overlay, where the error must be].
+  const GRPC_BAD: [string, JsonObject, string][] = [
+    ['config.GRPC_PORT above 65535', { config: { GRPC_PORT: 70000 } }, '/config/GRPC_PORT'],
+    ['config.GRPC_PORT as a string', { config: { GRPC_PORT: '8001' } }, '/config/GRPC_PORT'],
+    ['config.GRPC_PORT negative', { config: { GRPC_PORT: -1 } }, '/config/GRPC_PORT'],
+    ['config.GRPC_PORT not an integer', { config: { GRPC_PORT: 8001.5 } }, '/config/GRPC_PORT'],
+    ['config.GRPC_MAX_MESSAGE_BYTES below 1024', { config: { GRPC_MAX_MESSAGE_BYTES: 1023 } }, '/config/GRPC_MAX_MESSAGE_BYTES'],
+    ['config.GRPC_MAX_MESSAGE_BYTES above 2147483647', { config: { GRPC_MAX_MESSAGE_BYTES: 2147483648 } }, '/config/GRPC_MAX_MESSAGE_BYTES'],
+    ['config.GRPC_MAX_MESSAGE_BYTES as a string', { config: { GRPC_MAX_MESSAGE_BYTES: '4Mi' } }, '/config/GRPC_MAX_MESSAGE_BYTES'],
+    ['service.grpcPort 0', { service: { grpcPort: 0 } }, '/service/grpcPort'],
+    ['service.grpcPort above 65535', { service: { grpcPort: 70000 } }, '/service/grpcPort'],
+    ['service.grpcPort as a string', { service: { grpcPort: '8001' } }, '/service/grpcPort'],
+    ['service.grpcPorts (typo)', { service: { grpcPorts: 8001 } }, '/service/grpcPorts'],
+  ];
+
+  it.each(GRPC_BAD)('rejects %s', (_, overlay, expected) => {
+    expect(validate(helmMerge(values, overlay)), `${JSON.stringify(overlay)} should be invalid`).toBe(false);
+    expect(errorLocations(validate.errors), formatErrors(validate.errors)).toContain(expected);
+  });
+
+  it('accepts the gRPC settings at their bounds (GRPC_PORT 0 turns gRPC off)', () => {
+    for (const overlay of [
+      { config: { GRPC_PORT: 0 } },
+      { config: { GRPC_PORT: 65535, GRPC_MAX_MESSAGE_BYTES: 1024 } },
+      { config: { GRPC_MAX_MESSAGE_BYTES: 2147483647 }, service: { grpcPort: 1 } },
+      { service: { grpcPort: 65535 } },
+    ] as JsonObject[]) {
+      expect(validate(helmMerge(values, overlay)), `${JSON.stringify(overlay)}: ${formatErrors(validate.errors)}`).toBe(true);
+    }
   });
 
   it('declares additionalProperties on every object schema (false, or a schema for maps)', () => {

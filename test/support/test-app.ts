@@ -1,11 +1,12 @@
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { afterAll, beforeAll } from 'vitest';
 import { createApp } from '../../src/app.factory';
 import { loadConfig } from '../../src/config/app-config';
+import { GrpcServer } from '../../src/grpc/grpc-server';
 import { ModelRegistry } from '../../src/model-registry/model-registry.service';
 
 export const REPO_MODELS_DIR = path.resolve(__dirname, '../../models');
@@ -37,6 +38,18 @@ export async function startTestApp(
   return app;
 }
 
+/** A free loopback port, for servers the tests start on a given port (GRPC_PORT=0 turns gRPC off). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 /** Serves the app over real HTTP on a free loopback port; returns its base URL and port. */
 export async function listenOnLoopback(app: NestFastifyApplication): Promise<{ url: string; port: number }> {
   await app.listen(0, '127.0.0.1');
@@ -53,6 +66,8 @@ export interface TestAppOptions {
   prepare?: (modelsDir: string) => Promise<void>;
   /** Also serve over real HTTP on a free loopback port (for `url` and `port`). */
   listen?: boolean;
+  /** Also serve gRPC, on a free loopback port (for `grpcPort`); GRPC_PORT in env wins. */
+  grpc?: boolean;
 }
 
 export interface TestApp {
@@ -61,6 +76,8 @@ export interface TestApp {
   /** Base URL and port, when started with `listen`. */
   readonly url: string;
   readonly port: number;
+  /** The gRPC port, when started with `grpc`. */
+  readonly grpcPort: number;
 }
 
 /** Starts the app as the options say; `close` stops it and removes the throwaway MODELS_DIR, whatever failed. */
@@ -79,7 +96,8 @@ async function openTestApp(options: TestAppOptions): Promise<TestApp & { close()
   };
   try {
     await options.prepare?.(modelsDir);
-    app = await startTestApp({ ...options.env, MODELS_DIR: modelsDir });
+    const grpc = options.grpc ? { HOST: '127.0.0.1', GRPC_PORT: String(await freePort()) } : {};
+    app = await startTestApp({ ...grpc, ...options.env, MODELS_DIR: modelsDir });
     const address = options.listen ? await listenOnLoopback(app) : undefined;
     const started = app;
     return {
@@ -92,6 +110,11 @@ async function openTestApp(options: TestAppOptions): Promise<TestApp & { close()
       get port() {
         if (!address) throw new Error('the test app was not started with listen: true');
         return address.port;
+      },
+      get grpcPort() {
+        const port = started.get(GrpcServer).port;
+        if (port === undefined) throw new Error('the test app was not started with grpc: true');
+        return port;
       },
       close,
     };
@@ -131,6 +154,9 @@ export function useTestApp(options: TestAppOptions = {}): TestApp {
     },
     get port() {
       return started().port;
+    },
+    get grpcPort() {
+      return started().grpcPort;
     },
   };
 }

@@ -150,6 +150,14 @@ SIGTERM comes after the preStop sleep; Kubernetes sends SIGKILL terminationGrace
 {{- if le (int64 .Values.terminationGracePeriodSeconds) (add $preStopSeconds $graceSeconds) }}
 {{- fail (printf "terminationGracePeriodSeconds (%d) must exceed preStop.sleepSeconds (%d) + config.SHUTDOWN_GRACE_MS in seconds (%d), or Kubernetes kills the pod mid-drain: raise it to at least %d" (int64 .Values.terminationGracePeriodSeconds) $preStopSeconds $graceSeconds (add $preStopSeconds $graceSeconds 1)) }}
 {{- end }}
+{{- if ne (int .Values.config.GRPC_PORT) 0 }}
+{{- if eq (int .Values.config.GRPC_PORT) (int .Values.config.PORT) }}
+{{- fail (printf "config.GRPC_PORT (%d) must differ from config.PORT: HTTP and gRPC listen on separate ports (0 turns gRPC off)" (int .Values.config.GRPC_PORT)) }}
+{{- end }}
+{{- if eq (int .Values.service.grpcPort) (int .Values.service.port) }}
+{{- fail (printf "service.grpcPort (%d) must differ from service.port: a Service cannot expose one port number twice" (int .Values.service.grpcPort)) }}
+{{- end }}
+{{- end }}
 {{- if .Values.autoscaling.enabled }}
 {{- if gt (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas) }}
 {{- fail "autoscaling.minReplicas must not exceed autoscaling.maxReplicas" }}
