@@ -32,7 +32,7 @@ describe('helm test', () => {
     });
     const server = spawn(process.execPath, [join(ROOT, 'dist', 'main.js')], {
       cwd: ROOT,
-      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', MODELS_DIR: join(ROOT, 'models'), INFERENCE_WORKERS: '0', MODEL_POLL_INTERVAL_MS: '0' },
+      env: { ...process.env, PORT: String(port), GRPC_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', MODELS_DIR: join(ROOT, 'models'), INFERENCE_WORKERS: '0', MODEL_POLL_INTERVAL_MS: '0' },
       stdio: 'ignore',
     });
     try {

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
+import { freePort } from '../../support/test-app';
 
 const MAIN = path.resolve(__dirname, '../../../dist/main.js');
 
@@ -9,6 +9,8 @@ export interface ServerProcess {
   child: ChildProcess;
   port: number;
   url: string;
+  /** The gRPC port, when started with `{ grpc: true }` (else gRPC is off). */
+  grpcPort?: number;
   /** Everything the process wrote, for assertions and for diagnosing a failure. */
   output: () => string;
   /** Resolves with the exit code (or signal) and how long after `exited` was first asked for. */
@@ -20,23 +22,17 @@ export interface ServerProcess {
   stop: () => Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-/** Starts the built service (dist/main.js) on 127.0.0.1 and waits until /health/ready is 200. */
-export async function startServer(env: Record<string, string>, readyTimeoutMs = 30_000): Promise<ServerProcess> {
+/** Starts the built service (dist/main.js) on 127.0.0.1 and waits until /health/ready is 200; gRPC only when asked. */
+export async function startServer(
+  env: Record<string, string>,
+  readyTimeoutMs = 30_000,
+  options: { grpc?: boolean } = {},
+): Promise<ServerProcess> {
   const port = await freePort();
+  const grpcPort = options.grpc ? await freePort() : undefined;
   let output = '';
   const child = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), GRPC_PORT: String(grpcPort ?? 0), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (chunk) => (output += chunk));
@@ -63,6 +59,7 @@ export async function startServer(env: Record<string, string>, readyTimeoutMs = 
     child,
     port,
     url,
+    grpcPort,
     output: () => output,
     exited,
     rssBytes: () =>
