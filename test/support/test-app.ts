@@ -96,7 +96,7 @@ async function openTestApp(options: TestAppOptions): Promise<TestApp & { close()
   };
   try {
     await options.prepare?.(modelsDir);
-    const grpc = options.grpc ? { HOST: '127.0.0.1', GRPC_PORT: String(await freePort()) } : {};
+    const grpc: Record<string, string> = options.grpc ? { HOST: '127.0.0.1', GRPC_PORT: String(await freePort()) } : {};
     app = await startTestApp({ ...grpc, ...options.env, MODELS_DIR: modelsDir });
     const address = options.listen ? await listenOnLoopback(app) : undefined;
     const started = app;
