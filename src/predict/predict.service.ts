@@ -7,7 +7,7 @@ import { ModelRegistry } from '../model-registry/model-registry.service';
 import type { ReadyVersion } from '../model-registry/model-version';
 import type { VersionSelector } from '../model-registry/version-selector';
 import { ModelRunner } from '../serving/model-runner';
-import { decodeImage, type Pixels, type UploadedImage, writePixels } from './image-preprocessing';
+import { decodeImage, type Pixels, prepareJsonPixels, type UploadedImage, writePixels } from './image-preprocessing';
 import { decodeInstances, decodePixelInstances, type DecodedBatch } from './instance-decoder';
 import { mapPredictions, type Prediction } from './prediction-mapper';
 
@@ -54,7 +54,7 @@ export class PredictService {
         ]);
       }
       const batches = image
-        ? [pixelBatch(ready, decodePixelInstances(instances, image), image)]
+        ? [pixelBatch(ready, await prepareJsonPixels(decodePixelInstances(instances, image), image), image)]
         : decodeInstances(instances, ready);
       return this.runBatches(ready, batches, image ? (options.topK ?? DEFAULT_TOP_K) : options.topK, options.run);
     });
