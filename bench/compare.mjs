@@ -10,12 +10,15 @@
 //                            "main" key runs another build instead of dist/main.js, e.g. the commit before
 //                            a change: git worktree add /tmp/base HEAD~1 && (cd /tmp/base && npm ci && npm run build),
 //                            then '[{"main":"/tmp/base/dist/main.js"},{}]'
-//   COMPARE_SCENARIOS=iris-v1,iris-v2,digits-v2-bin,digits-v2-bin16      ids from scenarios.mjs
-//   COMPARE_CONNECTIONS=64   (scenarios of 16 images a request use 16)
+//   COMPARE_SCENARIOS=iris-v1,iris-v2,digits-v2-bin,digits-v2-bin16      ids from scenarios.mjs; the gRPC
+//                            ones (digits-grpc, digits-grpc16) start each variant with gRPC on a free port
+//                            and run grpc-load.mjs (COMPARE_GRPC_CHANNELS=4 HTTP/2 connections) instead of wrk
+//   COMPARE_CONNECTIONS=64   (scenarios of 16 images a request use 16; for gRPC: calls in flight)
 //   COMPARE_PASSES=3  COMPARE_SECONDS=5  COMPARE_LOG_LEVEL=info
 import { cpuMeter } from './cpu.mjs';
+import { runGrpcCell } from './grpc-cell.mjs';
 import { ensureWrk, runCell } from './load.mjs';
-import { SCENARIOS } from './scenarios.mjs';
+import { isGrpc, SCENARIOS } from './scenarios.mjs';
 import { startService } from './service.mjs';
 import { mb } from './table.mjs';
 
@@ -26,26 +29,37 @@ const passes = Number(env.COMPARE_PASSES ?? 3);
 const seconds = Number(env.COMPARE_SECONDS ?? 5);
 const log = (line) => process.stderr.write(`${line}\n`);
 
-ensureWrk(log);
+const scenarios = ids.map((id) => SCENARIOS.find((s) => s.id === id) ?? unknown(id));
+function unknown(id) {
+  throw new Error(`unknown scenario ${id}; known: ${SCENARIOS.map((s) => s.id).join(', ')}`);
+}
+
+if (scenarios.some((s) => !isGrpc(s))) ensureWrk(log);
 const services = [];
 try {
   for (const { main, ...settings } of variants) {
-    const service = await startService({ env: settings, main, logLevel: env.COMPARE_LOG_LEVEL ?? 'info' });
+    const service = await startService({ env: settings, main, logLevel: env.COMPARE_LOG_LEVEL ?? 'info', grpc: scenarios.some(isGrpc) });
     services.push(service);
     log(`${JSON.stringify(settings)}: ready in ${(service.startupMs / 1000).toFixed(1)} s, RSS ${mb(await service.rssKb())} MB`);
   }
-  for (const id of ids) {
-    const scenario = SCENARIOS.find((s) => s.id === id);
-    if (!scenario) throw new Error(`unknown scenario ${id}; known: ${SCENARIOS.map((s) => s.id).join(', ')}`);
+  for (const scenario of scenarios) {
+    const id = scenario.id;
     const connections = scenario.rows > 1 ? 16 : Number(env.COMPARE_CONNECTIONS ?? 64);
     const cells = services.map(() => []);
     for (let pass = 0; pass < passes; pass++) {
       for (const [i, service] of services.entries()) {
-        const meter = cpuMeter(service.pid);
-        const cell = await runCell({ url: `${service.url}${scenario.path}`, scenario, connections, seconds });
-        const cpu = meter(cell.generatorCpuSeconds);
+        let cell;
+        let cpu;
+        if (isGrpc(scenario)) {
+          cell = await runGrpcCell({ target: service.grpcTarget, scenario, connections, seconds, channels: Number(env.COMPARE_GRPC_CHANNELS ?? 4), serverPid: service.pid });
+          cpu = cell.cpu;
+        } else {
+          const meter = cpuMeter(service.pid);
+          cell = await runCell({ url: `${service.url}${scenario.path}`, scenario, connections, seconds });
+          cpu = meter(cell.generatorCpuSeconds);
+        }
         cells[i].push(
-          `${Math.round(cell.rowsPerSec)}/s p99 ${cell.p99.toFixed(1)} ms, errors ${cell.totalErrors}, CPU service ${cpu.server} wrk ${cpu.loadGenerator} others ${cpu.others}`,
+          `${Math.round(cell.rowsPerSec)}/s p99 ${cell.p99.toFixed(1)} ms, errors ${cell.totalErrors}, CPU service ${cpu.server} ${isGrpc(scenario) ? 'grpc-load' : 'wrk'} ${cpu.loadGenerator} others ${cpu.others}`,
         );
       }
     }

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 // Linux reports /proc times in clock ticks; USER_HZ is 100 on every mainstream architecture.
 export const TICKS_PER_SECOND = 100;
 
-/** wrk above this many cores may be what limits a cell: its req/s would then be the generator's ceiling. */
+/** A load generator (wrk, or one grpc-load.mjs process) above this many cores may be what limits a cell: its req/s would then be the generator's ceiling. */
 export const GENERATOR_BOUND_CORES = 0.9;
 
 function machineTicks() {
@@ -62,18 +62,21 @@ export const mainThreadCpuMs = (pid) =>
 
 /**
  * Starts measuring; call the returned function at the end of the cell with
- * the CPU seconds wrk reported for itself: wrk has exited by then, and an
- * exited process is no longer in /proc.
+ * the CPU seconds the load generator reported for itself: wrk has exited by
+ * then, and an exited process is no longer in /proc (the gRPC generators
+ * report the CPU of their measured window, and the meter spans that window).
  */
 export function cpuMeter(serverPid) {
-  const start = { at: performance.now(), machine: machineTicks(), server: serverPid ? processTicks(serverPid) : 0, self: processTicks(process.pid) };
+  // This process alone, not its tree: the servers and the load generators are its children, and are counted apart.
+  const selfTicks = () => statTicks(`/proc/${process.pid}/stat`);
+  const start = { at: performance.now(), machine: machineTicks(), server: serverPid ? processTicks(serverPid) : 0, self: selfTicks() };
   return (generatorCpuSeconds = 0) => {
     const seconds = (performance.now() - start.at) / 1000;
     const machine = machineTicks();
     const cores = (ticks) => ticks / TICKS_PER_SECOND / seconds;
     const server = serverPid ? cores(processTicks(serverPid) - start.server) : 0;
     // This orchestrating process only waits during a cell; it is ours, so it is not "others" either.
-    const bench = cores(processTicks(process.pid) - start.self);
+    const bench = cores(selfTicks() - start.self);
     const generator = generatorCpuSeconds / seconds;
     const busy = cores(machine.busy - start.machine.busy);
     return {
@@ -86,6 +89,7 @@ export function cpuMeter(serverPid) {
   };
 }
 
-export const generatorBound = (cpu) => cpu !== undefined && cpu.loadGenerator > GENERATOR_BOUND_CORES;
+/** With several generator processes (gRPC), the busiest of them (`loadGeneratorMax`) is what may limit. */
+export const generatorBound = (cpu) => cpu !== undefined && (cpu.loadGeneratorMax ?? cpu.loadGenerator) > GENERATOR_BOUND_CORES;
 
 const round = (x) => Math.round(x * 100) / 100;

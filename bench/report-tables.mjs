@@ -19,7 +19,7 @@ export function computeTable(results) {
   return formatTable(['model', 'mode', 'batch', 'intra-op threads', 'rows/s', 'ms/run', ''], rows, ['l', 'l', 'r', 'r', 'r', 'r', 'l']);
 }
 
-/** "!" other work took CPU during the cell; "generator-bound": wrk used most of a core, its req/s may be wrk's. */
+/** "!" other work took CPU during the cell; "generator-bound": the load generator used most of a core, its req/s may be the generator's. */
 const cellFlags = (c) => [noisy(c.cpu) && '!', generatorBound(c.cpu) && 'generator-bound'].filter(Boolean).join(' ');
 
 export function cellsTable(results) {
@@ -37,7 +37,8 @@ export function cellsTable(results) {
     if (previous && previous !== c.scenario) rows.push([]);
     previous = c.scenario;
     const ceiling = cellOf(results, 'http-ceiling', c.scenario, c.connections);
-    const server = c.server === 'http-ceiling' ? 'HTTP ceiling' : `service, batching ${c.batching ? 'on' : 'off'}`;
+    const grpc = c.generator === 'grpc-load';
+    const server = c.server === 'http-ceiling' ? 'HTTP ceiling' : `service${grpc ? ' gRPC' : ''}, batching ${c.batching ? 'on' : 'off'}`;
     rows.push([
       c.scenario,
       server,
@@ -49,7 +50,8 @@ export function cellsTable(results) {
       c.totalErrors,
       c.meanBatch === undefined ? '-' : c.meanBatch.toFixed(1),
       // The ceiling rows are the reference: a ratio to themselves, or to a compute ceiling they never touch, says nothing.
-      c.server === 'http-ceiling' ? '-' : ceiling ? ratio(c.reqPerSec / ceiling.reqPerSec) : 'n/a',
+      // gRPC has no bare-server ceiling here: its cells compare with the compute ceiling and with their REST pair.
+      c.server === 'http-ceiling' || grpc ? '-' : ceiling ? ratio(c.reqPerSec / ceiling.reqPerSec) : 'n/a',
       c.server === 'http-ceiling' ? '-' : ratio(c.rowsPerSec / computeBest(results, c.model)),
       `${c.cpu.server}/${c.cpu.loadGenerator}/${c.cpu.others}`,
       cellFlags(c),
@@ -59,9 +61,41 @@ export function cellsTable(results) {
     if (state !== 'yes') rows.push([], [id, state]);
   }
   return formatTable(
-    ['scenario', 'server', 'conns', 'req/s', 'rows/s', 'p50 ms', 'p99 ms', 'errors', 'batch', 'x HTTP ceil', 'x compute ceil', 'cpu srv/wrk/other', 'flags'],
+    ['scenario', 'server', 'conns', 'req/s', 'rows/s', 'p50 ms', 'p99 ms', 'errors', 'batch', 'x HTTP ceil', 'x compute ceil', 'cpu srv/gen/other', 'flags'],
     rows,
     ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
+  );
+}
+
+/** The generator's cores in a cell, and its CPU per request: "0.52 (880 µs)". */
+const generatorCost = (c) => `${c.cpu.loadGenerator} (${count((c.cpu.loadGenerator / c.reqPerSec) * 1e6)} µs)`;
+
+/** Each gRPC cell beside its REST pair's (same batching, same connections): images/s, both ratios to the compute ceiling. */
+export function grpcBesideRestTable(results) {
+  const rows = [];
+  for (const g of results.cells.filter((c) => c.generator === 'grpc-load')) {
+    const pair = SCENARIOS.find((s) => s.id === g.scenario)?.pairedWith;
+    const rest = pair && cellOf(results, 'service', pair, g.connections, g.batching);
+    const ceiling = computeBest(results, g.model);
+    rows.push([
+      `${pair ?? '-'} / ${g.scenario}`,
+      g.batching ? 'on' : 'off',
+      g.connections,
+      rest ? count(rest.rowsPerSec) : 'n/a',
+      rest ? ratio(rest.rowsPerSec / ceiling) : 'n/a',
+      count(g.rowsPerSec),
+      ratio(g.rowsPerSec / ceiling),
+      rest ? ratio(g.rowsPerSec / rest.rowsPerSec) : 'n/a',
+      rest ? `${ms(rest.p99)} / ${ms(g.p99)}` : ms(g.p99),
+      `${rest ? generatorCost(rest) : '-'} / ${generatorCost(g)}`,
+      [...new Set([rest, g].filter(Boolean).flatMap((c) => cellFlags(c).split(' ')).filter(Boolean))].join(' '),
+    ]);
+  }
+  if (!rows.length) return '';
+  return formatTable(
+    ['REST / gRPC', 'batching', 'conns', 'REST rows/s', 'x compute', 'gRPC rows/s', 'x compute', 'gRPC / REST', 'p99 ms REST / gRPC', 'gen cores (CPU/req) REST / gRPC', 'flags'],
+    rows,
+    ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
   );
 }
 

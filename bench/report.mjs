@@ -2,7 +2,7 @@
 // one section per phase measured, the PASS/MISS lines of the targets, notes.
 // Plain text for a terminal or an issue; the raw figures are in the results file.
 import { GENERATOR_BOUND_CORES } from './cpu.mjs';
-import { cellsTable, computeTable, manyVersionsTable } from './report-tables.mjs';
+import { cellsTable, computeTable, grpcBesideRestTable, manyVersionsTable } from './report-tables.mjs';
 import { noisy, NOISY_CORES } from './settings.mjs';
 import { ms } from './table.mjs';
 
@@ -14,6 +14,11 @@ export function report(results, settings) {
   out.push(`machine: ${m.cpu}, ${m.cores} cores, ${m.memoryMb} MB, Linux ${m.kernel}; Node ${m.node}, onnxruntime-node ${m.onnxruntimeNode}, fastify ${m.fastify}, ${m.wrk ? `wrk ${m.wrk}` : 'wrk missing'}; commit ${m.commit}`);
   out.push(`load average at start: ${m.loadAverageAtStart.join(' ')} (other work on this machine competes for the same ${m.cores} cores)`);
   out.push(`cells: wrk, 1 thread, ${settings.seconds} s each after a ${settings.warmupSeconds} s warm-up per scenario, one request in flight per connection; service LOG_LEVEL=${settings.logLevel}${Object.keys(settings.serviceEnv).length ? `, ${JSON.stringify(settings.serviceEnv)}` : ''}`);
+  if (results.cells.some((c) => c.generator === 'grpc-load')) {
+    out.push(
+      `gRPC cells: bench/grpc-load.mjs (Node, @grpc/grpc-js, ${settings.grpc?.generators > 1 ? `${settings.grpc.generators} processes of its own` : 'its own process'}), "conns" calls in flight over ${settings.grpc?.channels ?? '?'} HTTP/2 connections (fewer when fewer calls), ${settings.seconds} s after its own ${settings.grpc?.warmupSeconds ?? '?'} s warm-up; every status counted, 1 answer in 16 decoded and checked`,
+    );
+  }
   out.push('');
   if (results.compute) {
     out.push('Compute ceiling (onnxruntime-node in its own process; rows/s = instances per second)');
@@ -24,9 +29,27 @@ export function report(results, settings) {
   }
   if (results.cells.length) {
     out.push(
-      `Service vs ceilings ("batch": mean instances per inference, from the service's model_batch_size metric; "x HTTP ceil": req/s over the bare-Fastify req/s at the same connections; "x compute ceil": rows/s over the best single-process onnxruntime rows/s of that model; cpu: cores used by server / wrk / everything else during the cell; flags: "!" everything else used more than ${NOISY_CORES} cores, "generator-bound" wrk used more than ${GENERATOR_BOUND_CORES} of a core, so the cell may have measured wrk)`,
+      `Service vs ceilings ("batch": mean instances per inference, from the service's model_batch_size metric; "x HTTP ceil": req/s over the bare-Fastify req/s at the same connections; "x compute ceil": rows/s over the best single-process onnxruntime rows/s of that model; cpu: cores used by server / load generator (wrk; grpc-load.mjs in "service gRPC" rows) / everything else during the cell; flags: "!" everything else used more than ${NOISY_CORES} cores, "generator-bound" the generator used more than ${GENERATOR_BOUND_CORES} of a core, so the cell may have measured the generator)`,
     );
     out.push(cellsTable(results));
+    out.push('');
+  }
+  const beside = grpcBesideRestTable(results);
+  if (beside) {
+    out.push(
+      'gRPC beside REST /v2 binary (the same tensor; cells of a row measured seconds apart; "x compute": rows/s over the compute ceiling; gen: wrk for REST, grpc-load.mjs for gRPC, its cores and CPU per request. A Node gRPC client costs several times what wrk does per request: on a machine of few cores that CPU is taken from the server, so "gRPC / REST" understates gRPC by about that much)',
+    );
+    out.push(beside);
+    out.push('');
+  }
+  if (results.generatorCheck) {
+    const g = results.generatorCheck;
+    const base = g.generators ?? 1;
+    out.push(`gRPC generator check (${g.scenario} @${g.connections}, ${g.server}: ${base}, ${2 * base}, then ${base} generator processes, back to back; the same calls in flight and HTTP/2 connections in all)`);
+    out.push(g.verdict);
+    out.push('');
+  } else if (results.cells.some((c) => c.generator === 'grpc-load')) {
+    out.push(`gRPC generator check: not run (${settings.grpc?.check === false ? 'BENCH_GRPC_CHECK=0' : 'digits-grpc not measured'})`);
     out.push('');
   }
   if (results.hostile) {
@@ -45,7 +68,7 @@ export function report(results, settings) {
     const loud = results.targets.filter((t) => t.noisy).length;
     if (loud) out.push(`${loud} verdict(s) rest on cells where other work used more than ${NOISY_CORES} cores (cells marked "!"): re-run when the machine is quiet before trusting them.`);
     const bound = results.targets.filter((t) => t.generatorBound).length;
-    if (bound) out.push(`${bound} verdict(s) rest on generator-bound cells: wrk itself used most of a core there, so their req/s may be wrk's limit, not the server's.`);
+    if (bound) out.push(`${bound} verdict(s) rest on generator-bound cells: the load generator itself used most of a core there, so their req/s may be its limit, not the server's.`);
     out.push('');
   }
   for (const note of results.notes) out.push(`note: ${note}`);

@@ -20,6 +20,8 @@ export function createResults(settings) {
     cells: [],
     /** Noisier attempts of cells that were measured again. */
     discarded: [],
+    /** Once per run: a gRPC cell with 1, 2, then 1 load-generator processes (phases/grpc-check.mjs). */
+    generatorCheck: undefined,
     hostile: undefined,
     manyVersions: undefined,
     targets: [],

@@ -80,9 +80,12 @@ const luaChecks = {
   return true`,
 };
 
+/** `images` copies of the digit as the bytes of one [images,1,28,28] float32 tensor (little-endian, as x86 and ARM hold it). */
+const digitsTensorBytes = (images) => Buffer.concat(Array.from({ length: images }, () => Buffer.from(DIGIT_TENSOR.buffer, DIGIT_TENSOR.byteOffset, DIGIT_TENSOR.byteLength)));
+
 /** `images` copies of the digit as one [images,1,28,28] float32 tensor after the JSON header. */
 function digitsBinaryRequest(images) {
-  const tensor = Buffer.concat(Array.from({ length: images }, () => Buffer.from(DIGIT_TENSOR.buffer, DIGIT_TENSOR.byteOffset, DIGIT_TENSOR.byteLength)));
+  const tensor = digitsTensorBytes(images);
   const header = Buffer.from(
     JSON.stringify({
       inputs: [{ name: 'input', datatype: 'FP32', shape: [images, 1, 28, 28], parameters: { binary_data_size: tensor.length } }],
@@ -96,9 +99,25 @@ function digitsBinaryRequest(images) {
 }
 
 /**
+ * The same tensor bytes as digitsBinaryRequest, as a gRPC ModelInferRequest: the input in
+ * raw_input_contents, the same requested output (the service answers raw_output_contents).
+ * grpc-cell.mjs serializes it once from proto/open_inference_grpc.proto.
+ */
+const digitsGrpcRequest = (images) => ({
+  model_name: 'digits',
+  inputs: [{ name: 'input', datatype: 'FP32', shape: [images, 1, 28, 28] }],
+  outputs: [{ name: 'probabilities' }],
+  raw_input_contents: [digitsTensorBytes(images)],
+});
+
+/**
  * model: which compute ceiling a scenario is compared with; rows: instances per request.
  * api: 'v2' scenarios may answer 404 while the /v2 API is unfinished; they are then "not available".
  * check / luaCheck: the right answer, in JS (probes) and in Lua (every answer wrk gets from the service).
+ * api 'grpc': inference.GRPCInferenceService/ModelInfer on the service's GRPC_PORT, driven by
+ * grpc-load.mjs instead of wrk (no URL, no HTTP ceiling); grpcRequest is the message, expectedClass the
+ * right argmax of every row; pairedWith names the REST scenario whose cells it is measured among,
+ * seconds apart, at the same connection counts (here: calls in flight).
  */
 export const SCENARIOS = [
   {
@@ -146,6 +165,15 @@ export const SCENARIOS = [
     luaCheck: luaChecks.v2Argmax(DIGIT_CLASS),
   },
   {
+    id: 'digits-grpc',
+    model: 'digits',
+    api: 'grpc',
+    rows: 1,
+    pairedWith: 'digits-v2-bin',
+    grpcRequest: digitsGrpcRequest(1),
+    expectedClass: DIGIT_CLASS,
+  },
+  {
     id: 'digits-v2-bin16',
     model: 'digits',
     api: 'v2',
@@ -155,7 +183,18 @@ export const SCENARIOS = [
     check: checks.v2Argmax(DIGIT_CLASS, 16),
     luaCheck: luaChecks.v2Argmax(DIGIT_CLASS, 16),
   },
+  {
+    id: 'digits-grpc16',
+    model: 'digits',
+    api: 'grpc',
+    rows: 16,
+    pairedWith: 'digits-v2-bin16',
+    grpcRequest: digitsGrpcRequest(16),
+    expectedClass: DIGIT_CLASS,
+  },
 ];
+
+export const isGrpc = (scenario) => scenario?.api === 'grpc';
 
 /** The models the compute ceiling measures: one input, a dynamic batch dimension. */
 export const COMPUTE_MODELS = [

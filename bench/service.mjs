@@ -34,9 +34,14 @@ export function serviceSetting(name, env = {}) {
  * @param {string[]} [options.nodeArgs] e.g. ['--cpu-prof', '--cpu-prof-dir', dir]
  * @param {number} [options.readyTimeoutMs]
  * @param {string} [options.main] another build's main.js (e.g. of the commit before a change, for an A/B)
+ * @param {boolean} [options.grpc] serve gRPC too (GRPC_PORT on a free port, `grpcTarget` in the answer);
+ *                                 otherwise GRPC_PORT=0: the service's default port (8001) is not free to
+ *                                 take when several services run at once, or beside someone else's
  */
-export async function startService({ env = {}, nodeArgs = [], readyTimeoutMs = 120_000, name = 'service', logLevel = 'warn', main = MAIN } = {}) {
+export async function startService({ env = {}, nodeArgs = [], readyTimeoutMs = 120_000, name = 'service', logLevel = 'warn', main = MAIN, grpc = false } = {}) {
   const port = await freePort();
+  let grpcPort = 0;
+  while (grpc && (grpcPort === 0 || grpcPort === port)) grpcPort = await freePort();
   const started = performance.now();
   const tracked = startChild(main, [], {
     name,
@@ -50,6 +55,8 @@ export async function startService({ env = {}, nodeArgs = [], readyTimeoutMs = 1
       // Bounded stop: with no traffic left the service drains at once anyway.
       SHUTDOWN_GRACE_MS: '5000',
       ...env,
+      // After `env`: the bench owns the port, so that no two services it starts ask for the same one.
+      GRPC_PORT: String(grpcPort),
     },
   });
   const url = `http://127.0.0.1:${port}`;
@@ -62,6 +69,8 @@ export async function startService({ env = {}, nodeArgs = [], readyTimeoutMs = 1
   const startupMs = performance.now() - started;
   return {
     url,
+    /** host:port of its gRPC server, when started with `grpc`. */
+    grpcTarget: grpc ? `127.0.0.1:${grpcPort}` : undefined,
     pid: tracked.child.pid,
     startupMs,
     /** Milliseconds since the process was spawned. */

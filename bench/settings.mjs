@@ -6,8 +6,11 @@
 //   BENCH_QUICK=1            smoke run: 1 s cells, fewer cells
 //   BENCH_CONNECTIONS=1,16,64,256   for the 1-instance scenarios
 //   BENCH_MULTI_CONNECTIONS=1,16,64 for digits-v2-bin16 (16 images a request)
-//   BENCH_SCENARIOS=iris-v1,iris-v2,digits-v1-json,digits-v2-bin,digits-v2-bin16
-//   BENCH_OFF_SCENARIOS=...  scenarios also run with batching off (default: all)
+//   BENCH_SCENARIOS=iris-v1,iris-v2,digits-v1-json,digits-v2-bin,digits-grpc,digits-v2-bin16,digits-grpc16
+//   BENCH_OFF_SCENARIOS=...  scenarios also run with batching off (default: all; quick: digits-v2-bin,digits-grpc)
+//   BENCH_GRPC_CHANNELS=4    HTTP/2 connections of a gRPC cell (at most one per call in flight)
+//   BENCH_GRPC_GENERATORS=1  grpc-load.mjs processes per gRPC cell, sharing its calls in flight
+//   BENCH_GRPC_CHECK=1       the generator check: digits-grpc with twice the generator processes (0 skips it)
 //   BENCH_COMPUTE_SECONDS=2  per compute-ceiling setting
 //   BENCH_BATCH_SIZES=1,8,32,128  BENCH_THREADS=1,2
 //   BENCH_HOSTILE=0          skips the hostile-body phase
@@ -41,7 +44,21 @@ export const settings = {
   // (2,048), so 503s there would be by design, not a finding.
   multiConnections: numbers(env.BENCH_MULTI_CONNECTIONS, QUICK ? [16] : [1, 16, 64]),
   scenarios: list(env.BENCH_SCENARIOS, SCENARIOS.map((s) => s.id)),
-  offScenarios: list(env.BENCH_OFF_SCENARIOS, QUICK ? ['digits-v2-bin'] : SCENARIOS.map((s) => s.id)),
+  offScenarios: list(env.BENCH_OFF_SCENARIOS, QUICK ? ['digits-v2-bin', 'digits-grpc'] : SCENARIOS.map((s) => s.id)),
+  grpc: {
+    // A few long-lived connections, as gRPC clients keep; spread over the service's HTTP processes.
+    channels: Number(env.BENCH_GRPC_CHANNELS ?? 4),
+    // Generator processes per cell, splitting the calls in flight and the channels.
+    generators: Number(env.BENCH_GRPC_GENERATORS ?? 1),
+    // Each generator process's own warm-up before its window (connections, its JIT), on top of the
+    // per-scenario warm-up every server gets.
+    warmupSeconds: QUICK ? 0.5 : 1,
+    // Once per run: the same cell with twice the generator processes; throughput that does not rise says
+    // the generator was not the limit.
+    check: env.BENCH_GRPC_CHECK !== '0',
+    // The check passes when two generators do not raise req/s by more than this (cells move by a few % anyway).
+    checkTolerance: 0.1,
+  },
   compute: {
     models: ['iris', 'digits'],
     batchSizes: numbers(env.BENCH_BATCH_SIZES, QUICK ? [1, 32] : [1, 8, 32, 128]),

@@ -18,7 +18,7 @@ export function evaluateTargets(results, settings) {
   // says so: it may flip in a quiet run, or with a cheaper generator.
   const add = (name, pass, detail, ...inputs) => {
     const loud = inputs.filter((x) => noisy(x?.cpu)).map((x) => `${cellName(results, x)} others ${x.cpu.others} cores`);
-    const bound = inputs.filter((x) => generatorBound(x?.cpu)).map((x) => `${cellName(results, x)} wrk ${x.cpu.loadGenerator} cores`);
+    const bound = inputs.filter((x) => generatorBound(x?.cpu)).map((x) => `${cellName(results, x)} ${x.generator === 'grpc-load' ? 'grpc-load' : 'wrk'} ${x.cpu.loadGenerator} cores`);
     const note = (loud.length ? ` [noisy: ${loud.join('; ')}]` : '') + (bound.length ? ` [generator-bound: ${bound.join('; ')}]` : '');
     targets.push({ name, result: pass === undefined ? 'SKIP' : pass ? 'PASS' : 'MISS', detail: detail + note, noisy: loud.length > 0, generatorBound: bound.length > 0 });
   };

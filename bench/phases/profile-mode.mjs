@@ -5,14 +5,14 @@
 // bench/results/profile-<timestamp>/.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { cpuMeter } from '../cpu.mjs';
-import { runCell } from '../load.mjs';
+import { probeGrpc } from '../grpc-cell.mjs';
 import { log } from '../log.mjs';
 import { summariseProfiles } from '../profile.mjs';
 import { RESULTS_DIR, runStamp } from '../results.mjs';
-import { probe, SCENARIOS } from '../scenarios.mjs';
+import { isGrpc, probe, SCENARIOS } from '../scenarios.mjs';
 import { ROOT, startService } from '../service.mjs';
 import { count, ms } from '../table.mjs';
+import { loadCell } from './servers-cell.mjs';
 
 export async function profileOneCell(spec, { settings, results }) {
   const [where, mode] = spec.split(':');
@@ -30,19 +30,21 @@ export async function profileOneCell(spec, { settings, results }) {
     nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir],
     logLevel: settings.logLevel,
     name: 'service (profiled)',
+    grpc: isGrpc(scenario),
   });
+  const server = { server: 'service', url: service.url, grpcTarget: service.grpcTarget, pid: service.pid };
   let cell;
   let cellStart;
   let cellEnd;
   try {
-    const answer = await probe(service.url, scenario);
+    const answer = isGrpc(scenario) ? await probeGrpc(service.grpcTarget, scenario) : await probe(service.url, scenario);
     if (!answer.ok) throw new Error(`${id}: wrong answer (status ${answer.status}): ${answer.body.slice(0, 300)}`);
-    await runCell({ url: service.url + scenario.path, scenario, connections, seconds: settings.warmupSeconds });
-    const meter = cpuMeter(service.pid);
+    await loadCell(server, scenario, connections, settings.warmupSeconds, settings);
     cellStart = performance.now();
-    cell = await runCell({ url: service.url + scenario.path, scenario, connections, seconds: settings.seconds });
+    cell = await loadCell(server, scenario, connections, settings.seconds, settings);
     cellEnd = performance.now();
-    cell.cpu = meter(cell.generatorCpuSeconds);
+    // A gRPC generator starts and warms up before its window: the profile window is its measured seconds.
+    cellStart = Math.max(cellStart, cellEnd - cell.seconds * 1000);
   } finally {
     // SIGTERM: the service shuts down gracefully, so every thread writes its profile.
     await service.stop();
@@ -51,7 +53,7 @@ export async function profileOneCell(spec, { settings, results }) {
   const exited = performance.now();
   const window = [exited - cellStart, exited - cellEnd];
   const summary = await summariseProfiles(dir, 25, window);
-  console.log(`\n${id} @${connections}, batching ${batching ? 'on' : 'off'}: ${count(cell.reqPerSec)} req/s, p50 ${ms(cell.p50)} ms, p99 ${ms(cell.p99)} ms, errors ${cell.totalErrors}, cpu server ${cell.cpu.server} / wrk ${cell.cpu.loadGenerator} / others ${cell.cpu.others} cores (the profiler itself slows the service)\n`);
+  console.log(`\n${id} @${connections}, batching ${batching ? 'on' : 'off'}: ${count(cell.reqPerSec)} req/s, p50 ${ms(cell.p50)} ms, p99 ${ms(cell.p99)} ms, errors ${cell.totalErrors}, cpu server ${cell.cpu.server} / ${isGrpc(scenario) ? 'grpc-load' : 'wrk'} ${cell.cpu.loadGenerator} / others ${cell.cpu.others} cores (the profiler itself slows the service)\n`);
   console.log(summary.text);
   await writeFile(path.join(dir, 'summary.json'), JSON.stringify({ scenario: id, connections, batching, cell, threads: summary.threads }, null, 2));
 }

@@ -5,31 +5,37 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { log } from '../log.mjs';
+import { probeGrpc } from '../grpc-cell.mjs';
 import { startChild, waitForMessage } from '../processes.mjs';
-import { probe, SCENARIOS } from '../scenarios.mjs';
+import { isGrpc, probe, SCENARIOS } from '../scenarios.mjs';
 import { ROOT, startService } from '../service.mjs';
 import { mb } from '../table.mjs';
 
-/** Starts one service; probes every scenario (a /v2 404 is "not available"); keeps the answers for the HTTP ceiling. */
+/**
+ * Starts one service (with gRPC on a port of its own when a gRPC scenario is asked for); probes every
+ * scenario (a /v2 404, or a gRPC UNIMPLEMENTED, is "not available"); keeps the answers for the HTTP ceiling.
+ */
 export async function startServiceFor(batching, scenarioIds, { settings, results }) {
   const label = `service batching=${batching ? 'on' : 'off'}`;
+  const scenarios = scenarioIds.map((id) => SCENARIOS.find((s) => s.id === id) ?? unknown(id));
   const service = await startService({
     env: { ...settings.serviceEnv, ...(batching ? {} : { BATCHING_ENABLED: 'false' }) },
     logLevel: settings.logLevel,
     name: label,
+    grpc: scenarios.some(isGrpc),
   });
-  log(`${label}: ready in ${(service.startupMs / 1000).toFixed(2)} s, pid ${service.pid}, RSS ${mb(await service.rssKb())} MB`);
+  log(`${label}: ready in ${(service.startupMs / 1000).toFixed(2)} s, pid ${service.pid}, RSS ${mb(await service.rssKb())} MB${service.grpcTarget ? `, gRPC on ${service.grpcTarget}` : ''}`);
   const answers = {};
-  for (const id of scenarioIds) {
-    const scenario = SCENARIOS.find((s) => s.id === id);
-    const answer = await probe(service.url, scenario);
+  for (const scenario of scenarios) {
+    const id = scenario.id;
+    const answer = isGrpc(scenario) ? await probeGrpc(service.grpcTarget, scenario) : await probe(service.url, scenario);
     if (answer.ok) {
       answers[id] = answer;
       results.available[id] ??= 'yes';
-    } else if (scenario.api === 'v2' && answer.status === 404) {
+    } else if ((scenario.api === 'v2' && answer.status === 404) || (isGrpc(scenario) && answer.status === 'UNIMPLEMENTED')) {
       // The /v2 API is being finished elsewhere: its absence is a result, not a failure of the bench.
-      results.available[id] = 'not available (404)';
-      log(`  ${id}: not available (404): ${answer.body.slice(0, 120)}`);
+      results.available[id] = `not available (${answer.status})`;
+      log(`  ${id}: not available (${answer.status}): ${answer.body.slice(0, 120)}`);
     } else {
       throw new Error(`${label} ${id}: wrong answer (status ${answer.status}): ${answer.body.slice(0, 300)}`);
     }
@@ -37,10 +43,15 @@ export async function startServiceFor(batching, scenarioIds, { settings, results
   return { label, batching, service, answers };
 }
 
+function unknown(id) {
+  throw new Error(`unknown scenario "${id}" (one of ${SCENARIOS.map((s) => s.id).join(', ')})`);
+}
+
 /** Starts the HTTP ceiling with the service's answers (`answers` by scenario id); its routes file goes into `dir`. */
 export async function startHttpCeiling(answers, dir, { results }) {
   const routesFile = path.join(dir, 'routes.json');
-  const routes = Object.keys(answers).map((id) => {
+  // HTTP scenarios only: gRPC has no ceiling server here.
+  const routes = Object.keys(answers).filter((id) => !isGrpc(SCENARIOS.find((s) => s.id === id))).map((id) => {
     const scenario = SCENARIOS.find((s) => s.id === id);
     return { path: scenario.path, requestBytes: Buffer.byteLength(scenario.body), contentType: answers[id].contentType, answerBase64: Buffer.from(answers[id].body).toString('base64') };
   });

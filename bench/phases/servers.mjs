@@ -1,19 +1,21 @@
 // Phase 2, the servers: the service with batching on, with batching off, and
-// the HTTP ceiling, measured cell by cell with wrk; then, on the idle
-// batching-on service, phase 3, the hostile body (../hostile-body.mjs).
+// the HTTP ceiling, measured cell by cell with wrk (and the gRPC scenarios,
+// among their REST pair's cells, with ../grpc-load.mjs), then once the gRPC
+// generator check (grpc-check.mjs); then, on the idle batching-on service,
+// phase 3, the hostile body (../hostile-body.mjs).
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { measureHostileBody } from '../hostile-body.mjs';
-import { runCell } from '../load.mjs';
 import { log } from '../log.mjs';
 import { stopChild } from '../processes.mjs';
-import { SCENARIOS } from '../scenarios.mjs';
+import { isGrpc, SCENARIOS } from '../scenarios.mjs';
 import { serviceSetting } from '../service.mjs';
 import { connectionsFor, NOISY_CORES } from '../settings.mjs';
 import { mb } from '../table.mjs';
 import { targetConnections } from '../targets.mjs';
-import { measureCell } from './servers-cell.mjs';
+import { generatorCheck } from './grpc-check.mjs';
+import { loadCell, measureCell } from './servers-cell.mjs';
 import { startHttpCeiling, startServiceFor } from './servers-start.mjs';
 
 /**
@@ -35,18 +37,22 @@ export async function serversPhase(run) {
     const ceiling = await startHttpCeiling(on.answers, dir, run);
     stops.push(() => stopChild(ceiling.child));
 
+    const httpIds = Object.keys(on.answers).filter((id) => !isGrpc(SCENARIOS.find((s) => s.id === id)));
     const servers = [
-      { server: 'http-ceiling', label: 'HTTP ceiling', batching: undefined, url: ceiling.url, pid: ceiling.child.child.pid, ids: Object.keys(on.answers) },
-      { server: 'service', label: on.label, batching: true, url: on.service.url, pid: on.service.pid, ids: Object.keys(on.answers) },
-      ...(off ? [{ server: 'service', label: off.label, batching: false, url: off.service.url, pid: off.service.pid, ids: Object.keys(off.answers) }] : []),
+      { server: 'http-ceiling', label: 'HTTP ceiling', batching: undefined, url: ceiling.url, pid: ceiling.child.child.pid, ids: httpIds },
+      { server: 'service', label: on.label, batching: true, url: on.service.url, grpcTarget: on.service.grpcTarget, pid: on.service.pid, ids: Object.keys(on.answers) },
+      ...(off ? [{ server: 'service', label: off.label, batching: false, url: off.service.url, grpcTarget: off.service.grpcTarget, pid: off.service.pid, ids: Object.keys(off.answers) }] : []),
     ];
-    for (const scenario of SCENARIOS.filter((s) => on.answers[s.id])) {
-      const mine = servers.filter((s) => s.ids.includes(scenario.id));
+    for (const group of scenarioGroups(on.answers)) {
+      // In each server's order (ceiling, on, off), a REST scenario and then the gRPC one paired with it.
+      const plan = servers.flatMap((s) => group.filter((scenario) => s.ids.includes(scenario.id)).map((scenario) => ({ s, scenario })));
       // Warm-up (not recorded): JIT, first batches, connection set-up.
-      for (const s of mine) await runCell({ url: s.url + scenario.path, scenario, connections: 16, seconds: settings.warmupSeconds, checkAnswers: s.server === 'service' });
-      for (const connections of connectionsFor(scenario)) {
-        results.cells.push(...(await measureQuietestTrio(mine, scenario, connections, run)));
+      for (const { s, scenario } of plan) await loadCell(s, scenario, 16, settings.warmupSeconds, settings);
+      for (const connections of connectionsFor(group[0])) {
+        results.cells.push(...(await measureQuietestGroup(plan, group[0], connections, run)));
       }
+      const check = settings.grpc?.check && group.find((scenario) => scenario.id === CHECKED_SCENARIO);
+      if (check) results.generatorCheck = await generatorCheck(servers[1], check, run);
     }
     if (settings.hostile) {
       // Last, on the idle batching-on service: nothing else is in flight, and a service still busy with it
@@ -62,18 +68,34 @@ export async function serversPhase(run) {
   }
 }
 
+/** The generator check runs once, on the gRPC scenario whose generator works hardest (1 image a call). */
+const CHECKED_SCENARIO = 'digits-grpc';
+
 /**
- * One cell per server, back to back, at one connection count. The cells the
- * targets read are measured again when other work took CPU during any of
- * them; the quietest attempt is kept, the others go to results.discarded.
+ * The scenarios to measure, as groups whose cells are interleaved: each REST scenario with the gRPC
+ * scenarios paired with it (digits-v2-bin with digits-grpc: the same tensor, the same connection
+ * counts); a gRPC scenario whose REST pair is not measured makes a group of its own.
  */
-async function measureQuietestTrio(servers, scenario, connections, run) {
+function scenarioGroups(answers) {
+  const measured = SCENARIOS.filter((s) => answers[s.id]);
+  const groups = measured.filter((s) => !isGrpc(s)).map((s) => [s, ...measured.filter((g) => isGrpc(g) && g.pairedWith === s.id)]);
+  const grouped = new Set(groups.flat());
+  return [...groups, ...measured.filter((s) => !grouped.has(s)).map((s) => [s])];
+}
+
+/**
+ * One cell per server and scenario of the group, back to back, at one
+ * connection count. The cells the targets read are measured again when other
+ * work took CPU during any of them; the quietest attempt is kept, the others
+ * go to results.discarded.
+ */
+async function measureQuietestGroup(plan, scenario, connections, run) {
   const { settings, results } = run;
   const retries = targetConnections(scenario).includes(connections) ? settings.noisyRetries : 0;
   let kept;
   for (let attempt = 0; attempt <= retries; attempt++) {
     const trio = [];
-    for (const s of servers) trio.push(await measureCell(s, scenario, connections, run));
+    for (const { s, scenario: mine } of plan) trio.push(await measureCell(s, mine, connections, run));
     const loudness = Math.max(...trio.map((c) => c.cpu.others));
     if (!kept || loudness < kept.loudness) {
       if (kept) results.discarded.push(...kept.trio);
