@@ -55,10 +55,10 @@ export class GrpcInferenceHandlers {
       ServerReady: this.unary('ServerReady', async () => ({ ready: (await this.probes.notReadyBecause()) === undefined })),
       ServerMetadata: this.unary('ServerMetadata', () => ({ name: SERVER_NAME, version: packageJson.version, extensions: [...EXTENSIONS] })),
       ModelReady: this.unary('ModelReady', (request: NamedVersion, _context, call) => ({
-        ready: this.protocol.isModelReady(request.name, undefined, versionOf(request.version, call.metadata)),
+        ready: this.protocol.isModelReady(request.name, undefined, versionOf(request.version, 'version', call.metadata)),
       })),
       ModelMetadata: this.unary('ModelMetadata', (request: NamedVersion, context, call) => {
-        const ready = this.protocol.resolve(request.name, undefined, versionOf(request.version, call.metadata));
+        const ready = this.protocol.resolve(request.name, undefined, versionOf(request.version, 'version', call.metadata));
         context.model = ready.name;
         context.version = ready.version;
         return this.protocol.modelMetadata(ready);
@@ -68,7 +68,7 @@ export class GrpcInferenceHandlers {
   }
 
   private async infer(request: ModelInferRequest, context: CallContext, call: ServerUnaryCall<unknown, unknown>): Promise<ModelInferResponse> {
-    const ready = this.protocol.resolve(request.model_name, undefined, versionOf(request.model_version, call.metadata));
+    const ready = this.protocol.resolve(request.model_name, undefined, versionOf(request.model_version, 'model_version', call.metadata));
     context.model = ready.name;
     context.version = ready.version;
     const options = this.runOptionsFor(call);
@@ -124,10 +124,15 @@ export class GrpcInferenceHandlers {
 }
 
 /** The version field, or when empty the same metadata as REST's headers (X-Model-Version, X-Request-Key for the canary split). */
-function versionOf(field: string, metadata: Metadata): VersionHeaders {
+function versionOf(field: string, fieldName: string, metadata: Metadata): VersionHeaders {
+  const fromField = field !== '';
   return {
-    version: field !== '' ? field : firstValue(metadata, MODEL_VERSION_HEADER),
+    version: fromField ? field : firstValue(metadata, MODEL_VERSION_HEADER),
     requestKey: firstValue(metadata, REQUEST_KEY_HEADER),
+    sources: {
+      version: fromField ? `the ${fieldName} field` : `the ${MODEL_VERSION_HEADER} metadata`,
+      requestKey: `the ${REQUEST_KEY_HEADER} metadata`,
+    },
   };
 }
 

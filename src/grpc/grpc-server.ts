@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { AppConfig } from '../config/app-config';
 import { Probes } from '../health/probes';
 import { ShutdownState } from '../lifecycle/shutdown-state';
+import { ModelRegistry } from '../model-registry/model-registry.service';
 import { PINO_LOGGER } from '../observability/logger';
 import { INFERENCE_SERVICE_NAME, loadInferenceService } from './grpc-definitions';
 import { GrpcInferenceHandlers } from './grpc-inference.handlers';
@@ -45,6 +46,7 @@ export class GrpcServer implements OnApplicationBootstrap, BeforeApplicationShut
     private readonly config: AppConfig,
     private readonly handlers: GrpcInferenceHandlers,
     private readonly probes: Probes,
+    private readonly registry: ModelRegistry,
     private readonly shutdown: ShutdownState,
     @Inject(PINO_LOGGER) private readonly logger: Logger,
   ) {}
@@ -67,6 +69,8 @@ export class GrpcServer implements OnApplicationBootstrap, BeforeApplicationShut
     this.server = server;
     this.logger.info({ address, max_message_bytes: this.config.GRPC_MAX_MESSAGE_BYTES }, 'gRPC server listening');
     void this.refreshHealth();
+    // The models of the start load after the server listens: SERVING as soon as they are, not a tick later.
+    void this.registry.whenLoaded().then(() => this.refreshHealth());
     this.healthRefresh = setInterval(() => void this.refreshHealth(), HEALTH_REFRESH_MS).unref();
     this.shutdown.onDraining(() => this.setHealth('NOT_SERVING'));
     this.shutdown.addDrain(() => this.drain());

@@ -6,7 +6,7 @@ import type { RunOptions } from '../inference/inference-engine';
 import type { TensorMap, TensorSpec } from '../inference/tensors';
 import { ModelRegistry } from '../model-registry/model-registry.service';
 import type { ReadyVersion } from '../model-registry/model-version';
-import { parseVersionSelector, type VersionSelector } from '../model-registry/version-selector';
+import { parseVersionSelector, type SelectorSources, type VersionSelector } from '../model-registry/version-selector';
 import { ModelRunner } from '../serving/model-runner';
 import { quote, readInferenceBody, type EncodedBody } from './binary-codec';
 import { toV2DataType } from './datatypes';
@@ -108,10 +108,12 @@ function blameInputs(error: unknown): never {
 export interface VersionHeaders {
   readonly version?: string | string[];
   readonly requestKey?: string | string[];
+  /** What messages call them, when they are not REST's headers (gRPC's fields and metadata). */
+  readonly sources?: SelectorSources;
 }
 
 function selectorFor(pathVersion: number | undefined, headers: VersionHeaders): VersionSelector {
-  return pathVersion === undefined ? parseVersionSelector(headers.version, headers.requestKey) : { kind: 'number', version: pathVersion };
+  return pathVersion === undefined ? parseVersionSelector(headers.version, headers.requestKey, headers.sources) : { kind: 'number', version: pathVersion };
 }
 
 function tensorMetadata(spec: TensorSpec): V2TensorMetadataDto {

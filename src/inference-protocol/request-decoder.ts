@@ -125,8 +125,9 @@ function decodeInputs(
   const unknown = inputs.filter((input) => !specs.has(input.name)).map((input) => quote(input.name));
   const missing = [...specs.keys()].filter((name) => !seen.has(name)).map((name) => JSON.stringify(name));
   const modelInputs = `model "${ready.name}" version ${ready.version} has inputs: ${listed([...specs.keys()])}`;
-  if (unknown.length) problems.push(`unknown input${unknown.length > 1 ? 's' : ''} ${listed(unknown)}; ${modelInputs}`);
-  if (missing.length) problems.push(`missing input${missing.length > 1 ? 's' : ''} ${listed(missing)}; ${modelInputs}`);
+  if (unknown.length) problems.push(`unknown input${unknown.length > 1 ? 's' : ''} ${listed(unknown)}`);
+  if (missing.length) problems.push(`missing input${missing.length > 1 ? 's' : ''} ${listed(missing)}`);
+  if (unknown.length || missing.length) problems[problems.length - 1] += `; ${modelInputs}`;
   if (problems.length) throw new InvalidInputError(problems);
 
   inputs.forEach((input, i) => problems.push(...checkAgainstSpec(input, specs.get(input.name)!, binary[i] !== undefined)));
