@@ -5,9 +5,9 @@ import { useTestApp } from './support/test-app';
 import { float32s, frameInferRequest, parseInferResponse, rawBytes, type InferResponseHeader } from './support/v2-wire';
 
 /*
- * A "standard client" test. NVIDIA's Python tritonclient (tritonclient.http)
- * cannot be installed here (no PyPI), so this test EMULATES ITS REQUESTS over
- * real HTTP, byte for byte as its HTTP client builds them:
+ * The wire format of NVIDIA's Python tritonclient (tritonclient.http), checked
+ * byte for byte: this test EMULATES ITS REQUESTS over real HTTP as its HTTP
+ * client builds them (the real client runs in open-inference-protocol.tritonclient-http.spec.ts):
  * - the same URLs (v2/health/live, v2/health/ready, v2/models/<m>[/versions/<v>]/ready,
  *   v2, v2/models/<m>[/versions/<v>], v2/models/<m>[/versions/<v>]/infer);
  * - POST .../infer with NO Content-Type header, lower-case header names, and
