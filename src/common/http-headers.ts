@@ -14,6 +14,8 @@ export const REQUEST_TIMEOUT_HEADER = 'x-request-timeout-ms';
 /** The Open Inference Protocol's binary extension: a JSON header of this many bytes, then raw tensor bytes. */
 export const INFERENCE_HEADER_LENGTH = 'inference-header-content-length';
 export const RETRY_AFTER_HEADER = 'retry-after';
+/** On answers of models with a response cache: HIT when the answer came from it, else MISS. */
+export const CACHE_HEADER = 'x-cache';
 
 /** What browsers may read from responses when CORS is on. */
-export const EXPOSED_HEADERS = [MODEL_VERSION_HEADER, REQUEST_ID_HEADER, INFERENCE_HEADER_LENGTH, RETRY_AFTER_HEADER];
+export const EXPOSED_HEADERS = [MODEL_VERSION_HEADER, REQUEST_ID_HEADER, INFERENCE_HEADER_LENGTH, RETRY_AFTER_HEADER, CACHE_HEADER];

@@ -1,5 +1,6 @@
 import { status as Status } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import type { RunOptions } from '../inference/inference-engine';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { PredictionOutcome } from '../observability/metrics.service';
 
@@ -10,6 +11,8 @@ export interface CallContext {
   version?: number;
   /** Set when the answer was a refusal to retry later (overload, loading): the outcome REST counts as rejected. */
   retryLater?: boolean;
+  /** The inference's options, once the call runs one (its context says whether the cache answered). */
+  run?: RunOptions;
 }
 
 const CODE_NAMES = Object.fromEntries(Object.entries(Status).filter(([, code]) => typeof code === 'number').map(([name, code]) => [code, name])) as Record<number, string>;

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { status as Status, type Metadata, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Metadata, status as Status, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { DomainError, isRetryLater } from '../common/domain-error';
-import { MODEL_VERSION_HEADER, REQUEST_ID_HEADER, REQUEST_KEY_HEADER } from '../common/http-headers';
+import { CACHE_HEADER, MODEL_VERSION_HEADER, REQUEST_ID_HEADER, REQUEST_KEY_HEADER } from '../common/http-headers';
 import { AppConfig } from '../config/app-config';
 import { Probes } from '../health/probes';
 import type { RunOptions } from '../inference/inference-engine';
@@ -71,7 +71,8 @@ export class GrpcInferenceHandlers {
     const ready = this.protocol.resolve(request.model_name, undefined, versionOf(request.model_version, 'model_version', call.metadata));
     context.model = ready.name;
     context.version = ready.version;
-    const options = this.runOptionsFor(call);
+    const options = this.runOptionsFor(call, context);
+    context.run = options;
     return this.runner.track(
       ready,
       async () => {
@@ -85,11 +86,15 @@ export class GrpcInferenceHandlers {
   }
 
   /** The queue deadline: the smaller of QUEUE_TIMEOUT_MS and the call's own gRPC deadline; a cancelled call is dropped. */
-  private runOptionsFor(call: ServerUnaryCall<unknown, unknown>): RunOptions {
+  private runOptionsFor(call: ServerUnaryCall<unknown, unknown>, context: CallContext): RunOptions {
     const callDeadline = Number(call.getDeadline());
     const queueDeadline = this.config.QUEUE_TIMEOUT_MS > 0 ? Date.now() + this.config.QUEUE_TIMEOUT_MS : Number.POSITIVE_INFINITY;
     const deadline = Math.min(callDeadline, queueDeadline);
-    return { cancelled: () => call.cancelled, ...(Number.isFinite(deadline) ? { deadline } : {}) };
+    return {
+      cancelled: () => call.cancelled,
+      context: { requestId: context.requestId, protocol: 'grpc' },
+      ...(Number.isFinite(deadline) ? { deadline } : {}),
+    };
   }
 
   private unary<Request, Response>(method: string, handler: Handler<Request, Response>) {
@@ -99,7 +104,7 @@ export class GrpcInferenceHandlers {
       const finish = (code: Status, error?: ReturnType<typeof toGrpcError>, response?: Response): void => {
         this.records.record(method, code, performance.now() - started, context, call.getPeer());
         if (error) callback(error);
-        else callback(null, response);
+        else callback(null, response, trailerOf(context));
       };
       let pending: Promise<Response> | Response;
       try {
@@ -134,6 +139,15 @@ function versionOf(field: string, fieldName: string, metadata: Metadata): Versio
       requestKey: `the ${REQUEST_KEY_HEADER} metadata`,
     },
   };
+}
+
+/** The response cache's verdict (x-cache: HIT or MISS) as trailing metadata, for models with a cache. */
+function trailerOf(context: CallContext): Metadata | undefined {
+  const cache = context.run?.context?.cache;
+  if (cache === undefined) return undefined;
+  const trailer = new Metadata();
+  trailer.set(CACHE_HEADER, cache.toUpperCase());
+  return trailer;
 }
 
 function firstValue(metadata: Metadata, key: string): string | undefined {

@@ -16,9 +16,9 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiRequestKeyHeader, ApiRequestTimeoutHeader, ApiVersionHeader } from '../common/api-headers';
 import { DomainError } from '../common/domain-error';
-import { INFERENCE_HEADER_LENGTH, MODEL_VERSION_HEADER, REQUEST_KEY_HEADER } from '../common/http-headers';
+import { CACHE_HEADER, INFERENCE_HEADER_LENGTH, MODEL_VERSION_HEADER, REQUEST_KEY_HEADER } from '../common/http-headers';
 import { ParsePathVersionPipe, type PathVersion } from '../serving/path-version.pipe';
-import { runOptionsFor } from '../serving/request-deadline';
+import { cacheHeaderOf, runOptionsFor } from '../serving/request-deadline';
 import { AppConfig } from '../config/app-config';
 import { Probes } from '../health/probes';
 import { V2ErrorDto, V2InferenceRequestDto, V2InferenceResponseDto } from './dto/inference.dto';
@@ -225,6 +225,8 @@ export class InferenceProtocolController {
     const ready = this.service.resolve(name, pathVersion, headers);
     void reply.header(MODEL_VERSION_HEADER, String(ready.version));
     const { body, headerLength } = await this.service.infer(ready, request.body, request.headers[INFERENCE_HEADER_LENGTH], runOptions);
+    const cache = cacheHeaderOf(runOptions);
+    if (cache) void reply.header(CACHE_HEADER, cache);
     if (headerLength === undefined) {
       void reply.header('content-type', 'application/json; charset=utf-8');
     } else {

@@ -37,6 +37,16 @@ export interface RunOptions {
   deadline?: number;
   /** True once the caller has gone (client disconnected): queued work is dropped. */
   cancelled?: () => boolean;
+  /** Who asked: carried to what observes predictions (request log records, traces); the engine ignores it. */
+  context?: RequestContext;
+}
+
+/** The request a run serves, as the layers above know it. */
+export interface RequestContext {
+  readonly requestId: string;
+  readonly protocol: 'http' | 'grpc';
+  /** Set by the runner for models with a response cache: whether this answer came from it. */
+  cache?: 'hit' | 'miss';
 }
 
 /** Why the caller no longer wants its answer (gone, or past its deadline), or undefined while it does. */

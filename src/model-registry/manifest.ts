@@ -219,16 +219,30 @@ export class ModelOverrides {
   weights: Record<string, number> = {};
 }
 
-/** Model-level `config.json` beside the version folders: the overridable fields, and batching (read at load). */
+/** A model's response cache (off unless configured): answers to repeated identical inputs, bounded in bytes. */
+export class ModelCacheConfig {
+  /** Most bytes of cached answers (outputs and keys) per loaded version; least recently used go first. */
+  @IsInt()
+  @Min(1024)
+  @Max(17_179_869_184)
+  max_bytes!: number;
+}
+
+/** Model-level `config.json` beside the version folders: the overridable fields, and batching and cache (read at load). */
 export class ModelConfig extends ModelOverrides {
   @IsOptional()
   @ValidateNested()
   @Type(() => ModelBatchingConfig)
   batching?: ModelBatchingConfig;
+
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ModelCacheConfig)
+  cache?: ModelCacheConfig;
 }
 
 /** A model's config values as held in memory: from config.json, or the run-time overrides. */
-export type ModelConfigValues = Partial<Pick<ModelConfig, 'default_version' | 'labels' | 'weights' | 'batching'>>;
+export type ModelConfigValues = Partial<Pick<ModelConfig, 'default_version' | 'labels' | 'weights' | 'batching' | 'cache'>>;
 
 export class ManifestError extends Error {}
 

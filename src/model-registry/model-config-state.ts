@@ -22,6 +22,7 @@ export function applyFileConfig(model: ModelStatus, stored: StoredModel): string
     labels: stored.config.labels,
     weights: stored.config.weights,
     batching: stored.config.batching,
+    cache: stored.config.cache,
   };
   applyEffectiveConfig(model);
   return undefined;

@@ -1,4 +1,5 @@
 import type { LoadedModel } from '../inference/inference-engine';
+import type { ResponseCache } from '../inference/response-cache';
 import type { ModelConfigValues, VersionManifest } from './manifest';
 
 export const VERSION_STATES = ['LOADING', 'READY', 'FAILED', 'UNAVAILABLE'] as const;
@@ -11,6 +12,8 @@ export interface ReadyVersion {
   readonly manifest: VersionManifest | undefined;
   readonly model: LoadedModel;
   readonly sha256: string;
+  /** Answers to repeated identical inputs, when the model's config.json asks for a cache. */
+  readonly cache?: ResponseCache;
   /** Marks a request as using this version until `leave`; a retired version is released only after its last one. */
   enter(): void;
   leave(): void;
@@ -30,6 +33,7 @@ export class ServingVersion implements ReadyVersion {
     readonly manifest: VersionManifest | undefined,
     readonly model: LoadedModel,
     readonly sha256: string,
+    readonly cache?: ResponseCache,
   ) {}
 
   enter(): void {

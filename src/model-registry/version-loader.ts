@@ -1,5 +1,6 @@
 import { BatchingModel, type BatchSettings } from '../inference/batcher';
 import type { BatchObserver, InferenceEngine } from '../inference/inference-engine';
+import { ResponseCache } from '../inference/response-cache';
 import { warmUp } from '../inference/warm-up';
 import { checkManifestFitsModel } from './manifest-checks';
 import type { ModelStore } from './model-store';
@@ -17,6 +18,7 @@ export async function loadVersion(
   version: number,
   batching: BatchSettings,
   observer: BatchObserver,
+  cacheBytes?: number,
 ): Promise<ServingVersion> {
   const id = `${name}/${version}`;
   const stored = await store.readVersion(name, version);
@@ -38,7 +40,8 @@ export async function loadVersion(
     await loaded.release().catch(() => undefined);
     throw error;
   }
-  return new ServingVersion(name, version, stored.manifest, new BatchingModel(loaded, batching, observer, id), stored.sha256);
+  const cache = cacheBytes === undefined ? undefined : new ResponseCache(cacheBytes);
+  return new ServingVersion(name, version, stored.manifest, new BatchingModel(loaded, batching, observer, id), stored.sha256, cache);
 }
 
 export function messageOf(error: unknown): string {

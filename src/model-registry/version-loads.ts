@@ -59,6 +59,7 @@ export class VersionLoads {
       status.version,
       batchSettingsFor(model, this.options.batching),
       this.options.observe(model.name, status.version),
+      model.fileConfig?.cache?.max_bytes,
     ).then(
       (loaded) => {
         const stillWanted = model.versions.includes(status) && this.table.holds(model) && !status.pinnedUnloaded && !this.stopped;

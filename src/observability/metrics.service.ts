@@ -24,6 +24,8 @@ export class MetricsService {
   readonly registry: Registry;
   readonly httpRequestDuration: Histogram<'method' | 'route' | 'status_code'>;
   private readonly predictions: Counter<'model' | 'version' | 'outcome' | 'protocol'>;
+  private readonly cacheHits: Counter<'model' | 'version'>;
+  private readonly cacheMisses: Counter<'model' | 'version'>;
 
   constructor(
     modelRegistry: ModelRegistry,
@@ -47,6 +49,19 @@ export class MetricsService {
       labelNames: ['model', 'version', 'outcome', 'protocol'] as const,
       registers: [this.registry],
     });
+    this.cacheHits = new Counter({
+      name: 'model_cache_hits_total',
+      help: 'Requests answered from the model version response cache (models with "cache" in config.json)',
+      labelNames: ['model', 'version'] as const,
+      registers: [this.registry],
+    });
+    this.cacheMisses = new Counter({
+      name: 'model_cache_misses_total',
+      help: 'Requests the model version response cache could not answer (run, then cached)',
+      labelNames: ['model', 'version'] as const,
+      registers: [this.registry],
+    });
+    registerCacheSeries(this.registry, modelRegistry);
     new Gauge({
       name: 'model_version_ready',
       help: '1 when the model version is READY to serve, else 0',
@@ -81,7 +96,51 @@ export class MetricsService {
     }
   }
 
+  recordCacheLookup(model: string, version: number, hit: boolean): void {
+    (hit ? this.cacheHits : this.cacheMisses).inc({ model, version: String(version) });
+  }
+
   recordPrediction(model: string, version: number, outcome: PredictionOutcome, protocol: Protocol): void {
     this.predictions.inc({ model, version: String(version), outcome, protocol });
   }
+}
+
+/**
+ * Evictions and size of the response caches, read from the loaded versions at
+ * scrape time (the caches count their own evictions; a counter goes up by
+ * what happened since the last scrape, and a reloaded version starts again).
+ */
+function registerCacheSeries(registry: Registry, modelRegistry: ModelRegistry): void {
+  const seen = new WeakMap<object, number>();
+  const loadedCaches = function* () {
+    for (const model of modelRegistry.list()) {
+      for (const status of model.versions) {
+        const cache = status.ready?.cache;
+        if (cache) yield { labels: { model: model.name, version: String(status.version) }, cache };
+      }
+    }
+  };
+  new Counter({
+    name: 'model_cache_evictions_total',
+    help: 'Answers dropped from a response cache to stay within its max_bytes (least recently used first)',
+    labelNames: ['model', 'version'] as const,
+    registers: [registry],
+    collect() {
+      for (const { labels, cache } of loadedCaches()) {
+        const delta = cache.evictions - (seen.get(cache) ?? 0);
+        seen.set(cache, cache.evictions);
+        this.inc(labels, delta);
+      }
+    },
+  });
+  new Gauge({
+    name: 'model_cache_bytes',
+    help: 'Bytes held by a response cache (bounded by its max_bytes)',
+    labelNames: ['model', 'version'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { labels, cache } of loadedCaches()) this.set(labels, cache.bytes);
+    },
+  });
 }

@@ -15,8 +15,8 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiRequestKeyHeader, ApiRequestTimeoutHeader, ApiVersionHeader } from '../common/api-headers';
-import { MODEL_VERSION_HEADER, REQUEST_KEY_HEADER } from '../common/http-headers';
-import { runOptionsFor } from '../serving/request-deadline';
+import { CACHE_HEADER, MODEL_VERSION_HEADER, REQUEST_KEY_HEADER } from '../common/http-headers';
+import { cacheHeaderOf, runOptionsFor } from '../serving/request-deadline';
 import { validateFlatDto } from '../common/validation';
 import { AppConfig } from '../config/app-config';
 import { ModelRegistry } from '../model-registry/model-registry.service';
@@ -106,6 +106,8 @@ export class PredictController {
       ? await this.predictService.predictImages(name, selector, () => readImageParts(request, this.config.MAX_UPLOAD_TOTAL_BYTES), options)
       : await this.predictService.predict(name, selector, validateFlatDto(PredictRequestDto, body ?? {}, { gate: isValidPredictRequest }).instances, options);
     void reply.header(MODEL_VERSION_HEADER, String(ready.version));
+    const cache = cacheHeaderOf(options.run);
+    if (cache) void reply.header(CACHE_HEADER, cache);
     return { model: ready.name, version: ready.version, predictions };
   }
 }

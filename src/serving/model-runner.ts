@@ -4,6 +4,7 @@ import type { RunOptions } from '../inference/inference-engine';
 import type { TensorMap } from '../inference/tensors';
 import type { ReadyVersion } from '../model-registry/model-version';
 import { MetricsService, type PredictionOutcome, type Protocol } from '../observability/metrics.service';
+import { PredictionObservers } from './prediction-observers';
 
 /**
  * Runs a resolved model version for any API (/v1 predict, /v2 infer) and
@@ -12,17 +13,51 @@ import { MetricsService, type PredictionOutcome, type Protocol } from '../observ
  */
 @Injectable()
 export class ModelRunner {
-  constructor(private readonly metrics: MetricsService) {}
+  constructor(
+    private readonly metrics: MetricsService,
+    private readonly observers: PredictionObservers,
+  ) {}
 
-  /** Runs (through the version's batcher, which records the inference metrics) and names the version in failures. */
+  /**
+   * Runs (through the version's batcher, which records the inference metrics) and names the version in
+   * failures. A version with a response cache answers identical inputs from it, without the batcher;
+   * every answer is then shown to the prediction observers.
+   */
   async run(ready: ReadyVersion, feeds: TensorMap, outputNames?: readonly string[], options?: RunOptions): Promise<TensorMap> {
-    try {
-      return await ready.model.run(feeds, outputNames, options);
-    } catch (error) {
-      throw error instanceof DomainError
-        ? error
-        : new DomainError('INFERENCE_FAILED', `inference failed for ${ready.name}/${ready.version}: ${(error as Error).message}`);
+    const startedAt = Date.now();
+    const started = performance.now();
+    const cache = ready.cache;
+    const key = cache?.keyOf(feeds, outputNames);
+    let outputs = key === undefined ? undefined : cache!.get(key);
+    if (cache) {
+      this.metrics.recordCacheLookup(ready.name, ready.version, outputs !== undefined);
+      if (options?.context) options.context.cache = outputs ? 'hit' : 'miss';
     }
+    if (!outputs) {
+      try {
+        outputs = await ready.model.run(feeds, outputNames, options);
+      } catch (error) {
+        throw error instanceof DomainError
+          ? error
+          : new DomainError('INFERENCE_FAILED', `inference failed for ${ready.name}/${ready.version}: ${(error as Error).message}`);
+      }
+      if (key !== undefined) cache!.set(key, outputs);
+    }
+    if (this.observers.active) {
+      this.observers.notify({
+        model: ready.name,
+        version: ready.version,
+        protocol: options?.context?.protocol ?? 'http',
+        requestId: options?.context?.requestId,
+        startedAt,
+        latencyMs: performance.now() - started,
+        rows: Object.values(feeds)[0]?.dims[0] ?? 1,
+        inputs: feeds,
+        outputs,
+        cache: options?.context?.cache,
+      });
+    }
+    return outputs;
   }
 
   /**

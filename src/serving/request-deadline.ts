@@ -20,7 +20,16 @@ export function runOptionsFor(request: FastifyRequest, reply: FastifyReply, queu
     timeoutMs = Math.min(Number(raw), timeoutMs ?? Number.POSITIVE_INFINITY);
   }
   // Checked only when queued work is about to run: no listener per request.
-  const options: RunOptions = { cancelled: () => reply.raw.destroyed && !reply.raw.writableFinished };
+  const options: RunOptions = {
+    cancelled: () => reply.raw.destroyed && !reply.raw.writableFinished,
+    context: { requestId: request.id, protocol: 'http' },
+  };
   if (timeoutMs !== undefined) options.deadline = Date.now() + timeoutMs;
   return options;
+}
+
+/** The response cache's verdict for this request, when its model has a cache. */
+export function cacheHeaderOf(options: RunOptions): string | undefined {
+  const cache = options.context?.cache;
+  return cache === undefined ? undefined : cache.toUpperCase();
 }

@@ -1,4 +1,4 @@
-import { credentials, loadPackageDefinition, Metadata, type Client, type ServiceError } from '@grpc/grpc-js';
+import { credentials, loadPackageDefinition, Metadata, type Client, type ClientUnaryCall, type ServiceError, type StatusObject } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { protoPath as HEALTH_PROTO } from 'grpc-health-check';
 import { PROTO_FILE } from '../../src/grpc/grpc-definitions';
@@ -11,6 +11,8 @@ type UnaryMethod = (request: unknown, metadata: Metadata, options: { deadline?: 
 export interface GrpcTestClient {
   /** One unary call of GRPCInferenceService; rejects with the ServiceError (code, details, metadata). */
   call<T = Record<string, any>>(method: string, request: unknown, options?: { metadata?: Record<string, string>; deadlineMs?: number }): Promise<T>;
+  /** One unary call, with the trailing metadata the server sent (e.g. x-cache). */
+  callWithTrailer<T = Record<string, any>>(method: string, request: unknown): Promise<{ response: T; trailer: Metadata }>;
   /** The same method with bytes sent as they are: for messages no client would serialize. */
   callRaw(method: string, bytes: Buffer): Promise<unknown>;
   /** grpc.health.v1.Health/Check for a service name ('' = the whole server). */
@@ -34,6 +36,21 @@ export function grpcClient(port: number): GrpcTestClient {
           error ? reject(error) : resolve(response as never),
         ),
       );
+    },
+    callWithTrailer(method, request) {
+      return new Promise((resolve, reject) => {
+        let response: unknown;
+        const call = (client[method] as unknown as (request: unknown, callback: (error: ServiceError | null, value: unknown) => void) => ClientUnaryCall)(
+          request,
+          (error, value) => {
+            if (error) reject(error);
+            else response = value;
+          },
+        );
+        call.on('status', (status: StatusObject) => {
+          if (status.code === 0) resolve({ response: response as never, trailer: status.metadata });
+        });
+      });
     },
     callRaw(method, bytes) {
       return new Promise((resolve, reject) =>

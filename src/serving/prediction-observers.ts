@@ -1,0 +1,62 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { TensorMap } from '../inference/tensors';
+
+/** One answered prediction request, as observers see it (inputs and outputs are the request's whole batch). */
+export interface PredictionRecord {
+  readonly model: string;
+  readonly version: number;
+  readonly protocol: 'http' | 'grpc';
+  readonly requestId: string | undefined;
+  /** Epoch ms when the run started. */
+  readonly startedAt: number;
+  readonly latencyMs: number;
+  /** Rows of the batch: instances of the request (the first dimension of its first input). */
+  readonly rows: number;
+  readonly inputs: TensorMap;
+  readonly outputs: TensorMap;
+  /** Set for models with a response cache. */
+  readonly cache?: 'hit' | 'miss';
+}
+
+/**
+ * What watches predictions after they are answered (the prediction log,
+ * drift statistics). An observer must return at once and never throw: it
+ * queues what it needs and does the rest later, so no prediction waits for it.
+ */
+export interface PredictionObserver {
+  readonly name: string;
+  observe(record: PredictionRecord): void;
+}
+
+/**
+ * The observers of every answered prediction, registered by the modules that
+ * provide them (they import serving/, not the other way round).
+ */
+@Injectable()
+export class PredictionObservers {
+  private readonly logger = new Logger('PredictionObservers');
+  private observers: readonly PredictionObserver[] = [];
+  private readonly failed = new Set<string>();
+
+  add(observer: PredictionObserver): void {
+    this.observers = [...this.observers, observer];
+  }
+
+  get active(): boolean {
+    return this.observers.length > 0;
+  }
+
+  notify(record: PredictionRecord): void {
+    for (const observer of this.observers) {
+      try {
+        observer.observe(record);
+      } catch (error) {
+        // Logged once per observer: a broken observer must not flood the log or touch the answer.
+        if (!this.failed.has(observer.name)) {
+          this.failed.add(observer.name);
+          this.logger.error(`prediction observer ${observer.name} failed (reported once): ${(error as Error).message}`);
+        }
+      }
+    }
+  }
+}
