@@ -45,6 +45,8 @@ export interface RunOptions {
 export interface RequestContext {
   readonly requestId: string;
   readonly protocol: 'http' | 'grpc';
+  /** The W3C trace id of the request, when it is traced. */
+  traceId?: string;
   /** Set by the runner for models with a response cache: whether this answer came from it. */
   cache?: 'hit' | 'miss';
 }

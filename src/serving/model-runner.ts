@@ -49,6 +49,7 @@ export class ModelRunner {
         version: ready.version,
         protocol: options?.context?.protocol ?? 'http',
         requestId: options?.context?.requestId,
+        traceId: options?.context?.traceId,
         startedAt,
         latencyMs: performance.now() - started,
         rows: Object.values(feeds)[0]?.dims[0] ?? 1,

@@ -7,6 +7,8 @@ export interface PredictionRecord {
   readonly version: number;
   readonly protocol: 'http' | 'grpc';
   readonly requestId: string | undefined;
+  /** The W3C trace id, when the request is traced. */
+  readonly traceId?: string;
   /** Epoch ms when the run started. */
   readonly startedAt: number;
   readonly latencyMs: number;
