@@ -27,6 +27,8 @@ const CODE_NAMES = Object.fromEntries(Object.entries(Status).filter(([, code]) =
 export class GrpcCallRecords {
   private readonly handled: Counter<'grpc_type' | 'grpc_service' | 'grpc_method' | 'grpc_code'>;
   private readonly handling: Histogram<'grpc_type' | 'grpc_service' | 'grpc_method'>;
+  private readonly handledChildren = new Map<string, Counter.Internal>();
+  private readonly handlingChildren = new Map<string, Histogram.Internal<string>>();
 
   constructor(
     registry: Registry,
@@ -49,9 +51,8 @@ export class GrpcCallRecords {
   }
 
   record(method: string, code: Status, durationMs: number, context: CallContext, peer: string): void {
-    const labels = { grpc_type: 'unary', grpc_service: this.service, grpc_method: method };
-    this.handled.inc({ ...labels, grpc_code: CODE_NAMES[code] ?? String(code) });
-    this.handling.observe(labels, durationMs / 1000);
+    this.handledSeries(method, code).inc();
+    this.handlingSeries(method).observe(durationMs / 1000);
     if (!this.logger.isLevelEnabled('info')) return;
     const line: Record<string, unknown> = {
       request_id: context.requestId,
@@ -67,6 +68,29 @@ export class GrpcCallRecords {
       line.outcome = outcomeOf(code, context.retryLater === true);
     }
     this.logger.info(line, 'grpc call completed');
+  }
+
+  /**
+   * The metrics' children for a method (and code), looked up by a string: prom-client's inc(labels)
+   * and observe(labels) validate and hash the label object on every call.
+   */
+  private handledSeries(method: string, code: Status): Counter.Internal {
+    const key = `${method} ${code}`;
+    let child = this.handledChildren.get(key);
+    if (!child) {
+      child = this.handled.labels({ grpc_type: 'unary', grpc_service: this.service, grpc_method: method, grpc_code: CODE_NAMES[code] ?? String(code) });
+      this.handledChildren.set(key, child);
+    }
+    return child;
+  }
+
+  private handlingSeries(method: string): Histogram.Internal<string> {
+    let child = this.handlingChildren.get(method);
+    if (!child) {
+      child = this.handling.labels({ grpc_type: 'unary', grpc_service: this.service, grpc_method: method });
+      this.handlingChildren.set(method, child);
+    }
+    return child;
   }
 
   /** A server fault (answered INTERNAL, with no detail for the client): its stack goes to the log. */
