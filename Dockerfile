@@ -10,7 +10,7 @@
 
 ARG NODE_IMAGE=node:24.22.3-bookworm-slim
 
-# ---- build: all dependencies, compile TypeScript into dist/ ----------------------------------
+# ---- build: all dependencies, compile TypeScript into dist/, bundle the playground -----------
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 # .npmrc carries onnxruntime-node-install=skip: it must be present before `npm ci`. The variable
@@ -19,6 +19,9 @@ COPY package.json package-lock.json .npmrc ./
 RUN ONNXRUNTIME_NODE_INSTALL=skip npm ci
 COPY nest-cli.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The playground page (/ui): esbuild bundles ui/src into ui/dist as part of `npm run build`.
+COPY scripts/build-ui.mjs ./scripts/
+COPY ui/src ./ui/src
 RUN npm run build
 
 # ---- runtime: production dependencies, compiled code and the bundled models -------------------
@@ -30,6 +33,8 @@ COPY package.json package-lock.json .npmrc ./
 RUN ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev \
  && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# The bundled playground, served at /ui from ui/dist (src/ui/ui-assets.ts); only the built files.
+COPY --from=build /app/ui/dist ./ui/dist
 # The gRPC service definition, read at start (src/grpc/grpc-definitions.ts).
 COPY proto ./proto
 # Bundled models (models/<name>/<version>/model.onnx). Kubernetes deployments can instead mount

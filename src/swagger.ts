@@ -2,7 +2,9 @@ import type { INestApplication } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errorBody } from './common/error-body';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { AppConfig } from './config/app-config';
 import { IMAGE_FIELD } from './predict/multipart-images';
+import { UI_ROUTE } from './ui/ui.routes';
 
 export const DOCS_PATH = 'docs';
 
@@ -30,7 +32,10 @@ export function setUpSwagger(app: INestApplication, version: string): void {
       .setTitle('ONNX model server')
       .setDescription(
         'Versioned ONNX models over REST. Pick a version per request with the X-Model-Version header ' +
-          '(a number or a label such as "stable"); every model response says which version served it.',
+          '(a number or a label such as "stable"); every model response says which version served it.' +
+          (app.get(AppConfig).UI_ENABLED
+            ? `\n\nTry the models in a browser, with live request, latency and batching charts: [the playground](${UI_ROUTE}).`
+            : ''),
       )
       .setVersion(version)
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN, for the admin API only' })

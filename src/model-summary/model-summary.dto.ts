@@ -6,6 +6,18 @@ import { VERSION_STATES, type VersionState } from '../model-registry/model-versi
  * and their states, labels, default and canary weights. Shared by both
  * surfaces, so it lives beside neither.
  */
+/** What a client needs to know to send a READY version images: the size and colour they are brought to. */
+export class ImageInputSummaryDto {
+  @ApiProperty({ example: 28 })
+  width!: number;
+
+  @ApiProperty({ example: 28 })
+  height!: number;
+
+  @ApiProperty({ enum: ['grayscale', 'rgb'], example: 'grayscale' })
+  color!: string;
+}
+
 export class VersionSummaryDto {
   @ApiProperty({ example: 1 })
   version!: number;
@@ -15,6 +27,12 @@ export class VersionSummaryDto {
 
   @ApiPropertyOptional({ description: 'Why the version is FAILED or UNAVAILABLE' })
   reason?: string;
+
+  @ApiPropertyOptional({
+    type: () => ImageInputSummaryDto,
+    description: 'Present when the loaded version takes image uploads (its manifest has an "image" section)',
+  })
+  image?: ImageInputSummaryDto;
 }
 
 export class ModelSummaryDto {

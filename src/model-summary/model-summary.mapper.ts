@@ -1,5 +1,5 @@
-import type { ModelStatus } from '../model-registry/model-version';
-import type { ModelSummaryDto } from './model-summary.dto';
+import type { ModelStatus, VersionStatus } from '../model-registry/model-version';
+import type { ImageInputSummaryDto, ModelSummaryDto } from './model-summary.dto';
 
 export function mapModelSummary(model: ModelStatus, defaultVersion: number | undefined): ModelSummaryDto {
   return {
@@ -8,10 +8,17 @@ export function mapModelSummary(model: ModelStatus, defaultVersion: number | und
       version: status.version,
       state: status.state,
       ...(status.reason ? { reason: status.reason } : {}),
+      ...imageOf(status),
     })),
     labels: { ...model.labels },
     ...(defaultVersion !== undefined ? { default_version: defaultVersion } : {}),
     ...(Object.keys(model.weights).length > 0 ? { weights: { ...model.weights } } : {}),
     ...(model.configError ? { config_error: model.configError } : {}),
   };
+}
+
+/** Only a loaded version's manifest is known; image models are the ones that take uploads. */
+function imageOf(status: VersionStatus): { image?: ImageInputSummaryDto } {
+  const image = status.ready?.manifest?.image;
+  return image ? { image: { width: image.width, height: image.height, color: image.color } } : {};
 }

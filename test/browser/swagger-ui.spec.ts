@@ -1,35 +1,21 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, runBrowserTests, warnIfSkipped } from '../support/chromium';
 import { REPO_MODELS_DIR, useTestApp } from '../support/test-app';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) {
-  console.warn(`\n*** ${CHROMIUM} not found: the Swagger UI browser test is SKIPPED (apt-get install -y chromium) ***\n`);
-}
-
-/** Flags that keep Chromium off this closed network and working as root in a container. */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+warnIfSkipped('the Swagger UI browser test');
 
 const SEVEN_PNG = path.resolve(__dirname, '../fixtures/digits/seven.png');
 
-describe.skipIf(!hasChromium)('Swagger UI in a real browser', { timeout: 120_000 }, () => {
+describe.skipIf(!runBrowserTests)('Swagger UI in a real browser', { timeout: 120_000 }, () => {
   const server = useTestApp({ env: { MODELS_DIR: REPO_MODELS_DIR }, listen: true });
   let browser: Browser;
 
   beforeAll(async () => {
     // Playwright starts Chromium with a fresh temporary profile of its own.
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
   // Hooks after run in reverse order: the browser closes before the app.
   afterAll(async () => {

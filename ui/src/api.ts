@@ -1,0 +1,129 @@
+/**
+ * The service's public API as this page uses it: the same calls any client makes, same origin
+ * (the Content-Security-Policy's connect-src 'self'), with the version picked by X-Model-Version.
+ */
+
+export type VersionState = 'LOADING' | 'READY' | 'FAILED' | 'UNAVAILABLE';
+
+export interface VersionSummary {
+  version: number;
+  state: VersionState;
+  reason?: string;
+  /** Present when the loaded version takes image uploads. */
+  image?: { width: number; height: number; color: string };
+}
+
+export interface ModelSummary {
+  name: string;
+  versions: VersionSummary[];
+  labels: Record<string, number>;
+  default_version?: number;
+  weights?: Record<string, number>;
+  config_error?: string;
+}
+
+export interface TensorSpec {
+  name: string;
+  datatype: string;
+  shape: number[];
+}
+
+export interface ModelMetadata {
+  model: string;
+  version: number;
+  task: string;
+  description?: string;
+  inputs: TensorSpec[];
+  outputs: TensorSpec[];
+  features?: string[];
+  labels?: string[];
+  evaluation?: Record<string, unknown>;
+  sha256: string;
+}
+
+export interface V2Metadata {
+  name: string;
+  versions: string[];
+  platform: string;
+  inputs: TensorSpec[];
+  outputs: TensorSpec[];
+}
+
+export const VERSION_HEADER = 'X-Model-Version';
+/** The version picker's "no header" choice: the model's default version (or its canary split) answers. */
+export const DEFAULT_CHOICE = '';
+/** The multipart field predict reads images from (src/predict/multipart-images.ts). */
+export const IMAGE_FIELD = 'image';
+
+/** One answer: its status, parsed body (JSON when it is JSON, else text), the version that served it and the round trip. */
+export interface ApiAnswer<T = unknown> {
+  ok: boolean;
+  status: number;
+  body: T;
+  /** The response's X-Model-Version: the version that actually answered. */
+  servedVersion: string | null;
+  /** Milliseconds from sending to the whole body read, as this browser saw it. */
+  ms: number;
+}
+
+export async function call<T = unknown>(path: string, init: RequestInit = {}): Promise<ApiAnswer<T>> {
+  const started = performance.now();
+  const response = await fetch(path, { ...init, headers: { Accept: 'application/json', ...(init.headers as Record<string, string>) } });
+  const text = await response.text();
+  const ms = performance.now() - started;
+  let body: unknown = text;
+  if ((response.headers.get('content-type') ?? '').includes('json')) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // Kept as text: shown as it came.
+    }
+  }
+  return { ok: response.ok, status: response.status, body: body as T, servedVersion: response.headers.get(VERSION_HEADER), ms };
+}
+
+export function versionHeaders(choice: string): Record<string, string> {
+  return choice === DEFAULT_CHOICE ? {} : { [VERSION_HEADER]: choice };
+}
+
+const modelPath = (name: string): string => `/v1/models/${encodeURIComponent(name)}`;
+
+export const api = {
+  models: () => call<{ models: ModelSummary[] }>('/v1/models'),
+  metadata: (name: string, choice: string) => call<ModelMetadata>(modelPath(name), { headers: versionHeaders(choice) }),
+  predictJson: (name: string, choice: string, body: unknown) =>
+    call(`${modelPath(name)}/predict`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...versionHeaders(choice) },
+      body: JSON.stringify(body),
+    }),
+  predictImage: (name: string, choice: string, image: Blob, filename: string, topK: number) => {
+    const form = new FormData();
+    form.append(IMAGE_FIELD, image, filename);
+    // No Content-Type here: the browser writes multipart/form-data with its boundary.
+    return call(`${modelPath(name)}/predict?top_k=${topK}`, { method: 'POST', headers: versionHeaders(choice), body: form });
+  },
+  v2Metadata: (name: string, choice: string) => call<V2Metadata>(`/v2/models/${encodeURIComponent(name)}`, { headers: versionHeaders(choice) }),
+  v2Infer: (name: string, choice: string, body: string) =>
+    call(`/v2/models/${encodeURIComponent(name)}/infer`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...versionHeaders(choice) },
+      body,
+    }),
+  metrics: async (): Promise<string> => {
+    const response = await fetch('/metrics', { headers: { Accept: 'text/plain' } });
+    if (!response.ok) throw new Error(`GET /metrics answered ${response.status}`);
+    return response.text();
+  },
+};
+
+/** The message of an error answer: /v1's {"message"}, /v2's {"error"}, else the status. */
+export function errorMessage(answer: ApiAnswer): string {
+  const body = answer.body as { message?: unknown; error?: unknown } | string | null;
+  if (body && typeof body === 'object') {
+    if (typeof body.message === 'string') return body.message;
+    if (typeof body.error === 'string') return body.error;
+  }
+  if (typeof body === 'string' && body.trim() !== '') return body.slice(0, 500);
+  return `HTTP ${answer.status}`;
+}

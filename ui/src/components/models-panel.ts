@@ -1,0 +1,110 @@
+import { html } from 'htm/preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, type ModelMetadata, type ModelSummary, type VersionSummary } from '../api';
+import { messageOf } from '../hooks';
+
+/** Each READY version's metadata (GET /v1/models/{name} with its number), fetched once per time it becomes READY. */
+function useVersionMetadata(models: ModelSummary[] | null): Map<string, ModelMetadata | string> {
+  const cache = useRef(new Map<string, ModelMetadata | string>());
+  const [, rerender] = useState(0);
+  useEffect(() => {
+    if (!models) return;
+    const ready = new Set<string>();
+    for (const model of models) {
+      for (const version of model.versions) {
+        if (version.state !== 'READY') continue;
+        const key = `${model.name}@${version.version}`;
+        ready.add(key);
+        if (cache.current.has(key)) continue;
+        cache.current.set(key, 'loading…');
+        api
+          .metadata(model.name, String(version.version))
+          .then((answer) => cache.current.set(key, answer.ok ? answer.body : `metadata: HTTP ${answer.status}`))
+          .catch((error: unknown) => cache.current.set(key, `metadata: ${messageOf(error)}`))
+          .finally(() => rerender((n) => n + 1));
+      }
+    }
+    // A version that left READY (reloaded, unloaded, failed) is read again when it is back.
+    for (const key of [...cache.current.keys()]) if (!ready.has(key)) cache.current.delete(key);
+  }, [models]);
+  return cache.current;
+}
+
+function share(weights: Record<string, number>): string {
+  const total = Object.values(weights).reduce((a, b) => a + b, 0);
+  return Object.entries(weights)
+    .map(([version, weight]) => `v${version}: ${total > 0 ? Math.round((weight / total) * 1000) / 10 : 0}%`)
+    .join(' · ');
+}
+
+function details(version: VersionSummary, metadata: ModelMetadata | string | undefined) {
+  if (version.reason) return html`<span class="reason">${version.reason}</span>`;
+  if (version.state !== 'READY') return '';
+  if (metadata === undefined || typeof metadata === 'string') return metadata ?? '';
+  const facts = [
+    metadata.task,
+    metadata.inputs.map((input) => `${input.name} ${input.datatype} [${input.shape.join(', ')}]`).join(', '),
+    version.image ? `images ${version.image.width}×${version.image.height} ${version.image.color}` : '',
+    metadata.features ? `${metadata.features.length} features` : '',
+    metadata.labels ? `${metadata.labels.length} classes` : '',
+    typeof metadata.evaluation?.accuracy === 'number' ? `accuracy ${metadata.evaluation.accuracy}` : '',
+  ];
+  return facts.filter(Boolean).join(' · ');
+}
+
+function ModelCard({ model, metadata }: { model: ModelSummary; metadata: Map<string, ModelMetadata | string> }) {
+  const titleId = `model-${model.name}`;
+  const labels = Object.entries(model.labels);
+  const described = model.versions.map((v) => metadata.get(`${model.name}@${v.version}`)).find((m): m is ModelMetadata => typeof m === 'object');
+  return html`
+    <article class="card model-card" aria-labelledby=${titleId} data-model=${model.name}>
+      <h3 id=${titleId}>${model.name}</h3>
+      ${described?.description ? html`<p class="description">${described.description}</p>` : ''}
+      <dl class="facts">
+        <div><dt>Default version</dt><dd data-testid="default-version">${model.default_version ?? 'none READY'}</dd></div>
+        <div>
+          <dt>Labels</dt>
+          <dd>${labels.length ? labels.map(([label, version]) => `${label} → v${version}`).join(', ') : 'none'}</dd>
+        </div>
+        <div>
+          <dt>Canary weights</dt>
+          <dd>${model.weights ? share(model.weights) : 'none: requests without a version go to the default'}</dd>
+        </div>
+      </dl>
+      ${model.config_error ? html`<p class="error">config.json not applied: ${model.config_error}</p>` : ''}
+      <table class="versions">
+        <caption class="sr-only">Versions of ${model.name}</caption>
+        <thead>
+          <tr><th scope="col">Version</th><th scope="col">State</th><th scope="col">Details</th></tr>
+        </thead>
+        <tbody>
+          ${model.versions.map(
+            (version) => html`
+              <tr key=${version.version} data-version=${version.version}>
+                <td>${version.version}${version.version === model.default_version ? html` <span class="tag">default</span>` : ''}</td>
+                <td><span class=${`state state-${version.state.toLowerCase()}`}>${version.state}</span></td>
+                <td class="details">${details(version, metadata.get(`${model.name}@${version.version}`))}</td>
+              </tr>
+            `,
+          )}
+        </tbody>
+      </table>
+    </article>
+  `;
+}
+
+export function ModelsPanel({ models, error, updatedAt }: { models: ModelSummary[] | null; error: string | null; updatedAt: Date | null }) {
+  const metadata = useVersionMetadata(models);
+  return html`
+    <section id="models" aria-labelledby="models-title" class="panel">
+      <div class="panel-head">
+        <h2 id="models-title">Models</h2>
+        <p class="muted" aria-live="polite">
+          ${error ? html`<span class="error">${error}</span>` : updatedAt ? `updated ${updatedAt.toLocaleTimeString()}, every 2.5 s` : 'loading…'}
+        </p>
+      </div>
+      ${models && models.length === 0 ? html`<p>No models in the repository.</p>` : ''}
+      <div class="model-grid">${(models ?? []).map((model) => html`<${ModelCard} key=${model.name} model=${model} metadata=${metadata} />`)}</div>
+    </section>
+  `;
+}
