@@ -334,6 +334,9 @@ def main():
     print(f"\nresampled-round-trip accuracy {acc_rs:.4f}; held-out accuracy {acc:.4f}; "
           f"{n_params} parameters; trained in {train_secs:.0f}s")
 
+    # The drift reference ("drift" in the manifest): the classes the new model predicts for its training digits.
+    subprocess.run([sys.executable, os.path.join(REPO, "training", "drift_reference.py"), "digits"], check=True)
+
 
 if __name__ == "__main__":
     main()

@@ -26,6 +26,7 @@ from node_modules; the reported accuracy is computed from the onnxruntime output
 """
 import json
 import os
+import subprocess
 import sys
 
 import numpy as np
@@ -130,15 +131,19 @@ def verify_and_evaluate(model, path, ref_proba, X_test, y_test):
     return acc, p_ort
 
 
-def main():
-    np.random.seed(SEED)
+def iris_split():
+    """The real iris data, split as both versions were trained: (X_train, X_test, y_train, y_test).
+    training/drift_reference.py takes its reference from the same training rows."""
     iris = load_iris()
     X, y = iris.data, iris.target
     assert list(iris.target_names) == LABELS
     assert [f.replace(" (cm)", "").replace(" ", "_") for f in iris.feature_names] == FEATURES
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.2, stratify=y, random_state=SEED
-    )
+    return train_test_split(X, y, test_size=0.2, stratify=y, random_state=SEED)
+
+
+def main():
+    np.random.seed(SEED)
+    X_train, X_test, y_train, y_test = iris_split()
     print(f"iris: {len(X_train)} train / {len(X_test)} test samples")
 
     lr_params = dict(multi_class="multinomial", solver="lbfgs", C=1.0, max_iter=1000,
@@ -212,6 +217,9 @@ def main():
         json.dump({"default_version": 1, "labels": {"stable": 1, "canary": 2}}, fh, indent=2)
         fh.write("\n")
     print("\nwrote models/iris/{1,2}/{model.onnx,manifest.json}, models/iris/config.json")
+
+    # The drift reference ("drift" in each manifest): the training rows' quantile bins and predicted classes.
+    subprocess.run([sys.executable, os.path.join(REPO, "training", "drift_reference.py"), "iris"], check=True)
 
 
 if __name__ == "__main__":

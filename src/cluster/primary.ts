@@ -42,6 +42,8 @@ const HEALTH_TIMEOUT_MS = 2_000;
 const SCRAPE_TIMEOUT_MS = 5_000;
 /** Admin actions may load models: bounded, but generously. */
 const ADMIN_TIMEOUT_MS = 300_000;
+/** A question about another process's state (drift windows) waits this long for each answer. */
+const SIBLING_QUESTION_TIMEOUT_MS = 2_000;
 /** As many clients as @fastify/rate-limit's own store remembers by default. */
 const RATE_LIMIT_CLIENTS = 5_000;
 
@@ -60,6 +62,25 @@ interface Member {
   index: number;
   worker: Worker;
   peer: IpcPeer;
+}
+
+/**
+ * Asks every sibling the same question and answers their replies in process order; fails, naming the
+ * process, as soon as one does not answer (a partial answer would look like the whole pod's).
+ */
+export function askSiblings<T>(
+  siblings: readonly { index: number; peer: IpcPeer }[],
+  kind: string,
+  question: unknown,
+  timeoutMs = SIBLING_QUESTION_TIMEOUT_MS,
+): Promise<T[]> {
+  return Promise.all(
+    siblings.map(({ index, peer }) =>
+      peer.request<T>(kind, question, timeoutMs).catch((error: unknown) => {
+        throw new Error(`HTTP process ${index}: ${(error as Error).message}`);
+      }),
+    ),
+  );
 }
 
 /** Asks every sibling to apply an admin action; each answers an outcome, none rejects. */
@@ -121,6 +142,7 @@ export class Primary {
     peer.handle(TO_PRIMARY.admin, (action) => this.relayAdmin(member, action));
     peer.handle(TO_PRIMARY.rateLimit, (question) => this.countRequest(question as RateLimitQuestion));
     peer.handle(TO_PRIMARY.health, () => this.healthOfSiblings(member));
+    peer.handle(TO_PRIMARY.drift, (question) => askSiblings(this.siblingsOf(member), TO_HTTP_PROCESS.drift, question));
     worker.on('exit', (code, signal) => this.onExit(member, code, signal));
   }
 
@@ -131,6 +153,10 @@ export class Primary {
     );
     perProcess.push(await this.ownMetrics.getMetricsAsJSON());
     return AggregatorRegistry.aggregate(perProcess).metrics();
+  }
+
+  private siblingsOf(member: Member): Member[] {
+    return [...this.members.values()].filter((other) => other !== member);
   }
 
   private relayAdmin(from: Member, action: unknown): Promise<SiblingOutcome[]> {

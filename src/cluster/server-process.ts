@@ -14,6 +14,8 @@ export const TO_PRIMARY = {
   rateLimit: 'rate-limit',
   /** Liveness and readiness of every other HTTP process: a probe answers for the whole pod. */
   health: 'health',
+  /** Every other HTTP process's drift window of one model version: GET /v1/models/{name}/drift answers for the pod. */
+  drift: 'drift',
 } as const;
 
 /** Requests the primary sends to an HTTP process. */
@@ -26,6 +28,8 @@ export const TO_HTTP_PROCESS = {
   shutdown: 'shutdown',
   /** This process's own liveness and readiness. */
   health: 'health',
+  /** This process's drift window counts of one model version. */
+  drift: 'drift',
 } as const;
 
 /** Why a process must be restarted / must not get traffic; undefined when it is live / ready. */

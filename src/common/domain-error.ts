@@ -11,6 +11,8 @@ export const ERROR_STATUS = {
   CONFLICT: 409,
   MODEL_NOT_FOUND: 404,
   VERSION_NOT_AVAILABLE: 404,
+  /** The selected version's manifest has no drift reference, so GET /v1/models/{name}/drift has nothing to compare with. */
+  NO_DRIFT_REFERENCE: 404,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   INVALID_INPUT: 422,

@@ -17,6 +17,7 @@ import {
   validateSync,
 } from 'class-validator';
 import { describeValidationErrors } from '../common/validation-errors';
+import { type DriftReference, parseDriftReference } from './drift-reference';
 
 export const TASKS = ['classification', 'regression', 'generic'] as const;
 export type Task = (typeof TASKS)[number];
@@ -171,6 +172,11 @@ export class VersionManifest {
   @IsOptional()
   @IsObject()
   training?: Record<string, unknown>;
+
+  /** The training data's distribution per feature and of the predicted classes (drift-reference.ts); checked by parseManifest. */
+  @IsOptional()
+  @IsObject()
+  drift?: DriftReference;
 }
 
 /** Per-model dynamic batching settings; each one falls back to the service-wide setting. */
@@ -262,6 +268,13 @@ export function parseManifest(json: unknown, file: string): VersionManifest {
     throw new ManifestError(
       `${file}: image.content (${image.content.width}x${image.content.height}) must fit in the frame (${image.width}x${image.height})`,
     );
+  }
+  if (manifest.drift !== undefined) {
+    try {
+      manifest.drift = parseDriftReference((json as { drift?: unknown }).drift, manifest);
+    } catch (error) {
+      throw new ManifestError(`${file}: ${(error as Error).message}`);
+    }
   }
   return manifest;
 }
