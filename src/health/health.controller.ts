@@ -4,6 +4,7 @@ import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import { HEALTH_ROUTES } from './health.routes';
 import { InferenceHealthIndicator } from './inference.health';
 import { ModelRegistryHealthIndicator } from './model-registry.health';
+import { PredictionLogHealthIndicator } from './prediction-log.health';
 
 @ApiTags('health')
 @Controller()
@@ -12,6 +13,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly models: ModelRegistryHealthIndicator,
     private readonly inference: InferenceHealthIndicator,
+    private readonly predictionLog: PredictionLogHealthIndicator,
   ) {}
 
   @Get(HEALTH_ROUTES.live)
@@ -27,6 +29,8 @@ export class HealthController {
   @ApiOperation({ summary: "Readiness: 200 only when every model's default version is READY and warmed" })
   @ApiServiceUnavailableResponse({ description: 'Some default version is still loading or failed; details per model' })
   ready() {
-    return this.health.check([() => this.models.check()]);
+    // The prediction log's sink is shown, never judged: it is always up (see PredictionLogHealthIndicator).
+    const predictionLog = this.predictionLog.enabled ? [() => this.predictionLog.check()] : [];
+    return this.health.check([() => this.models.check(), ...predictionLog]);
   }
 }

@@ -140,6 +140,11 @@ export function splitRowsToJson(tensor: Tensor): unknown[] {
   return result;
 }
 
+/** The elements of `tensor` from `offset` on, nested as `dims` says (a scalar when `dims` is empty). */
+export function nestedJson(tensor: Tensor, offset: number, dims: readonly number[]): unknown {
+  return nest(tensor, offset, dims);
+}
+
 function nest(tensor: Tensor, offset: number, dims: readonly number[]): unknown {
   if (dims.length === 0) return elementToJson(tensor.data, offset, tensor.type);
   const [head, ...rest] = dims;

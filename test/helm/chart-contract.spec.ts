@@ -48,8 +48,16 @@ describe('chart <-> service contract', () => {
     expect(Object.keys(config.properties as object).sort()).toEqual(Object.keys(CONFIG_DEFAULTS).sort());
     const props = config.properties as Record<string, Schema>;
     expect(props.LOG_LEVEL.enum).toEqual([...LOG_LEVELS]);
+    // Numbers are integers (@IsInt) unless the setting takes fractions (@IsNumber, e.g. PREDICTION_LOG_SAMPLE).
+    const integers = new Set(
+      getMetadataStorage()
+        .getTargetValidationMetadatas(AppConfig, '', true, false)
+        .filter((rule) => rule.name === 'isInt')
+        .map((rule) => rule.propertyName),
+    );
     for (const [name, value] of Object.entries(CONFIG_DEFAULTS)) {
-      const type = typeof value === 'number' ? 'integer' : typeof value === 'boolean' ? 'boolean' : 'string';
+      const number = integers.has(name) ? 'integer' : 'number';
+      const type = typeof value === 'number' ? number : typeof value === 'boolean' ? 'boolean' : 'string';
       expect(props[name].type, `config.${name} type`).toBe(type);
     }
   });
@@ -66,6 +74,7 @@ describe('chart <-> service contract', () => {
         max: ['maximum', constraint],
         isIn: ['enum', constraint],
         isInt: ['type', 'integer'],
+        isNumber: ['type', 'number'],
         isString: ['type', 'string'],
         isBoolean: ['type', 'boolean'],
         isNotEmpty: ['minLength', 1],

@@ -169,12 +169,14 @@ SIGTERM comes after the preStop sleep; Kubernetes sends SIGKILL terminationGrace
 {{- fail "autoscaling on CPU needs resources.requests.cpu (utilization is a percentage of the request)" }}
 {{- end }}
 {{- end }}
-{{- /* Every config key is rendered as an env var (ADMIN_TOKEN from adminToken.existingSecret when set);
+{{- /* Every config key is rendered as an env var (ADMIN_TOKEN and PREDICTION_LOG from their existingSecret when set);
 a second entry of the same name is rejected by the API server on server-side apply. */}}
 {{- $extraNames := dict }}
 {{- range $i, $env := .Values.extraEnv }}
 {{- if eq $env.name "ADMIN_TOKEN" }}
 {{- fail "extraEnv: ADMIN_TOKEN is set by the chart; to take it from a Secret, set adminToken.existingSecret.name and adminToken.existingSecret.key instead" }}
+{{- else if eq $env.name "PREDICTION_LOG" }}
+{{- fail "extraEnv: PREDICTION_LOG is set by the chart; to take it from a Secret, set predictionLog.existingSecret.name and predictionLog.existingSecret.key instead" }}
 {{- else if hasKey $.Values.config $env.name }}
 {{- fail (printf "extraEnv[%d]: %s is set by the chart from config.%s (MODELS_DIR and MODEL_CONFIG_DIR also from models.mountPath / modelConfig.mountPath); set it there instead of in extraEnv" $i $env.name $env.name) }}
 {{- end }}

@@ -1,0 +1,136 @@
+import { hostname } from 'node:os';
+import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Counter, Gauge } from 'prom-client';
+import { ServerProcess } from '../cluster/server-process';
+import { AppConfig } from '../config/app-config';
+import { InferenceMetrics } from '../observability/inference-metrics';
+import { type PredictionObserver, PredictionObservers, type PredictionRecord } from '../serving/prediction-observers';
+import type { LogSink } from './log-sink';
+import { describeTarget, fileOfProcess, type LogTarget, parseLogTarget } from './log-target';
+import { DROP_REASONS, LogWriter, type WriterStatus } from './log-writer';
+import { sampler } from './sampling';
+import { FileSink } from './sinks/file-sink';
+import { HttpSink } from './sinks/http-sink';
+import { PostgresSink } from './sinks/postgres-sink';
+
+/** Waiting records may hold at most this many bytes of tensors (on top of PREDICTION_LOG_QUEUE_SIZE records). */
+export const QUEUE_MAX_BYTES = 64 * 1024 * 1024;
+/** A batch smaller than its sink's batch size waits at most this long. */
+const FLUSH_INTERVAL_MS = 200;
+/** Tries per batch, with backoff from 250 ms up to 10 s between them, before the batch is dropped. */
+const ATTEMPTS = 5;
+const BACKOFF = { baseMs: 250, maxMs: 10_000 } as const;
+/** On close, what is queued is written within this long at most (and within a quarter of SHUTDOWN_GRACE_MS). */
+const FLUSH_ON_CLOSE_MAX_MS = 5_000;
+
+export interface PredictionLogStatus extends WriterStatus {
+  readonly sink: LogTarget['sink'];
+  readonly target: string;
+}
+
+/**
+ * The prediction log (PREDICTION_LOG): an observer of every answered prediction that samples it and
+ * queues it for a background writer, and nothing more, so logging never delays, fails or changes a
+ * prediction. Off (not even registered as an observer) when PREDICTION_LOG is empty.
+ */
+@Injectable()
+export class PredictionLog implements PredictionObserver, OnModuleInit, OnApplicationShutdown {
+  readonly name = 'prediction-log';
+  private readonly logger = new Logger('PredictionLog');
+  private readonly target: LogTarget | undefined;
+  private readonly sampled: (requestId: string | undefined) => boolean;
+  /** The file this process writes, or the URL without credentials. */
+  private readonly where: string;
+  private writer: LogWriter | undefined;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly observers: PredictionObservers,
+    serverProcess: ServerProcess,
+    private readonly metrics: InferenceMetrics,
+  ) {
+    // Validated with the rest of the configuration at start; parsed again here for its parts.
+    this.target = parseLogTarget(config.PREDICTION_LOG);
+    this.sampled = sampler(config.PREDICTION_LOG_SAMPLE);
+    const target = this.target;
+    this.where =
+      target?.sink === 'file' ? fileOfProcess(target.path, serverProcess.index, serverProcess.clustered) : target ? describeTarget(target) : '';
+  }
+
+  get enabled(): boolean {
+    return this.target !== undefined;
+  }
+
+  onModuleInit(): void {
+    const target = this.target;
+    if (!target) return;
+    const written = new Counter({
+      name: 'prediction_log_records_total',
+      help: 'Predictions written to the prediction log, by sink (file, postgres, http)',
+      labelNames: ['sink'] as const,
+      registers: [this.metrics.registry],
+    });
+    const dropped = new Counter({
+      name: 'prediction_log_dropped_total',
+      help: 'Sampled predictions the prediction log did not write, by reason (queue_full, sink_error, rejected, shutdown)',
+      labelNames: ['reason'] as const,
+      registers: [this.metrics.registry],
+    });
+    // Every reason from the start, at 0: a rate() over a series that appears only at the first drop misses it.
+    for (const reason of DROP_REASONS) dropped.inc({ reason }, 0);
+    written.inc({ sink: target.sink }, 0);
+    const queuedNow = (): number => this.writer?.status().queued ?? 0;
+    new Gauge({
+      name: 'prediction_log_queued',
+      help: 'Sampled predictions waiting for the prediction log writer (queued or being written)',
+      registers: [this.metrics.registry],
+      collect() {
+        this.set(queuedNow());
+      },
+    });
+
+    this.writer = new LogWriter(this.createSink(target), {
+      queueSize: this.config.PREDICTION_LOG_QUEUE_SIZE,
+      queueBytes: QUEUE_MAX_BYTES,
+      flushIntervalMs: FLUSH_INTERVAL_MS,
+      attempts: ATTEMPTS,
+      backoff: BACKOFF,
+      onWritten: (records) => written.inc({ sink: target.sink }, records),
+      onDropped: (reason, records) => dropped.inc({ reason }, records),
+      onStateChange: (state, error) => {
+        if (state === 'failing') this.logger.warn(`prediction log (${target.sink}) is failing, retrying with backoff: ${error}`);
+        else this.logger.log(`prediction log (${target.sink}) is writing again`);
+      },
+    });
+    this.observers.add(this);
+    this.logger.log(
+      `prediction log: ${target.sink} ${this.where}, sample ${this.config.PREDICTION_LOG_SAMPLE}, queue ${this.config.PREDICTION_LOG_QUEUE_SIZE}`,
+    );
+  }
+
+  /** On the request path: a hash of the request id and an array push, nothing else. */
+  observe(record: PredictionRecord): void {
+    if (this.sampled(record.requestId)) this.writer?.offer(record);
+  }
+
+  status(): PredictionLogStatus | undefined {
+    if (!this.target || !this.writer) return undefined;
+    return { sink: this.target.sink, target: this.where, ...this.writer.status() };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.writer?.close(Math.min(FLUSH_ON_CLOSE_MAX_MS, Math.floor(this.config.SHUTDOWN_GRACE_MS / 4)));
+  }
+
+  private createSink(target: LogTarget): LogSink {
+    const maxValueBytes = this.config.PREDICTION_LOG_MAX_VALUE_BYTES;
+    switch (target.sink) {
+      case 'file':
+        return new FileSink(this.where, target, maxValueBytes);
+      case 'postgres':
+        return new PostgresSink(target.url, maxValueBytes);
+      case 'http':
+        return new HttpSink(target.url, { source: `http://${hostname()}:${this.config.PORT}/`, maxValueBytes });
+    }
+  }
+}
