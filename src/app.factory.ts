@@ -15,11 +15,13 @@ import { HEALTH_PREFIXES } from './health/health.routes';
 import { closeConnectionsWhileDraining } from './lifecycle/graceful-shutdown';
 import { ShutdownState } from './lifecycle/shutdown-state';
 import { HttpRequestRecords } from './observability/http-request-records';
+import { installRequestTracing } from './observability/http-tracing';
 import { installResponseRecording, RouterRefusals } from './observability/response-recording';
 import { createLogger } from './observability/logger';
 import { METRICS_ROUTE } from './observability/metrics.routes';
 import { MetricsService } from './observability/metrics.service';
 import { requestIdFor } from './observability/request-id';
+import { Tracing } from './observability/tracing';
 import { setUpSwagger } from './swagger';
 import packageJson from '../package.json';
 
@@ -63,6 +65,9 @@ export async function createApp(
     serverProcess.primary ? sharedRateLimitStore(serverProcess.primary) : undefined,
   );
   installResponseRecording(fastify, new HttpRequestRecords(app.get(MetricsService), logger), refusals);
+  // Only when OTEL_EXPORTER_OTLP_ENDPOINT turned tracing on: otherwise no hook, no span, no SDK.
+  const spans = app.get(Tracing).spans;
+  if (spans) installRequestTracing(fastify, spans, [...HEALTH_PREFIXES, METRICS_ROUTE]);
   closeConnectionsWhileDraining(fastify, app.get(ShutdownState));
 
   await app.register(fastifyMultipart, {

@@ -3,10 +3,15 @@ import type { Logger } from 'pino';
 import type { RunOptions } from '../inference/inference-engine';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { PredictionOutcome } from '../observability/metrics.service';
+import type { ServerSpan } from '../observability/tracing';
 
 /** What a handler learns about its call, for the call's log line. */
 export interface CallContext {
   readonly requestId: string;
+  /** The call's trace id: its span's when tracing is on, else the caller's traceparent metadata's, if valid. */
+  readonly traceId?: string;
+  /** The call's server span, when tracing is on. */
+  readonly trace?: ServerSpan;
   model?: string;
   version?: number;
   /** Set when the answer was a refusal to retry later (overload, loading): the outcome REST counts as rejected. */
@@ -62,6 +67,7 @@ export class GrpcCallRecords {
       grpc_code: CODE_NAMES[code] ?? code,
       duration_ms: Math.round(durationMs * 1000) / 1000,
     };
+    if (context.traceId !== undefined) line.trace_id = context.traceId;
     if (context.model !== undefined && context.version !== undefined) {
       line.model = context.model;
       line.version = context.version;

@@ -13,6 +13,8 @@ import { validateInferenceRequest } from '../inference-protocol/request-validati
 import { PINO_LOGGER } from '../observability/logger';
 import { MetricsService } from '../observability/metrics.service';
 import { acceptedRequestId } from '../observability/request-id';
+import { GRPC_SERVER_ERROR_CODES, TRACEPARENT_HEADER, traceIdOfTraceparent } from '../observability/trace-context';
+import { Tracing } from '../observability/tracing';
 import { ModelRunner } from '../serving/model-runner';
 import packageJson from '../../package.json';
 import { type CallContext, GrpcCallRecords } from './grpc-call-records';
@@ -42,6 +44,7 @@ export class GrpcInferenceHandlers {
     private readonly runner: ModelRunner,
     private readonly probes: Probes,
     private readonly config: AppConfig,
+    private readonly tracing: Tracing,
     metrics: MetricsService,
     @Inject(PINO_LOGGER) logger: Logger,
   ) {
@@ -92,7 +95,7 @@ export class GrpcInferenceHandlers {
     const deadline = Math.min(callDeadline, queueDeadline);
     return {
       cancelled: () => call.cancelled,
-      context: { requestId: context.requestId, protocol: 'grpc' },
+      context: { requestId: context.requestId, protocol: 'grpc', traceId: context.traceId, trace: context.trace },
       ...(Number.isFinite(deadline) ? { deadline } : {}),
     };
   }
@@ -100,9 +103,15 @@ export class GrpcInferenceHandlers {
   private unary<Request, Response>(method: string, handler: Handler<Request, Response>) {
     return (call: ServerUnaryCall<Request | unknown, Response>, callback: sendUnaryData<Response>): void => {
       const started = performance.now();
-      const context: CallContext = { requestId: acceptedRequestId(firstValue(call.metadata, REQUEST_ID_HEADER)) };
+      const requestId = acceptedRequestId(firstValue(call.metadata, REQUEST_ID_HEADER));
+      const trace = this.tracing.spans && !UNTRACED_METHODS.has(method)
+        ? this.tracing.spans.grpcCall(INFERENCE_SERVICE_NAME, method, requestId, (key) => firstValue(call.metadata, key))
+        : undefined;
+      const traceId = trace?.traceId ?? traceIdOfTraceparent(firstValue(call.metadata, TRACEPARENT_HEADER));
+      const context: CallContext = { requestId, traceId, trace };
       const finish = (code: Status, error?: ReturnType<typeof toGrpcError>, response?: Response): void => {
         this.records.record(method, code, performance.now() - started, context, call.getPeer());
+        trace?.end({ 'rpc.grpc.status_code': code }, GRPC_SERVER_ERROR_CODES.has(code), context.model, context.version);
         if (error) callback(error);
         else callback(null, response, trailerOf(context));
       };
@@ -127,6 +136,9 @@ export class GrpcInferenceHandlers {
     };
   }
 }
+
+/** The liveness and readiness probes, untraced as REST's health routes are: platform traffic, not requests. */
+const UNTRACED_METHODS: ReadonlySet<string> = new Set(['ServerLive', 'ServerReady']);
 
 /** The version field, or when empty the same metadata as REST's headers (X-Model-Version, X-Request-Key for the canary split). */
 function versionOf(field: string, fieldName: string, metadata: Metadata): VersionHeaders {

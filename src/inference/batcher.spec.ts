@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BatchingModel, type BatchSettings } from './batcher';
-import type { BatchObserver, LoadedModel } from './inference-engine';
+import type { BatchedRun, BatchObserver, LoadedModel, RequestTrace } from './inference-engine';
 import type { TensorMap } from './tensors';
 
 /**
@@ -170,6 +170,41 @@ describe('BatchingModel', () => {
     expect(abandonedResult).toMatchObject({ status: 'rejected', reason: { message: expect.stringContaining('client went away') } });
     expect(keptResult.status).toBe('fulfilled');
     expect(inner.batches).toEqual([1, 1]);
+  });
+
+  it("tells each traced request's trace its queue wait and the batch it ran in, or why it was dropped", async () => {
+    const inner = new GatedModel();
+    const batcher = new BatchingModel(inner, SETTINGS, new RecordingObserver(), 'm/1');
+    const runsOf = (label: string) => {
+      const runs: BatchedRun[] = [];
+      const trace: RequestTrace = { served: () => undefined, batched: (run) => runs.push(run), headers: () => ({}) };
+      return { runs, options: { context: { requestId: label, protocol: 'http' as const, trace } } };
+    };
+    const blocker = runsOf('blocker');
+    const first = runsOf('first');
+    const second = runsOf('second');
+    const expired = runsOf('expired');
+    const runs = [batcher.run(rows([0, 0]), undefined, blocker.options)];
+    await tick();
+    runs.push(batcher.run(rows([1, 1], [1, 1]), undefined, first.options));
+    runs.push(batcher.run(rows([2, 2]), undefined, { ...expired.options, deadline: Date.now() - 1 }).catch(() => undefined) as never);
+    runs.push(batcher.run(rows([3, 3]), undefined, second.options));
+    // An untraced request in the same batch costs only the check.
+    runs.push(batcher.run(rows([4, 4])));
+    let done = false;
+    const all = Promise.all(runs).then(() => (done = true));
+    await drain(inner, () => done);
+    await all;
+
+    expect(blocker.runs).toMatchObject([{ rows: 1, batchRows: 1, batchRequests: 1 }]);
+    expect(first.runs).toMatchObject([{ rows: 2, batchRows: 4, batchRequests: 3, error: undefined }]);
+    expect(second.runs).toMatchObject([{ rows: 1, batchRows: 4, batchRequests: 3 }]);
+    const [run] = first.runs;
+    expect(run.enqueuedAt).toBeLessThanOrEqual(run.startedAt);
+    expect(run.startedAt).toBeLessThanOrEqual(run.finishedAt!);
+    expect(second.runs[0]).toMatchObject({ startedAt: run.startedAt, finishedAt: run.finishedAt });
+    expect(expired.runs).toEqual([expect.objectContaining({ rows: 1, error: expect.stringContaining('deadline passed') })]);
+    expect(expired.runs[0].finishedAt).toBeUndefined();
   });
 
   it('keeps several sessions busy when the model has parallel instances', async () => {

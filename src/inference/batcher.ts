@@ -140,6 +140,7 @@ export class BatchingModel implements LoadedModel {
         this.queue.splice(i, 1);
         this.queuedRows -= item.rows;
         if (gone) {
+          item.options.context?.trace?.batched({ enqueuedAt: item.enqueuedAt, startedAt: performance.now(), rows: item.rows, batchRows: 0, batchRequests: 0, error: gone });
           item.reject(new DomainError('OVERLOADED', `${gone} before model ${this.label} could run it`));
           continue;
         }
@@ -163,7 +164,8 @@ export class BatchingModel implements LoadedModel {
     try {
       const feeds = batch.length === 1 ? batch[0].feeds : concatenate(batch.map((item) => item.feeds));
       const outputs = await this.inner.run(feeds, batch[0].outputNames);
-      this.observer.onBatch(rows, queueSeconds, (performance.now() - started) / 1000);
+      const finished = performance.now();
+      this.observer.onBatch(rows, queueSeconds, (finished - started) / 1000);
       if (batch.length === 1) {
         batch[0].resolve(outputs);
       } else {
@@ -173,11 +175,31 @@ export class BatchingModel implements LoadedModel {
           offset += item.rows;
         }
       }
+      this.trace(batch, started, finished, rows);
     } catch (error) {
+      this.trace(batch, started, performance.now(), rows, error);
       for (const item of batch) item.reject(error);
     } finally {
       this.running--;
       if (this.queue.length > 0) this.schedule();
+    }
+  }
+
+  /** Each traced request of a batch gets its queue wait and the batch's inference (untraced ones cost a property check). */
+  private trace(batch: readonly QueuedRun[], started: number, finished: number, rows: number, error?: unknown): void {
+    for (const item of batch) {
+      const trace = item.options.context?.trace;
+      if (trace === undefined) continue;
+      trace.batched({
+        enqueuedAt: item.enqueuedAt,
+        startedAt: started,
+        finishedAt: finished,
+        rows: item.rows,
+        batchRows: rows,
+        batchRequests: batch.length,
+        placement: this.placement,
+        error: error === undefined ? undefined : error instanceof Error ? error.message : String(error),
+      });
     }
   }
 }

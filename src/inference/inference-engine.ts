@@ -45,10 +45,46 @@ export interface RunOptions {
 export interface RequestContext {
   readonly requestId: string;
   readonly protocol: 'http' | 'grpc';
-  /** The W3C trace id of the request, when it is traced. */
+  /**
+   * The W3C trace id of the request: its span's when tracing is on, else the caller's `traceparent`'s
+   * when it sent a valid one (so logs and prediction records still join the caller's trace).
+   */
   traceId?: string;
+  /** The request's span, only when tracing is on (OTEL_EXPORTER_OTLP_ENDPOINT): what records its queue wait and inference. */
+  trace?: RequestTrace;
   /** Set by the runner for models with a response cache: whether this answer came from it. */
   cache?: 'hit' | 'miss';
+}
+
+/**
+ * One traced request, as the layers below the protocol see it (implemented in
+ * observability/, which alone knows OpenTelemetry). Untraced requests have
+ * none, so the runner and the batcher only check a property for them.
+ */
+export interface RequestTrace {
+  /** The version that serves the request, and the response cache's verdict for models with one. */
+  served(model: string, version: number, cache: 'hit' | 'miss' | undefined): void;
+  /** The request left the batcher's queue: run in a batch, or dropped before it could run. */
+  batched(run: BatchedRun): void;
+  /** W3C headers (traceparent, tracestate) naming the request's span as parent, for calls made on its behalf. */
+  headers(): Record<string, string>;
+}
+
+/** What the batcher knows about one request's run; times are performance.now() milliseconds. */
+export interface BatchedRun {
+  readonly enqueuedAt: number;
+  /** When its batch started, or when it was dropped from the queue. */
+  readonly startedAt: number;
+  /** When its batch's inference ended; absent when the request was dropped before running. */
+  readonly finishedAt?: number;
+  /** Rows of this request, rows and requests of the batch it ran in. */
+  readonly rows: number;
+  readonly batchRows: number;
+  readonly batchRequests: number;
+  /** Where the inference ran (LoadedModel.placement). */
+  readonly placement?: string;
+  /** Why it was dropped from the queue, or why its batch failed. */
+  readonly error?: string;
 }
 
 /** Why the caller no longer wants its answer (gone, or past its deadline), or undefined while it does. */

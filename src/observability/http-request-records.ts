@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Histogram } from 'prom-client';
 import { MODEL_VERSION_HEADER, RETRY_AFTER_HEADER } from '../common/http-headers';
+import { traceIdOfRequest } from './http-tracing';
 import { loggableUrl } from './loggable-url';
 import type { MetricsService, PredictionOutcome } from './metrics.service';
 
@@ -46,6 +47,8 @@ export class HttpRequestRecords {
       status_code: statusCode,
       duration_ms: Math.round(durationMs * 1000) / 1000,
     };
+    const traceId = traceIdOfRequest(request);
+    if (traceId !== undefined) line.trace_id = traceId;
     const version = reply?.getHeader(MODEL_VERSION_HEADER);
     const model = (request.params as Record<string, string> | undefined)?.name;
     if (version !== undefined && model) {

@@ -33,6 +33,7 @@ export class ModelRunner {
       this.metrics.recordCacheLookup(ready.name, ready.version, outputs !== undefined);
       if (options?.context) options.context.cache = outputs ? 'hit' : 'miss';
     }
+    options?.context?.trace?.served(ready.name, ready.version, options.context.cache);
     if (!outputs) {
       try {
         outputs = await ready.model.run(feeds, outputNames, options);

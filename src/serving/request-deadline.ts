@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RunOptions } from '../inference/inference-engine';
 import { DomainError } from '../common/domain-error';
 import { REQUEST_TIMEOUT_HEADER } from '../common/http-headers';
+import { traceIdOfRequest } from '../observability/http-tracing';
 
 
 /**
@@ -22,7 +23,8 @@ export function runOptionsFor(request: FastifyRequest, reply: FastifyReply, queu
   // Checked only when queued work is about to run: no listener per request.
   const options: RunOptions = {
     cancelled: () => reply.raw.destroyed && !reply.raw.writableFinished,
-    context: { requestId: request.id, protocol: 'http' },
+    // The trace id for the prediction records; the span (tracing on) for the runner's and the batcher's spans.
+    context: { requestId: request.id, protocol: 'http', traceId: traceIdOfRequest(request), trace: request.requestSpan ?? undefined },
   };
   if (timeoutMs !== undefined) options.deadline = Date.now() + timeoutMs;
   return options;
