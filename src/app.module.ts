@@ -15,7 +15,10 @@ import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { InferenceMetricsModule } from './observability/inference-metrics';
 import { PinoLoggerModule } from './observability/pino-logger.module';
 import { ObservabilityModule } from './observability/observability.module';
+import { DriftModule } from './drift/drift.module';
 import { PredictModule } from './predict/predict.module';
+import { PredictionLogModule } from './prediction-log/prediction-log.module';
+import { UiModule } from './ui/ui.module';
 
 @Module({})
 export class AppModule {
@@ -35,9 +38,15 @@ export class AppModule {
         ObservabilityModule,
         HealthModule,
         PredictModule,
+        // Live input and prediction distributions against each version's training data (GET /v1/models/{name}/drift).
+        DriftModule,
         InferenceProtocolModule,
         GrpcModule,
         AdminModule,
+        // Every answered prediction, sampled, to a file, PostgreSQL or CloudEvents receiver (PREDICTION_LOG).
+        PredictionLogModule,
+        // The playground page at /ui (UI_ENABLED).
+        UiModule.forRoot(config.UI_ENABLED),
       ],
       providers: [
         { provide: APP_FILTER, useClass: ErrorFilter },

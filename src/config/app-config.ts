@@ -1,13 +1,28 @@
 import 'reflect-metadata';
 import { plainToInstance, Transform, Type } from 'class-transformer';
 import type { JsonLimits } from '../common/json-limits';
-import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, Min, MinLength, ValidateIf, validateSync } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsNumber,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  ValidateBy,
+  ValidateIf,
+  validateSync,
+} from 'class-validator';
+import { parseLogTarget } from '../prediction-log/log-target';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Settings whose values never appear in messages or logs. */
-const SECRET_KEYS: ReadonlySet<string> = new Set<ConfigKey>(['ADMIN_TOKEN']);
+const SECRET_KEYS: ReadonlySet<string> = new Set<ConfigKey>(['ADMIN_TOKEN', 'PREDICTION_LOG']);
 
 /**
  * Every setting the service reads from the environment, with its default and
@@ -230,6 +245,56 @@ export class AppConfig {
   @Min(1)
   @Max(64)
   INTER_OP_THREADS: number = 1;
+
+  /** Serve the playground page at /ui (models, a try-it form, live charts); false answers 404 there. */
+  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean({ message: 'UI_ENABLED must be true or false' })
+  UI_ENABLED: boolean = true;
+
+  /**
+   * Where every answered prediction is logged, in the background ('' = off): `file:<path>[?size=100M&keep=10]` (JSON
+   * lines, one per instance, rotated by size; one file per HTTP process), `postgres://...` / `postgresql://...` (the
+   * table prediction_log, created when missing) or `http(s)://...` (CloudEvents as KServe's payload logger sends
+   * them). Logging never delays, fails or changes a prediction. May hold credentials: pass it from a Secret.
+   */
+  @IsString()
+  @ValidateBy({
+    name: 'isPredictionLogTarget',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && logTargetProblem(value) === undefined,
+      defaultMessage: (args) => `PREDICTION_LOG ${logTargetProblem(String(args?.value ?? '')) ?? 'is not a valid target'}`,
+    },
+  })
+  PREDICTION_LOG: string = '';
+
+  /** Share of predictions logged, 0 to 1, decided by a hash of the request id (1 = every one, 0 = none). */
+  @Type(() => Number)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(1)
+  PREDICTION_LOG_SAMPLE: number = 1;
+
+  /** Most predictions waiting for the prediction log's writer; beyond it they are dropped (and counted), never waited for. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  PREDICTION_LOG_QUEUE_SIZE: number = 10_000;
+
+  /** An instance's tensor larger than this (bytes) is logged as its sha256, size, datatype and shape; 0 logs every value whole. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  PREDICTION_LOG_MAX_VALUE_BYTES: number = 4096;
+}
+
+function logTargetProblem(value: string): string | undefined {
+  try {
+    parseLogTarget(value);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
 }
 
 export type ConfigKey = keyof AppConfig;
