@@ -246,6 +246,11 @@ export class AppConfig {
   @Max(64)
   INTER_OP_THREADS: number = 1;
 
+  /** Watch each version's inputs and predictions against its manifest's drift reference (GET /v1/models/{name}/drift, *_drift_psi series). */
+  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean({ message: 'DRIFT_ENABLED must be true or false' })
+  DRIFT_ENABLED: boolean = true;
+
   /** Serve the playground page at /ui (models, a try-it form, live charts); false answers 404 there. */
   @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
   @IsBoolean({ message: 'UI_ENABLED must be true or false' })

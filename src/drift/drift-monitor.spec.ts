@@ -1,3 +1,4 @@
+import { loadConfig } from '../config/app-config';
 import { AggregatorRegistry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { channelPair } from '../../test/support/ipc-channel';
@@ -48,10 +49,14 @@ function registryServing(ready: ReadyVersion): ModelRegistry {
   } as unknown as ModelRegistry;
 }
 
-function monitor(ready: ReadyVersion, serverProcess = ServerProcess.standalone()): { drift: DriftMonitor; observers: PredictionObservers; metrics: InferenceMetrics } {
+function monitor(
+  ready: ReadyVersion,
+  serverProcess = ServerProcess.standalone(),
+  env: Record<string, string> = {},
+): { drift: DriftMonitor; observers: PredictionObservers; metrics: InferenceMetrics } {
   const observers = new PredictionObservers();
   const metrics = new InferenceMetrics();
-  const drift = new DriftMonitor(registryServing(ready), observers, metrics, serverProcess);
+  const drift = new DriftMonitor(registryServing(ready), observers, metrics, serverProcess, loadConfig(env));
   drift.onModuleInit();
   return { drift, observers, metrics };
 }
@@ -162,5 +167,15 @@ describe('DriftMonitor', () => {
       code: 'PROCESS_UNAVAILABLE',
       message: expect.stringContaining('HTTP process 2'),
     });
+  });
+});
+
+describe('DRIFT_ENABLED=false', () => {
+  it('registers no observer and no series, and the report says drift is off', async () => {
+    const ready = version();
+    const { drift, observers, metrics } = monitor(ready, ServerProcess.standalone(), { DRIFT_ENABLED: 'false' });
+    expect(observers.active).toBe(false);
+    expect(await metrics.registry.metrics()).not.toContain('drift_psi');
+    await expect(drift.report(ready)).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('DRIFT_ENABLED=false') });
   });
 });

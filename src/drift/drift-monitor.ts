@@ -1,4 +1,5 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
 import { Counter, Gauge } from 'prom-client';
 import { ServerProcess, TO_HTTP_PROCESS, TO_PRIMARY } from '../cluster/server-process';
 import { DomainError } from '../common/domain-error';
@@ -46,9 +47,12 @@ export class DriftMonitor implements PredictionObserver, OnModuleInit {
     private readonly observers: PredictionObservers,
     private readonly metrics: InferenceMetrics,
     private readonly serverProcess: ServerProcess,
+    private readonly config: AppConfig,
   ) {}
 
   onModuleInit(): void {
+    // Off: no observer (predictions build no record for drift), no series, and the endpoint says why.
+    if (!this.config.DRIFT_ENABLED) return;
     this.registerMetrics();
     this.serverProcess.primary?.handle(TO_HTTP_PROCESS.drift, (question) => this.windowFor(question as WindowQuestion));
     this.observers.add(this);
@@ -62,6 +66,9 @@ export class DriftMonitor implements PredictionObserver, OnModuleInit {
 
   /** The drift of this version for the whole pod: every HTTP process's window added up. */
   async report(ready: ReadyVersion): Promise<DriftReportDto> {
+    if (!this.config.DRIFT_ENABLED) {
+      throw new DomainError('NOT_FOUND', 'drift monitoring is off on this server (DRIFT_ENABLED=false)');
+    }
     const entry = this.entryFor(ready);
     if (!entry.window) {
       throw new DomainError(
