@@ -26,6 +26,7 @@ export class MetricsService {
   private readonly predictions: Counter<'model' | 'version' | 'outcome' | 'protocol'>;
   private readonly cacheHits: Counter<'model' | 'version'>;
   private readonly cacheMisses: Counter<'model' | 'version'>;
+  private readonly counterChildren = new Map<string, Counter.Internal>();
 
   constructor(
     modelRegistry: ModelRegistry,
@@ -97,11 +98,27 @@ export class MetricsService {
   }
 
   recordCacheLookup(model: string, version: number, hit: boolean): void {
-    (hit ? this.cacheHits : this.cacheMisses).inc({ model, version: String(version) });
+    const key = `${hit ? 'hit' : 'miss'} ${model} ${version}`;
+    this.child(key, () => (hit ? this.cacheHits : this.cacheMisses).labels({ model, version: String(version) })).inc();
   }
 
   recordPrediction(model: string, version: number, outcome: PredictionOutcome, protocol: Protocol): void {
-    this.predictions.inc({ model, version: String(version), outcome, protocol });
+    const key = `${outcome} ${protocol} ${model} ${version}`;
+    this.child(key, () => this.predictions.labels({ model, version: String(version), outcome, protocol })).inc();
+  }
+
+  /**
+   * A counter's child for one label set, looked up by a string: prom-client's inc(labels) validates and
+   * hashes the label object on every call, once or twice per request. Model names and versions come
+   * from the registry (resolved versions only), so the map stays as bounded as the series.
+   */
+  private child(key: string, create: () => Counter.Internal): Counter.Internal {
+    let found = this.counterChildren.get(key);
+    if (!found) {
+      found = create();
+      this.counterChildren.set(key, found);
+    }
+    return found;
   }
 }
 
