@@ -8,7 +8,6 @@ Runs the named checks (all of GENERAL_CHECKS by default) and prints one JSON lin
 collect what the client saw; test/open-inference-protocol.tritonclient-grpc.spec.ts asserts on it.
 """
 
-import json
 import sys
 import threading
 
@@ -16,7 +15,7 @@ import grpc
 import numpy as np
 import tritonclient.grpc as grpcclient
 from tritonclient.grpc import service_pb2, service_pb2_grpc
-from tritonclient.utils import InferenceServerException
+from check_runner import checks_of, describe, describe_call, run
 
 # The server (host:port), from the command line; the checks that open a channel of their own use it.
 TARGET = ""
@@ -283,31 +282,10 @@ def check_overload(client, requests=64, images=8):
 
 # --- Running the checks ---
 
-
-def describe(error):
-    if isinstance(error, InferenceServerException):
-        return {"type": "InferenceServerException", "status": error.status(), "message": error.message()}
-    if isinstance(error, grpc.RpcError):
-        return {"type": "RpcError", "status": str(error.code()), "message": error.details()}
-    return {"type": type(error).__name__, "status": None, "message": str(error)}
-
-
-def describe_call(call):
-    try:
-        return {"result": call()}
-    except Exception as error:  # noqa: BLE001 - every failure is reported, the spec judges it
-        return {"error": describe(error)}
-
-
-CHECKS = {name[len("check_"):]: function for name, function in globals().items() if name.startswith("check_")}
+CHECKS = checks_of(globals())
 GENERAL_CHECKS = [name for name in CHECKS if name != "overload"]
 
 if __name__ == "__main__":
     TARGET = sys.argv[1]
-    names = sys.argv[2:] or GENERAL_CHECKS
-    unknown = [name for name in names if name not in CHECKS]
-    if unknown:
-        sys.exit(f"unknown checks: {', '.join(unknown)}; known: {', '.join(CHECKS)}")
     with grpcclient.InferenceServerClient(TARGET) as triton:
-        for name in names:
-            print(json.dumps({"check": name, **describe_call(lambda: CHECKS[name](triton))}), flush=True)
+        run(CHECKS, sys.argv[2:] or GENERAL_CHECKS, triton)

@@ -8,12 +8,11 @@ InferenceServerException's status() is the HTTP status, e.g. "404"). The checks 
 what the client saw; test/open-inference-protocol.tritonclient-http.spec.ts asserts on it.
 """
 
-import json
 import sys
 
 import numpy as np
 import tritonclient.http as httpclient
-from tritonclient.utils import InferenceServerException
+from check_runner import checks_of, run
 
 # Iris flowers (sepal length, sepal width, petal length, petal width); the spec computes the
 # expected probabilities for these rows with onnxruntime-node.
@@ -104,30 +103,11 @@ def check_error_wrong_shape(client):
 
 # --- Running the checks ---
 
-
-def describe(error):
-    if isinstance(error, InferenceServerException):
-        return {"type": "InferenceServerException", "status": error.status(), "message": error.message()}
-    return {"type": type(error).__name__, "status": None, "message": str(error)}
-
-
-def describe_call(call):
-    try:
-        return {"result": call()}
-    except Exception as error:  # noqa: BLE001 - every failure is reported, the spec judges it
-        return {"error": describe(error)}
-
-
-CHECKS = {name[len("check_"):]: function for name, function in globals().items() if name.startswith("check_")}
+CHECKS = checks_of(globals())
 
 if __name__ == "__main__":
-    names = sys.argv[2:] or list(CHECKS)
-    unknown = [name for name in names if name not in CHECKS]
-    if unknown:
-        sys.exit(f"unknown checks: {', '.join(unknown)}; known: {', '.join(CHECKS)}")
     client = httpclient.InferenceServerClient(sys.argv[1], concurrency=8)
     try:
-        for name in names:
-            print(json.dumps({"check": name, **describe_call(lambda: CHECKS[name](client))}), flush=True)
+        run(CHECKS, sys.argv[2:] or list(CHECKS), client)
     finally:
         client.close()
