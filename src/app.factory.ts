@@ -15,11 +15,10 @@ import { HEALTH_PREFIXES } from './health/health.routes';
 import { closeConnectionsWhileDraining } from './lifecycle/graceful-shutdown';
 import { ShutdownState } from './lifecycle/shutdown-state';
 import { HttpRequestRecords } from './observability/http-request-records';
+import { installRequestHooks, RouterRefusals } from './observability/http-request-hooks';
 import { installRequestTracing } from './observability/http-tracing';
-import { installResponseRecording, RouterRefusals } from './observability/response-recording';
 import { createLogger } from './observability/logger';
 import { METRICS_ROUTE } from './observability/metrics.routes';
-import { MetricsService } from './observability/metrics.service';
 import { requestIdFor } from './observability/request-id';
 import { Tracing } from './observability/tracing';
 import { setUpSwagger } from './swagger';
@@ -39,7 +38,7 @@ export async function createApp(
   const adapter = new FastifyAdapter({
     frameworkErrors: refusals.frameworkErrors,
     loggerInstance: logger,
-    // One line per request is written by our onResponse hook, with model and version in it.
+    // One line per request is written by our interceptors (or hook), with model and version in it.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     bodyLimit: config.BODY_LIMIT_BYTES,
     genReqId: requestIdFor,
@@ -57,6 +56,8 @@ export async function createApp(
   app.useLogger(app.get(Logger));
 
   const fastify = app.getHttpAdapter().getInstance();
+  // First of all hooks: every request gets its context before any other hook can answer it (rate limit).
+  installRequestHooks(fastify, app.get(HttpRequestRecords), refusals);
   installBodyParsers(fastify, config.BODY_LIMIT_BYTES, jsonLimitsOf(config));
   await installHttpHardening(
     app,
@@ -64,7 +65,6 @@ export async function createApp(
     [...HEALTH_PREFIXES, METRICS_ROUTE],
     serverProcess.primary ? sharedRateLimitStore(serverProcess.primary) : undefined,
   );
-  installResponseRecording(fastify, new HttpRequestRecords(app.get(MetricsService), logger), refusals);
   // Only when OTEL_EXPORTER_OTLP_ENDPOINT turned tracing on: otherwise no hook, no span, no SDK.
   const spans = app.get(Tracing).spans;
   if (spans) installRequestTracing(fastify, spans, [...HEALTH_PREFIXES, METRICS_ROUTE]);

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest';
-import type { RunOptions } from '../src/inference/inference-engine';
+import type { RequestContext } from '../src/request-context/request-context';
 import { PINO_LOGGER } from '../src/observability/logger';
 import { traceHeadersFor } from '../src/observability/trace-context';
 import { ModelRunner } from '../src/serving/model-runner';
@@ -135,7 +135,7 @@ describe('tracing on: spans over OTLP/HTTP, joined to the caller through W3C tra
     expect(logLine(info, 'request completed', 'trace-v1')).toMatchObject({ trace_id: traceId, status_code: 200 });
     expect(records.find((record) => record.requestId === 'trace-v1')?.traceId).toBe(traceId);
     // Calls made on the request's behalf (the prediction log's HTTP sink) name its server span as their parent.
-    const context = (run.mock.calls.at(-1)?.[3] as RunOptions | undefined)?.context;
+    const context = run.mock.calls.at(-1)?.[3] as RequestContext | undefined;
     expect(traceHeadersFor(context)).toEqual({ traceparent: traceparent(traceId, server.spanId), tracestate: 'vendor=abc' });
     run.mockRestore();
   });

@@ -1,30 +1,15 @@
 import { status as Status } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { RunOptions } from '../inference/inference-engine';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import type { PredictionOutcome } from '../observability/metrics.service';
-import type { ServerSpan } from '../observability/tracing';
-
-/** What a handler learns about its call, for the call's log line. */
-export interface CallContext {
-  readonly requestId: string;
-  /** The call's trace id: its span's when tracing is on, else the caller's traceparent metadata's, if valid. */
-  readonly traceId?: string;
-  /** The call's server span, when tracing is on. */
-  readonly trace?: ServerSpan;
-  model?: string;
-  version?: number;
-  /** Set when the answer was a refusal to retry later (overload, loading): the outcome REST counts as rejected. */
-  retryLater?: boolean;
-  /** The inference's options, once the call runs one (its context says whether the cache answered). */
-  run?: RunOptions;
-}
+import { addServingFields, roundMicros } from '../observability/request-log-fields';
+import type { RequestContext } from '../request-context/request-context';
 
 const CODE_NAMES = Object.fromEntries(Object.entries(Status).filter(([, code]) => typeof code === 'number').map(([name, code]) => [code, name])) as Record<number, string>;
 
 /**
- * The two records every gRPC call leaves, as HTTP requests do: one JSON log
- * line (with model, version and outcome when a model answered) and the
+ * The two records every gRPC call leaves, as HTTP requests do, read from its
+ * request context: one JSON log line (with model, version, outcome and
+ * timings when a model answered) and the
  * standard gRPC server metrics (the names go-grpc-prometheus made common),
  * labelled by method and status code: bounded, since only the service's own
  * methods are recorded.
@@ -55,24 +40,20 @@ export class GrpcCallRecords {
     });
   }
 
-  record(method: string, code: Status, durationMs: number, context: CallContext, peer: string): void {
-    this.handledSeries(method, code).inc();
-    this.handlingSeries(method).observe(durationMs / 1000);
+  record(code: Status, durationMs: number, context: RequestContext, peer: string): void {
+    this.handledSeries(context.method, code).inc();
+    this.handlingSeries(context.method).observe(durationMs / 1000);
     if (!this.logger.isLevelEnabled('info')) return;
     const line: Record<string, unknown> = {
       request_id: context.requestId,
       protocol: 'grpc',
-      method,
+      method: context.method,
       peer,
       grpc_code: CODE_NAMES[code] ?? code,
-      duration_ms: Math.round(durationMs * 1000) / 1000,
+      duration_ms: roundMicros(durationMs),
     };
     if (context.traceId !== undefined) line.trace_id = context.traceId;
-    if (context.model !== undefined && context.version !== undefined) {
-      line.model = context.model;
-      line.version = context.version;
-      line.outcome = outcomeOf(code, context.retryLater === true);
-    }
+    addServingFields(line, context);
     this.logger.info(line, 'grpc call completed');
   }
 
@@ -103,11 +84,4 @@ export class GrpcCallRecords {
   fault(method: string, error: unknown): void {
     this.logger.error({ err: error, method, protocol: 'grpc' }, `grpc ${method} failed`);
   }
-}
-
-/** The call's outcome as model_predictions_total counts it (ModelRunner), from its status. */
-function outcomeOf(code: Status, retryLater: boolean): PredictionOutcome {
-  if (code === Status.OK) return 'success';
-  if (retryLater) return 'rejected';
-  return code === Status.INTERNAL || code === Status.UNAVAILABLE || code === Status.UNKNOWN ? 'error' : 'invalid_input';
 }

@@ -1,11 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Metadata, status as Status, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { DomainError, isRetryLater } from '../common/domain-error';
+import { DomainError } from '../common/domain-error';
 import { CACHE_HEADER, MODEL_VERSION_HEADER, REQUEST_ID_HEADER, REQUEST_KEY_HEADER } from '../common/http-headers';
 import { AppConfig } from '../config/app-config';
 import { Probes } from '../health/probes';
-import type { RunOptions } from '../inference/inference-engine';
 import { EXTENSIONS, SERVER_NAME } from '../inference-protocol/inference-protocol.controller';
 import { InferenceProtocolService, type VersionHeaders } from '../inference-protocol/inference-protocol.service';
 import { decodeInferenceInputs } from '../inference-protocol/request-decoder';
@@ -15,9 +14,11 @@ import { MetricsService } from '../observability/metrics.service';
 import { acceptedRequestId } from '../observability/request-id';
 import { GRPC_SERVER_ERROR_CODES, TRACEPARENT_HEADER, traceIdOfTraceparent } from '../observability/trace-context';
 import { Tracing } from '../observability/tracing';
+import { RequestContext } from '../request-context/request-context';
 import { ModelRunner } from '../serving/model-runner';
+import { deadlineOf } from '../serving/request-deadline';
 import packageJson from '../../package.json';
-import { type CallContext, GrpcCallRecords } from './grpc-call-records';
+import { GrpcCallRecords } from './grpc-call-records';
 import { INFERENCE_SERVICE_NAME, isMalformed, type ModelInferRequest, type ModelInferResponse } from './grpc-definitions';
 import { fromGrpcInferRequest } from './grpc-request';
 import { toGrpcInferResponse } from './grpc-response';
@@ -28,7 +29,7 @@ interface NamedVersion {
   readonly version: string;
 }
 
-type Handler<Request, Response> = (request: Request, context: CallContext, call: ServerUnaryCall<unknown, unknown>) => Promise<Response> | Response;
+type Handler<Request, Response> = (request: Request, context: RequestContext, call: ServerUnaryCall<unknown, unknown>) => Promise<Response> | Response;
 
 /**
  * The Open Inference Protocol's gRPC methods over the same registry, version
@@ -62,55 +63,42 @@ export class GrpcInferenceHandlers {
       })),
       ModelMetadata: this.unary('ModelMetadata', (request: NamedVersion, context, call) => {
         const ready = this.protocol.resolve(request.name, undefined, versionOf(request.version, 'version', call.metadata));
-        context.model = ready.name;
-        context.version = ready.version;
+        context.resolved(ready.name, ready.version);
         return this.protocol.modelMetadata(ready);
       }),
       ModelInfer: this.unary('ModelInfer', (request: ModelInferRequest, context, call) => this.infer(request, context, call)),
     };
   }
 
-  private async infer(request: ModelInferRequest, context: CallContext, call: ServerUnaryCall<unknown, unknown>): Promise<ModelInferResponse> {
+  private async infer(request: ModelInferRequest, context: RequestContext, call: ServerUnaryCall<unknown, unknown>): Promise<ModelInferResponse> {
+    // The call's own deadline (Infinity when it has none) bounds the queue like REST's X-Request-Timeout-Ms.
+    context.deadline = deadlineOf(this.config.QUEUE_TIMEOUT_MS, Number(call.getDeadline()));
     const ready = this.protocol.resolve(request.model_name, undefined, versionOf(request.model_version, 'model_version', call.metadata));
-    context.model = ready.name;
-    context.version = ready.version;
-    const options = this.runOptionsFor(call, context);
-    context.run = options;
     return this.runner.track(
       ready,
       async () => {
         const { header, binaryInputs } = fromGrpcInferRequest(request);
         const decoded = decodeInferenceInputs(ready, validateInferenceRequest(header), binaryInputs);
-        const results = await this.protocol.run(ready, decoded, options);
+        const results = await this.protocol.run(ready, decoded, context);
         return toGrpcInferResponse(ready, decoded, results);
       },
-      'grpc',
+      context,
     );
-  }
-
-  /** The queue deadline: the smaller of QUEUE_TIMEOUT_MS and the call's own gRPC deadline; a cancelled call is dropped. */
-  private runOptionsFor(call: ServerUnaryCall<unknown, unknown>, context: CallContext): RunOptions {
-    const callDeadline = Number(call.getDeadline());
-    const queueDeadline = this.config.QUEUE_TIMEOUT_MS > 0 ? Date.now() + this.config.QUEUE_TIMEOUT_MS : Number.POSITIVE_INFINITY;
-    const deadline = Math.min(callDeadline, queueDeadline);
-    return {
-      cancelled: () => call.cancelled,
-      context: { requestId: context.requestId, protocol: 'grpc', traceId: context.traceId, trace: context.trace },
-      ...(Number.isFinite(deadline) ? { deadline } : {}),
-    };
   }
 
   private unary<Request, Response>(method: string, handler: Handler<Request, Response>) {
     return (call: ServerUnaryCall<Request | unknown, Response>, callback: sendUnaryData<Response>): void => {
       const started = performance.now();
       const requestId = acceptedRequestId(firstValue(call.metadata, REQUEST_ID_HEADER));
+      const context = new RequestContext(requestId, 'grpc', method, INFERENCE_SERVICE_NAME, call.getPath(), () => call.cancelled);
+      context.handler = method;
       const trace = this.tracing.spans && !UNTRACED_METHODS.has(method)
         ? this.tracing.spans.grpcCall(INFERENCE_SERVICE_NAME, method, requestId, (key) => firstValue(call.metadata, key))
         : undefined;
-      const traceId = trace?.traceId ?? traceIdOfTraceparent(firstValue(call.metadata, TRACEPARENT_HEADER));
-      const context: CallContext = { requestId, traceId, trace };
+      context.trace = trace;
+      context.traceId = trace?.traceId ?? traceIdOfTraceparent(firstValue(call.metadata, TRACEPARENT_HEADER));
       const finish = (code: Status, error?: ReturnType<typeof toGrpcError>, response?: Response): void => {
-        this.records.record(method, code, performance.now() - started, context, call.getPeer());
+        this.records.record(code, performance.now() - started, context, call.getPeer());
         trace?.end({ 'rpc.grpc.status_code': code }, GRPC_SERVER_ERROR_CODES.has(code), context.model, context.version);
         if (error) callback(error);
         else callback(null, response, trailerOf(context));
@@ -128,7 +116,6 @@ export class GrpcInferenceHandlers {
         (response) => finish(Status.OK, undefined, response),
         (error: unknown) => {
           const grpcError = toGrpcError(error);
-          context.retryLater = error instanceof DomainError && isRetryLater(error.code);
           if (grpcError.code === Status.INTERNAL) this.records.fault(method, error);
           finish(grpcError.code, grpcError);
         },
@@ -154,8 +141,8 @@ function versionOf(field: string, fieldName: string, metadata: Metadata): Versio
 }
 
 /** The response cache's verdict (x-cache: HIT or MISS) as trailing metadata, for models with a cache. */
-function trailerOf(context: CallContext): Metadata | undefined {
-  const cache = context.run?.context?.cache;
+function trailerOf(context: RequestContext): Metadata | undefined {
+  const cache = context.cache;
   if (cache === undefined) return undefined;
   const trailer = new Metadata();
   trailer.set(CACHE_HEADER, cache.toUpperCase());

@@ -16,9 +16,9 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiRequestKeyHeader, ApiRequestTimeoutHeader, ApiVersionHeader } from '../common/api-headers';
 import { DomainError } from '../common/domain-error';
-import { CACHE_HEADER, INFERENCE_HEADER_LENGTH, MODEL_VERSION_HEADER, REQUEST_KEY_HEADER } from '../common/http-headers';
+import { CACHE_HEADER, INFERENCE_HEADER_LENGTH, MODEL_VERSION_HEADER, REQUEST_KEY_HEADER, REQUEST_TIMEOUT_HEADER } from '../common/http-headers';
 import { ParsePathVersionPipe, type PathVersion } from '../serving/path-version.pipe';
-import { cacheHeaderOf, runOptionsFor } from '../serving/request-deadline';
+import { deadlineOf, deadlineOfTimeoutHeader } from '../serving/request-deadline';
 import { AppConfig } from '../config/app-config';
 import { Probes } from '../health/probes';
 import { V2ErrorDto, V2InferenceRequestDto, V2InferenceResponseDto } from './dto/inference.dto';
@@ -127,7 +127,7 @@ export class InferenceProtocolController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): V2ModelMetadataDto {
-    return this.metadataOf(name, undefined, versionHeaders(request), reply);
+    return this.metadataOf(name, undefined, versionHeaders(request), request, reply);
   }
 
   @Get('models/:name/versions/:version')
@@ -139,9 +139,10 @@ export class InferenceProtocolController {
   versionMetadata(
     @Param('name') name: string,
     @Param('version', ParsePathVersionPipe) version: PathVersion,
+    @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): V2ModelMetadataDto {
-    return this.metadataOf(name, version.number, {}, reply);
+    return this.metadataOf(name, version.number, {}, request, reply);
   }
 
   @Get('models/:name/ready')
@@ -193,9 +194,11 @@ export class InferenceProtocolController {
     name: string,
     pathVersion: number | undefined,
     headers: VersionHeaders,
+    request: FastifyRequest,
     reply: FastifyReply,
   ): V2ModelMetadataDto {
     const ready = this.service.resolve(name, pathVersion, headers);
+    request.requestContext.resolved(ready.name, ready.version);
     void reply.header(MODEL_VERSION_HEADER, String(ready.version));
     return this.service.modelMetadata(ready);
   }
@@ -221,12 +224,12 @@ export class InferenceProtocolController {
         `Content-Encoding "${encoding.slice(0, 40)}" is not supported; send the request body uncompressed`,
       );
     }
-    const runOptions = runOptionsFor(request, reply, this.config.QUEUE_TIMEOUT_MS);
+    const context = request.requestContext;
+    context.deadline = deadlineOf(this.config.QUEUE_TIMEOUT_MS, deadlineOfTimeoutHeader(request.headers[REQUEST_TIMEOUT_HEADER]));
     const ready = this.service.resolve(name, pathVersion, headers);
     void reply.header(MODEL_VERSION_HEADER, String(ready.version));
-    const { body, headerLength } = await this.service.infer(ready, request.body, request.headers[INFERENCE_HEADER_LENGTH], runOptions);
-    const cache = cacheHeaderOf(runOptions);
-    if (cache) void reply.header(CACHE_HEADER, cache);
+    const { body, headerLength } = await this.service.infer(ready, request.body, request.headers[INFERENCE_HEADER_LENGTH], context);
+    if (context.cache) void reply.header(CACHE_HEADER, context.cache === 'hit' ? 'HIT' : 'MISS');
     if (headerLength === undefined) {
       void reply.header('content-type', 'application/json; charset=utf-8');
     } else {

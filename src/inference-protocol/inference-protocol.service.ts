@@ -2,11 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/domain-error';
 import type { JsonLimits } from '../common/json-limits';
 import { AppConfig, jsonLimitsOf } from '../config/app-config';
-import type { RunOptions } from '../inference/inference-engine';
 import type { TensorMap, TensorSpec } from '../inference/tensors';
 import { ModelRegistry } from '../model-registry/model-registry.service';
 import type { ReadyVersion } from '../model-registry/model-version';
 import { parseVersionSelector, type SelectorSources, type VersionSelector } from '../model-registry/version-selector';
+import type { RequestContext } from '../request-context/request-context';
 import { ModelRunner } from '../serving/model-runner';
 import { quote, readInferenceBody, type EncodedBody } from './binary-codec';
 import { toV2DataType } from './datatypes';
@@ -74,18 +74,22 @@ export class InferenceProtocolService {
     ready: ReadyVersion,
     body: unknown,
     headerLength: string | string[] | undefined,
-    runOptions?: RunOptions,
+    context: RequestContext,
   ): Promise<EncodedBody> {
-    return this.runner.track(ready, async () => {
-      const { header, binary } = readInferenceBody(body, headerLength, this.jsonLimits);
-      const request = decodeInferenceRequest(ready, validateInferenceRequest(header), binary);
-      return encodeInferenceResponse(ready, request, await this.run(ready, request, runOptions));
-    });
+    return this.runner.track(
+      ready,
+      async () => {
+        const { header, binary } = readInferenceBody(body, headerLength, this.jsonLimits);
+        const request = decodeInferenceRequest(ready, validateInferenceRequest(header), binary);
+        return encodeInferenceResponse(ready, request, await this.run(ready, request, context));
+      },
+      context,
+    );
   }
 
   /** Runs a decoded request (from REST or gRPC); a failure its inputs caused is the client's. */
-  run(ready: ReadyVersion, request: DecodedInferenceRequest, runOptions?: RunOptions): Promise<TensorMap> {
-    return this.runner.run(ready, request.feeds, request.outputNames, runOptions).catch(blameInputs);
+  run(ready: ReadyVersion, request: DecodedInferenceRequest, context: RequestContext): Promise<TensorMap> {
+    return this.runner.run(ready, request.feeds, request.outputNames, context).catch(blameInputs);
   }
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BatchingModel, type BatchSettings } from './batcher';
-import type { BatchedRun, BatchObserver, LoadedModel, RequestTrace } from './inference-engine';
+import type { BatchedRun, BatchObserver, LoadedModel } from './inference-engine';
 import type { TensorMap } from './tensors';
 
 /**
@@ -172,13 +172,12 @@ describe('BatchingModel', () => {
     expect(inner.batches).toEqual([1, 1]);
   });
 
-  it("tells each traced request's trace its queue wait and the batch it ran in, or why it was dropped", async () => {
+  it('tells each request its queue wait and the batch it ran in, or why it was dropped', async () => {
     const inner = new GatedModel();
     const batcher = new BatchingModel(inner, SETTINGS, new RecordingObserver(), 'm/1');
     const runsOf = (label: string) => {
       const runs: BatchedRun[] = [];
-      const trace: RequestTrace = { served: () => undefined, batched: (run) => runs.push(run), headers: () => ({}) };
-      return { runs, options: { context: { requestId: label, protocol: 'http' as const, trace } } };
+      return { runs, options: { batched: (run: BatchedRun) => void runs.push(run) } };
     };
     const blocker = runsOf('blocker');
     const first = runsOf('first');
@@ -189,7 +188,7 @@ describe('BatchingModel', () => {
     runs.push(batcher.run(rows([1, 1], [1, 1]), undefined, first.options));
     runs.push(batcher.run(rows([2, 2]), undefined, { ...expired.options, deadline: Date.now() - 1 }).catch(() => undefined) as never);
     runs.push(batcher.run(rows([3, 3]), undefined, second.options));
-    // An untraced request in the same batch costs only the check.
+    // A request whose caller does not ask is run all the same.
     runs.push(batcher.run(rows([4, 4])));
     let done = false;
     const all = Promise.all(runs).then(() => (done = true));

@@ -140,7 +140,7 @@ export class BatchingModel implements LoadedModel {
         this.queue.splice(i, 1);
         this.queuedRows -= item.rows;
         if (gone) {
-          item.options.context?.trace?.batched({ enqueuedAt: item.enqueuedAt, startedAt: performance.now(), rows: item.rows, batchRows: 0, batchRequests: 0, error: gone });
+          item.options.batched?.({ enqueuedAt: item.enqueuedAt, startedAt: performance.now(), rows: item.rows, batchRows: 0, batchRequests: 0, error: gone });
           item.reject(new DomainError('OVERLOADED', `${gone} before model ${this.label} could run it`));
           continue;
         }
@@ -175,9 +175,9 @@ export class BatchingModel implements LoadedModel {
           offset += item.rows;
         }
       }
-      this.trace(batch, started, finished, rows);
+      this.tell(batch, started, finished, rows);
     } catch (error) {
-      this.trace(batch, started, performance.now(), rows, error);
+      this.tell(batch, started, performance.now(), rows, error);
       for (const item of batch) item.reject(error);
     } finally {
       this.running--;
@@ -185,12 +185,11 @@ export class BatchingModel implements LoadedModel {
     }
   }
 
-  /** Each traced request of a batch gets its queue wait and the batch's inference (untraced ones cost a property check). */
-  private trace(batch: readonly QueuedRun[], started: number, finished: number, rows: number, error?: unknown): void {
+  /** Each request of a batch learns its queue wait and the batch's inference (for its log line and its trace). */
+  private tell(batch: readonly QueuedRun[], started: number, finished: number, rows: number, error?: unknown): void {
     for (const item of batch) {
-      const trace = item.options.context?.trace;
-      if (trace === undefined) continue;
-      trace.batched({
+      if (item.options.batched === undefined) continue;
+      item.options.batched({
         enqueuedAt: item.enqueuedAt,
         startedAt: started,
         finishedAt: finished,

@@ -32,42 +32,18 @@ export interface LoadedModel {
   release(): Promise<void>;
 }
 
+/**
+ * What the engine needs to know of the request a run serves (the request
+ * context provides it): when to give up on queued work, and whom to tell
+ * how long it waited and ran.
+ */
 export interface RunOptions {
   /** Epoch ms after which the caller no longer wants the answer: queued work past it is dropped. */
-  deadline?: number;
+  readonly deadline?: number;
   /** True once the caller has gone (client disconnected): queued work is dropped. */
-  cancelled?: () => boolean;
-  /** Who asked: carried to what observes predictions (request log records, traces); the engine ignores it. */
-  context?: RequestContext;
-}
-
-/** The request a run serves, as the layers above know it. */
-export interface RequestContext {
-  readonly requestId: string;
-  readonly protocol: 'http' | 'grpc';
-  /**
-   * The W3C trace id of the request: its span's when tracing is on, else the caller's `traceparent`'s
-   * when it sent a valid one (so logs and prediction records still join the caller's trace).
-   */
-  traceId?: string;
-  /** The request's span, only when tracing is on (OTEL_EXPORTER_OTLP_ENDPOINT): what records its queue wait and inference. */
-  trace?: RequestTrace;
-  /** Set by the runner for models with a response cache: whether this answer came from it. */
-  cache?: 'hit' | 'miss';
-}
-
-/**
- * One traced request, as the layers below the protocol see it (implemented in
- * observability/, which alone knows OpenTelemetry). Untraced requests have
- * none, so the runner and the batcher only check a property for them.
- */
-export interface RequestTrace {
-  /** The version that serves the request, and the response cache's verdict for models with one. */
-  served(model: string, version: number, cache: 'hit' | 'miss' | undefined): void;
-  /** The request left the batcher's queue: run in a batch, or dropped before it could run. */
-  batched(run: BatchedRun): void;
-  /** W3C headers (traceparent, tracestate) naming the request's span as parent, for calls made on its behalf. */
-  headers(): Record<string, string>;
+  readonly cancelled?: () => boolean;
+  /** Told when the request leaves the batcher's queue: run in a batch, or dropped before it could run. */
+  batched?(run: BatchedRun): void;
 }
 
 /** What the batcher knows about one request's run; times are performance.now() milliseconds. */

@@ -1,76 +1,60 @@
-import type { FastifyRequest } from 'fastify';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { Histogram } from 'prom-client';
-import { MODEL_VERSION_HEADER, RETRY_AFTER_HEADER } from '../common/http-headers';
-import { traceIdOfRequest } from './http-tracing';
+import type { RequestContext } from '../request-context/request-context';
 import { loggableUrl } from './loggable-url';
-import type { MetricsService, PredictionOutcome } from './metrics.service';
+import { addServingFields, roundMicros } from './request-log-fields';
+import { PINO_LOGGER } from './logger';
+import { MetricsService } from './metrics.service';
 
 /** Label for requests that matched no route, so probes of random URLs share one series. */
-const UNMATCHED_ROUTE = 'unmatched';
+export const UNMATCHED_ROUTE = 'unmatched';
 
 /**
- * The two records every request leaves, written by the response hook
- * (response-recording.ts) and for router refusals: one observation of
- * http_request_duration_seconds and one JSON log line, with the model,
- * version and outcome when a model answered.
+ * The two records every HTTP request leaves, read from its context: one
+ * observation of http_request_duration_seconds and one JSON log line, with
+ * the handler, model, version and outcome when they are known. Written by the
+ * interceptors for requests a handler took, and by the request hooks for the
+ * others (http-request-hooks.ts), so both kinds look the same.
  */
+@Injectable()
 export class HttpRequestRecords {
   // One histogram child per method, route template and status, looked up by a string: prom-client's
   // observe(labels) hashes (sorts and joins) the label object on every call.
   private readonly durations = new Map<string, Histogram.Internal<string>>();
+  private readonly logging: boolean;
 
   constructor(
     private readonly metrics: MetricsService,
-    private readonly logger: Logger,
-  ) {}
+    @Inject(PINO_LOGGER) private readonly logger: Logger,
+  ) {
+    // The level is fixed for the process's life: asked once, not per request.
+    this.logging = logger.isLevelEnabled('info');
+  }
 
-  observe(request: FastifyRequest, statusCode: number, durationMs: number): void {
-    const route = request.routeOptions?.url ?? UNMATCHED_ROUTE;
-    const series = `${request.method} ${route} ${statusCode}`;
+  observe(context: RequestContext, statusCode: number, durationMs: number): void {
+    const series = `${context.method} ${context.route} ${statusCode}`;
     let duration = this.durations.get(series);
     if (!duration) {
-      duration = this.metrics.httpRequestDuration.labels({ method: request.method, route, status_code: String(statusCode) });
+      duration = this.metrics.httpRequestDuration.labels({ method: context.method, route: context.route, status_code: String(statusCode) });
       this.durations.set(series, duration);
     }
     duration.observe(durationMs / 1000);
   }
 
-  /** `reply` carries the handler's X-Model-Version (and Retry-After): absent for requests no handler answered. */
-  log(request: FastifyRequest, statusCode: number, durationMs: number, reply?: HeaderReader): void {
-    if (!this.logger.isLevelEnabled('info')) return;
+  log(context: RequestContext, statusCode: number, durationMs: number): void {
+    if (!this.logging) return;
     const line: Record<string, unknown> = {
-      request_id: request.id,
-      method: request.method,
-      route: request.routeOptions?.url ?? UNMATCHED_ROUTE,
-      url: loggableUrl(request.url),
+      request_id: context.requestId,
+      method: context.method,
+      route: context.route,
+      url: loggableUrl(context.url),
       status_code: statusCode,
-      duration_ms: Math.round(durationMs * 1000) / 1000,
+      duration_ms: roundMicros(durationMs),
     };
-    const traceId = traceIdOfRequest(request);
-    if (traceId !== undefined) line.trace_id = traceId;
-    const version = reply?.getHeader(MODEL_VERSION_HEADER);
-    const model = (request.params as Record<string, string> | undefined)?.name;
-    if (version !== undefined && model) {
-      line.model = model;
-      line.version = Number(version);
-      line.outcome = outcomeOf(statusCode, reply!.getHeader(RETRY_AFTER_HEADER) !== undefined);
-    }
+    if (context.traceId !== undefined) line.trace_id = context.traceId;
+    if (context.handler !== undefined) line.handler = context.handler;
+    addServingFields(line, context);
     this.logger.info(line, 'request completed');
   }
-}
-
-interface HeaderReader {
-  getHeader(name: string): unknown;
-}
-
-/**
- * The request's outcome as model_predictions_total counts it (ModelRunner):
- * a refusal to retry later (queue full, deadline passed, model loading) is the
- * one answer the error filter gives a Retry-After; any other 5xx is a fault.
- */
-function outcomeOf(statusCode: number, retryLater: boolean): PredictionOutcome {
-  if (statusCode < 400) return 'success';
-  if (statusCode < 500) return 'invalid_input';
-  return retryLater ? 'rejected' : 'error';
 }

@@ -4,11 +4,9 @@ import { registerProcessMemoryGauge } from '../cluster/process-memory';
 import { ServerProcess, TO_HTTP_PROCESS, TO_PRIMARY } from '../cluster/server-process';
 import { DomainError } from '../common/domain-error';
 import { ModelRegistry } from '../model-registry/model-registry.service';
+import type { Outcome, Protocol } from '../request-context/request-context';
 import { InferenceMetrics } from './inference-metrics';
 
-export type PredictionOutcome = 'success' | 'invalid_input' | 'rejected' | 'error';
-/** How a request reached the server: HTTP (/v1 and /v2 REST) or gRPC (the Open Inference Protocol's gRPC half). */
-export type Protocol = 'http' | 'grpc';
 
 /** The primary waits up to 5 s for each process; this covers that and the hop. */
 const CLUSTER_SCRAPE_TIMEOUT_MS = 6_000;
@@ -102,7 +100,7 @@ export class MetricsService {
     this.child(key, () => (hit ? this.cacheHits : this.cacheMisses).labels({ model, version: String(version) })).inc();
   }
 
-  recordPrediction(model: string, version: number, outcome: PredictionOutcome, protocol: Protocol): void {
+  recordPrediction(model: string, version: number, outcome: Outcome, protocol: Protocol): void {
     const key = `${outcome} ${protocol} ${model} ${version}`;
     this.child(key, () => this.predictions.labels({ model, version: String(version), outcome, protocol })).inc();
   }

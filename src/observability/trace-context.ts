@@ -1,4 +1,4 @@
-import type { RequestContext } from '../inference/inference-engine';
+import type { RequestTrace } from '../request-context/request-context';
 
 /** W3C Trace Context headers (https://www.w3.org/TR/trace-context/), also read from gRPC metadata. */
 export const TRACEPARENT_HEADER = 'traceparent';
@@ -32,7 +32,7 @@ export function traceIdOfTraceparent(value: unknown): string | undefined {
  * tracing is off: without a span of its own the service has no parent id to
  * give, and forwarding the caller's would make the call a sibling of this one.
  */
-export function traceHeadersFor(context: RequestContext | undefined): Record<string, string> {
+export function traceHeadersFor(context: { readonly trace?: RequestTrace } | undefined): Record<string, string> {
   return context?.trace?.headers() ?? {};
 }
 

@@ -17,7 +17,7 @@ import { DEFAULT_SERVICE_NAME, type ServerSpan, type SpanStarter } from './traci
  *   the automatic HTTP and Fastify instrumentations would wrap every request
  *   in several more spans and cost far more;
  * - a context manager that carries nothing: each span's parent is passed
- *   explicitly (the request's span rides on RunOptions.context down to the
+ *   explicitly (the request's span rides on the request context down to the
  *   batcher), so nothing pays for AsyncLocalStorage on every await;
  * - traces only: the metrics are Prometheus' at /metrics and the logs pino's on
  *   stdout, so the SDK's metric readers and log processors are left empty.

@@ -1,6 +1,6 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
-import type { RequestTrace } from '../inference/inference-engine';
+import type { RequestTrace } from '../request-context/request-context';
 import { startSdkTracing } from './tracing-sdk';
 
 /** How long closing the app waits for the last spans to reach the collector. */

@@ -15,8 +15,8 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiRequestKeyHeader, ApiRequestTimeoutHeader, ApiVersionHeader } from '../common/api-headers';
-import { CACHE_HEADER, MODEL_VERSION_HEADER, REQUEST_KEY_HEADER } from '../common/http-headers';
-import { cacheHeaderOf, runOptionsFor } from '../serving/request-deadline';
+import { CACHE_HEADER, MODEL_VERSION_HEADER, REQUEST_KEY_HEADER, REQUEST_TIMEOUT_HEADER } from '../common/http-headers';
+import { deadlineOf, deadlineOfTimeoutHeader } from '../serving/request-deadline';
 import { validateFlatDto } from '../common/validation';
 import { AppConfig } from '../config/app-config';
 import { ModelRegistry } from '../model-registry/model-registry.service';
@@ -59,10 +59,12 @@ export class PredictController {
     @Param('name') name: string,
     @Headers(MODEL_VERSION_HEADER) versionHeader: string | undefined,
     @Headers(REQUEST_KEY_HEADER) requestKey: string | undefined,
+    @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): ModelMetadataDto {
     // The same selection as predict, sticky key included: a client reads the metadata of the version it will be served.
     const ready = this.registry.resolve(name, parseVersionSelector(versionHeader, requestKey));
+    request.requestContext.resolved(ready.name, ready.version);
     void reply.header(MODEL_VERSION_HEADER, String(ready.version));
     return mapModelMetadata(ready);
   }
@@ -100,14 +102,15 @@ export class PredictController {
     const selector = parseVersionSelector(versionHeader, request.headers[REQUEST_KEY_HEADER]);
     // Most calls have no query string at all; only a present one needs converting and checking.
     const query = isEmpty(rawQuery) ? {} : validateFlatDto(PredictQueryDto, rawQuery, { convert: true, what: 'query string' });
-    const options = { topK: query.top_k, run: runOptionsFor(request, reply, this.config.QUEUE_TIMEOUT_MS) };
+    const context = request.requestContext;
+    context.deadline = deadlineOf(this.config.QUEUE_TIMEOUT_MS, deadlineOfTimeoutHeader(request.headers[REQUEST_TIMEOUT_HEADER]));
+    const options = { topK: query.top_k, context };
     // One URL takes two bodies, so the JSON one is validated here rather than by the global pipe.
     const { ready, predictions } = request.isMultipart()
       ? await this.predictService.predictImages(name, selector, () => readImageParts(request, this.config.MAX_UPLOAD_TOTAL_BYTES), options)
       : await this.predictService.predict(name, selector, validateFlatDto(PredictRequestDto, body ?? {}, { gate: isValidPredictRequest }).instances, options);
     void reply.header(MODEL_VERSION_HEADER, String(ready.version));
-    const cache = cacheHeaderOf(options.run);
-    if (cache) void reply.header(CACHE_HEADER, cache);
+    if (context.cache) void reply.header(CACHE_HEADER, context.cache === 'hit' ? 'HIT' : 'MISS');
     return { model: ready.name, version: ready.version, predictions };
   }
 }

@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { DomainError, InvalidInputError } from '../common/domain-error';
-import { abandonedBecause, type RunOptions } from '../inference/inference-engine';
+import { abandonedBecause } from '../inference/inference-engine';
 import type { ImagePreprocessing } from '../model-registry/manifest';
 import { ModelRegistry } from '../model-registry/model-registry.service';
 import type { ReadyVersion } from '../model-registry/model-version';
 import type { VersionSelector } from '../model-registry/version-selector';
+import type { RequestContext } from '../request-context/request-context';
 import { ModelRunner } from '../serving/model-runner';
 import { decodeImage, type Pixels, prepareJsonPixels, type UploadedImage, writePixels } from './image-preprocessing';
 import { decodeInstances, decodePixelInstances, type DecodedBatch } from './instance-decoder';
@@ -22,8 +23,8 @@ export interface PredictResult {
 export interface PredictOptions {
   /** Answer the k best classes per instance (image models do so by default). */
   topK?: number;
-  /** Deadline and cancellation of the queued inference. */
-  run?: RunOptions;
+  /** The request's context: its deadline and cancellation, and where its outcome goes. */
+  context: RequestContext;
 }
 
 /**
@@ -43,7 +44,7 @@ export class PredictService {
     name: string,
     selector: VersionSelector,
     instances: readonly unknown[],
-    options: PredictOptions = {},
+    options: PredictOptions,
   ): Promise<PredictResult> {
     const ready = this.registry.resolve(name, selector);
     const image = ready.manifest?.image;
@@ -56,15 +57,15 @@ export class PredictService {
       const batches = image
         ? [pixelBatch(ready, await prepareJsonPixels(decodePixelInstances(instances, image), image), image)]
         : decodeInstances(instances, ready);
-      return this.runBatches(ready, batches, image ? (options.topK ?? DEFAULT_TOP_K) : options.topK, options.run);
-    });
+      return this.runBatches(ready, batches, image ? (options.topK ?? DEFAULT_TOP_K) : options.topK, options.context);
+    }, options.context);
   }
 
   async predictImages(
     name: string,
     selector: VersionSelector,
     readImages: () => Promise<UploadedImage[]>,
-    options: PredictOptions = {},
+    options: PredictOptions,
   ): Promise<PredictResult> {
     const ready = this.registry.resolve(name, selector);
     const image = ready.manifest?.image;
@@ -80,23 +81,23 @@ export class PredictService {
       // request whose client has gone, or whose deadline passed, stops at the next image.
       const pixels: Pixels[] = [];
       for (const [index, upload] of images.entries()) {
-        const abandoned = abandonedBecause(options.run);
+        const abandoned = abandonedBecause(options.context);
         if (abandoned) throw new DomainError('OVERLOADED', `${abandoned} before model ${ready.name}/${ready.version} could decode every image`);
         pixels.push(await decodeImage(upload, image, this.config.MAX_IMAGE_PIXELS, `image[${index}]`));
       }
-      return this.runBatches(ready, [pixelBatch(ready, pixels, image)], options.topK ?? DEFAULT_TOP_K, options.run);
-    });
+      return this.runBatches(ready, [pixelBatch(ready, pixels, image)], options.topK ?? DEFAULT_TOP_K, options.context);
+    }, options.context);
   }
 
   private async runBatches(
     ready: ReadyVersion,
     batches: DecodedBatch[],
     topK: number | undefined,
-    runOptions: RunOptions | undefined,
+    context: RequestContext,
   ): Promise<PredictResult> {
     const predictions: Prediction[] = [];
     for (const batch of batches) {
-      predictions.push(...mapPredictions(await this.runner.run(ready, batch.feeds, undefined, runOptions), ready, topK));
+      predictions.push(...mapPredictions(await this.runner.run(ready, batch.feeds, undefined, context), ready, topK));
     }
     return { ready, predictions };
   }

@@ -1,14 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError, isRetryLater } from '../common/domain-error';
-import type { RunOptions } from '../inference/inference-engine';
+import { DomainError } from '../common/domain-error';
 import type { TensorMap } from '../inference/tensors';
 import type { ReadyVersion } from '../model-registry/model-version';
-import { MetricsService, type PredictionOutcome, type Protocol } from '../observability/metrics.service';
+import { MetricsService } from '../observability/metrics.service';
+import { outcomeOf, type RequestContext } from '../request-context/request-context';
 import { PredictionObservers } from './prediction-observers';
 
 /**
- * Runs a resolved model version for any API (/v1 predict, /v2 infer) and
- * counts one outcome per request. Every request's work on a version goes
+ * Runs a resolved model version for any API (/v1 predict, /v2 infer, gRPC)
+ * and gives each request its outcome. Every request's work on a version goes
  * through `track`.
  */
 @Injectable()
@@ -23,7 +23,7 @@ export class ModelRunner {
    * failures. A version with a response cache answers identical inputs from it, without the batcher;
    * every answer is then shown to the prediction observers.
    */
-  async run(ready: ReadyVersion, feeds: TensorMap, outputNames?: readonly string[], options?: RunOptions): Promise<TensorMap> {
+  async run(ready: ReadyVersion, feeds: TensorMap, outputNames: readonly string[] | undefined, context: RequestContext): Promise<TensorMap> {
     const startedAt = Date.now();
     const started = performance.now();
     const cache = ready.cache;
@@ -31,12 +31,12 @@ export class ModelRunner {
     let outputs = key === undefined ? undefined : cache!.get(key);
     if (cache) {
       this.metrics.recordCacheLookup(ready.name, ready.version, outputs !== undefined);
-      if (options?.context) options.context.cache = outputs ? 'hit' : 'miss';
+      context.cache = outputs ? 'hit' : 'miss';
     }
-    options?.context?.trace?.served(ready.name, ready.version, options.context.cache);
+    context.trace?.served(ready.name, ready.version, context.cache);
     if (!outputs) {
       try {
-        outputs = await ready.model.run(feeds, outputNames, options);
+        outputs = await ready.model.run(feeds, outputNames, context);
       } catch (error) {
         throw error instanceof DomainError
           ? error
@@ -48,44 +48,49 @@ export class ModelRunner {
       this.observers.notify({
         model: ready.name,
         version: ready.version,
-        protocol: options?.context?.protocol ?? 'http',
-        requestId: options?.context?.requestId,
-        traceId: options?.context?.traceId,
+        protocol: context.protocol,
+        requestId: context.requestId,
+        traceId: context.traceId,
         startedAt,
         latencyMs: performance.now() - started,
-        rows: Object.values(feeds)[0]?.dims[0] ?? 1,
+        rows: firstDimension(feeds),
         inputs: feeds,
         outputs,
-        cache: options?.context?.cache,
+        cache: context.cache,
       });
     }
     return outputs;
   }
 
   /**
-   * Wraps one request's work for a resolved version: client errors count as
-   * invalid_input; work refused or dropped without running (queue full, the
-   * request's deadline passed, the client went away) as rejected; anything
-   * else as error; completion as success. `protocol` says which API the request came by (REST or gRPC).
+   * Wraps one request's work on a resolved version: holds the version, names it in the request's
+   * context, and gives the request its outcome (outcomeOf) when the work ends, counted in
+   * model_predictions_total whatever then becomes of the answer (a client gone, say).
    */
-  async track<T>(ready: ReadyVersion, work: () => Promise<T>, protocol: Protocol = 'http'): Promise<T> {
+  async track<T>(ready: ReadyVersion, work: () => Promise<T>, context: RequestContext): Promise<T> {
     // Holds the version for the whole request: a version removed or replaced meanwhile is released only after it.
     ready.enter();
+    context.resolved(ready.name, ready.version);
     try {
       const result = await work();
-      this.metrics.recordPrediction(ready.name, ready.version, 'success', protocol);
+      this.settle(ready, context, undefined);
       return result;
     } catch (error) {
-      this.metrics.recordPrediction(ready.name, ready.version, outcomeOf(error), protocol);
+      this.settle(ready, context, error);
       throw error;
     } finally {
       ready.leave();
     }
   }
+
+  private settle(ready: ReadyVersion, context: RequestContext, error: unknown): void {
+    context.outcome = outcomeOf(error);
+    this.metrics.recordPrediction(ready.name, ready.version, context.outcome, context.protocol);
+  }
 }
 
-function outcomeOf(error: unknown): PredictionOutcome {
-  if (!(error instanceof DomainError)) return 'error';
-  if (error.status < 500) return 'invalid_input';
-  return isRetryLater(error.code) ? 'rejected' : 'error';
+/** Rows of a request: the first dimension of its first input. */
+function firstDimension(feeds: TensorMap): number {
+  for (const name in feeds) return feeds[name].dims[0] ?? 1;
+  return 1;
 }

@@ -1,37 +1,23 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { RunOptions } from '../inference/inference-engine';
 import { DomainError } from '../common/domain-error';
-import { REQUEST_TIMEOUT_HEADER } from '../common/http-headers';
-import { traceIdOfRequest } from '../observability/http-tracing';
-
 
 /**
- * How long a caller still wants its answer: queued inference past the
- * deadline, or whose client has disconnected, is dropped instead of run.
- * The deadline is the smaller of QUEUE_TIMEOUT_MS and the request's own
- * `X-Request-Timeout-Ms`.
+ * How long a caller still wants its answer, for every protocol: queued
+ * inference past the deadline is dropped instead of run. The deadline is the
+ * earlier of QUEUE_TIMEOUT_MS from now (0: none) and the caller's own
+ * (`X-Request-Timeout-Ms` on REST, the call's deadline on gRPC), as epoch ms;
+ * undefined when neither sets one.
  */
-export function runOptionsFor(request: FastifyRequest, reply: FastifyReply, queueTimeoutMs: number): RunOptions {
-  const raw = request.headers[REQUEST_TIMEOUT_HEADER];
-  let timeoutMs = queueTimeoutMs > 0 ? queueTimeoutMs : undefined;
-  if (raw !== undefined) {
-    if (typeof raw !== 'string' || !/^[1-9][0-9]{0,8}$/.test(raw)) {
-      throw new DomainError('BAD_REQUEST', 'X-Request-Timeout-Ms must be a positive integer number of milliseconds');
-    }
-    timeoutMs = Math.min(Number(raw), timeoutMs ?? Number.POSITIVE_INFINITY);
-  }
-  // Checked only when queued work is about to run: no listener per request.
-  const options: RunOptions = {
-    cancelled: () => reply.raw.destroyed && !reply.raw.writableFinished,
-    // The trace id for the prediction records; the span (tracing on) for the runner's and the batcher's spans.
-    context: { requestId: request.id, protocol: 'http', traceId: traceIdOfRequest(request), trace: request.requestSpan ?? undefined },
-  };
-  if (timeoutMs !== undefined) options.deadline = Date.now() + timeoutMs;
-  return options;
+export function deadlineOf(queueTimeoutMs: number, callerDeadline?: number): number | undefined {
+  const queueDeadline = queueTimeoutMs > 0 ? Date.now() + queueTimeoutMs : Number.POSITIVE_INFINITY;
+  const deadline = Math.min(queueDeadline, callerDeadline ?? Number.POSITIVE_INFINITY);
+  return Number.isFinite(deadline) ? deadline : undefined;
 }
 
-/** The response cache's verdict for this request, when its model has a cache. */
-export function cacheHeaderOf(options: RunOptions): string | undefined {
-  const cache = options.context?.cache;
-  return cache === undefined ? undefined : cache.toUpperCase();
+/** The deadline an `X-Request-Timeout-Ms` header sets (epoch ms), undefined without one; a malformed value is the client's error. */
+export function deadlineOfTimeoutHeader(raw: string | string[] | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || !/^[1-9][0-9]{0,8}$/.test(raw)) {
+    throw new DomainError('BAD_REQUEST', 'X-Request-Timeout-Ms must be a positive integer number of milliseconds');
+  }
+  return Date.now() + Number(raw);
 }
