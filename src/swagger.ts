@@ -48,6 +48,11 @@ export function setUpSwagger(app: INestApplication, version: string): void {
     .getHttpAdapter()
     .getInstance()
     .addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+      // Every request passes here: only those under /docs/ are looked at further.
+      if (!request.url.startsWith(prefix)) {
+        done();
+        return;
+      }
       const path = request.url.split('?')[0];
       const served = (request.method === 'GET' || request.method === 'HEAD') && SWAGGER_UI_FILES.has(path.slice(prefix.length));
       // Answered here, in the service's error shape: the static-file plugin's own 404 is plain text.

@@ -194,12 +194,15 @@ export class AppConfig {
   @Max(64)
   INFERENCE_WORKERS: number = 2;
 
-  /** A model whose full batch (MAX_BATCH_SIZE rows) runs within this many µs runs on the event loop, not in workers; 0 = never. */
+  /**
+   * A model whose full batch (MAX_BATCH_SIZE rows) runs within this many µs runs on the event loop of each
+   * HTTP process, not in workers; 0 = never. It is also the longest one batch holds an event loop.
+   */
   @Type(() => Number)
   @IsInt()
   @Min(0)
   @Max(1_000_000)
-  INLINE_INFERENCE_MAX_US: number = 250;
+  INLINE_INFERENCE_MAX_US: number = 8000;
 
   /** Merge concurrent requests to one version into one inference (per model: config.json "batching"). */
   @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))

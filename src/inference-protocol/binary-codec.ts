@@ -1,7 +1,7 @@
 import { endianness } from 'node:os';
 import { jsonLimitExceeded, type JsonLimits } from '../common/json-limits';
 import { DomainError } from '../common/domain-error';
-import { allocate, elementCount, type DataType, type Tensor, type TensorData } from '../inference/tensors';
+import { allocateUninitialized, elementCount, type DataType, type Tensor, type TensorData } from '../inference/tensors';
 import { elementByteSize, toV2DataType } from './datatypes';
 
 /**
@@ -19,11 +19,16 @@ const HOST_IS_LITTLE_ENDIAN = endianness() === 'LE';
 const BYTES_LENGTH_PREFIX = 4;
 
 export interface InferenceBody {
-  /** The JSON inference request (not yet validated). */
+  /** The JSON inference request (not yet validated, unless `known` gave it). */
   readonly header: unknown;
   /** Everything after the JSON header: the binary tensors' bytes, back to back. */
   readonly binary: Buffer;
+  /** The JSON header's text, when the body came as bytes (no Content-Type, or the binary extension). */
+  readonly headerText?: string;
 }
+
+/** A header already read from this very text (validated-headers.ts), or undefined: then it is parsed. */
+export type KnownHeader = (text: string) => unknown;
 
 /**
  * Splits a request body into its JSON header and the binary data after it.
@@ -35,20 +40,22 @@ export function readInferenceBody(
   body: unknown,
   headerLengthValue: string | string[] | undefined,
   jsonLimits: JsonLimits,
+  known?: KnownHeader,
 ): InferenceBody {
   if (body === undefined || body === null || (Buffer.isBuffer(body) && body.length === 0)) {
     throw badRequest('request body is empty; send an inference request JSON object');
   }
   if (!Buffer.isBuffer(body)) return { header: body, binary: EMPTY };
-  if (headerLengthValue === undefined) return { header: parseJson(body, 'request body', jsonLimits), binary: EMPTY };
+  if (headerLengthValue === undefined) {
+    const text = body.toString('utf8');
+    return { header: known?.(text) ?? parseJson(text, 'request body', jsonLimits), binary: EMPTY, headerText: text };
+  }
   const headerLength = parseHeaderLength(headerLengthValue, body.length);
+  const text = body.toString('utf8', 0, headerLength);
   return {
-    header: parseJson(
-      body.subarray(0, headerLength),
-      'JSON header (the first Inference-Header-Content-Length bytes)',
-      jsonLimits,
-    ),
+    header: known?.(text) ?? parseJson(text, 'JSON header (the first Inference-Header-Content-Length bytes)', jsonLimits),
     binary: body.subarray(headerLength),
+    headerText: text,
   };
 }
 
@@ -68,9 +75,8 @@ function parseHeaderLength(value: string | string[], bodyLength: number): number
 }
 
 /** The same limits as the JSON body parser applies to application/json bodies. */
-function parseJson(bytes: Buffer, what: string, limits: JsonLimits): unknown {
-  if (bytes.length === 0) throw badRequest(`${what} is empty; send an inference request JSON object`);
-  const text = bytes.toString('utf8');
+function parseJson(text: string, what: string, limits: JsonLimits): unknown {
+  if (text.length === 0) throw badRequest(`${what} is empty; send an inference request JSON object`);
   const exceeded = jsonLimitExceeded(text, limits);
   if (exceeded) throw badRequest(`${what} ${exceeded}`);
   try {
@@ -136,7 +142,7 @@ export function decodeBinaryTensor(name: string, type: DataType, shape: readonly
         `${toV2DataType(type)} needs ${count * size} (${count} elements × ${size} bytes)`,
     );
   }
-  const data = allocate(type, count) as Exclude<TensorData, string[]>;
+  const data = allocateUninitialized(type, count) as Exclude<TensorData, string[]>;
   const target = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   // A copy, not a view of the body: typed arrays need aligned offsets, and the body is released after the request.
   target.set(bytes);

@@ -12,8 +12,8 @@ import { quote, readInferenceBody, type EncodedBody } from './binary-codec';
 import { toV2DataType } from './datatypes';
 import type { V2ModelMetadataDto, V2TensorMetadataDto } from './dto/metadata.dto';
 import { decodeInferenceRequest, type DecodedInferenceRequest } from './request-decoder';
-import { validateInferenceRequest } from './request-validation';
 import { encodeInferenceResponse } from './response-encoder';
+import { ValidatedHeaders } from './validated-headers';
 
 /** What the protocol's model metadata calls the framework serving a model. */
 export const PLATFORM = 'onnxruntime_onnx';
@@ -25,6 +25,7 @@ export const PLATFORM = 'onnxruntime_onnx';
 @Injectable()
 export class InferenceProtocolService {
   private readonly jsonLimits: JsonLimits;
+  private readonly headers = new ValidatedHeaders();
 
   constructor(
     private readonly registry: ModelRegistry,
@@ -79,8 +80,8 @@ export class InferenceProtocolService {
     return this.runner.track(
       ready,
       async () => {
-        const { header, binary } = readInferenceBody(body, headerLength, this.jsonLimits);
-        const request = decodeInferenceRequest(ready, validateInferenceRequest(header), binary);
+        const { header, binary, headerText } = readInferenceBody(body, headerLength, this.jsonLimits, this.headers.lookup);
+        const request = decodeInferenceRequest(ready, this.headers.validate(header, headerText), binary);
         return encodeInferenceResponse(ready, request, await this.run(ready, request, context));
       },
       context,

@@ -104,6 +104,17 @@ export function jsonData(tensor: Tensor): ArrayLike<unknown> {
 }
 
 /**
+ * A JSON output's values as a plain array when JSON.stringify writes each of them as the protocol
+ * wants (finite numbers, booleans), else undefined: the answer then goes through stringifyJson.
+ */
+export function plainJsonData(tensor: Tensor): unknown[] | undefined {
+  if (tensor.type === 'int64' || tensor.type === 'uint64' || tensor.type === 'string') return undefined;
+  const values = jsonData(tensor);
+  if (tensor.type !== 'bool' && !allFiniteNumbers(values)) return undefined;
+  return Array.isArray(values) ? values : Array.from(values);
+}
+
+/**
  * JSON.stringify for inference responses, which it cannot write:
  * - 64-bit integers (bigint) are written as exact JSON numbers, even beyond
  *   2^53, as Triton does; JSON numbers have no size limit, parsers that read
@@ -133,10 +144,14 @@ export function stringifyJson(value: unknown): string {
         for (let i = 0; i < items.length; i++) parts[i] = stringifyJson(items[i]);
         return `[${parts.join(',')}]`;
       }
-      const members = Object.entries(value)
-        .filter(([, member]) => member !== undefined)
-        .map(([key, member]) => `${JSON.stringify(key)}:${stringifyJson(member)}`);
-      return `{${members.join(',')}}`;
+      // Built in one string, without arrays of entries: every answer has a few objects, on the hot path.
+      let json = '{';
+      for (const key of Object.keys(value)) {
+        const member = (value as Record<string, unknown>)[key];
+        if (member === undefined) continue;
+        json += `${json.length > 1 ? ',' : ''}${JSON.stringify(key)}:${stringifyJson(member)}`;
+      }
+      return `${json}}`;
     }
     default:
       return 'null';

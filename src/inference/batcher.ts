@@ -1,6 +1,6 @@
 import { DomainError } from '../common/domain-error';
 import { abandonedBecause, type BatchObserver, type LoadedModel, type RunOptions } from './inference-engine';
-import { allocate, elementCount, type Tensor, type TensorData, type TensorMap } from './tensors';
+import { allocateUninitialized, elementCount, type Tensor, type TensorData, type TensorMap } from './tensors';
 
 export interface BatchSettings {
   /** Merge requests into one inference; off still queues (bounded) and keeps at most `parallelism` runs going. */
@@ -218,7 +218,7 @@ function concatenate(feedsList: readonly TensorMap[]): TensorMap {
     const rows = parts.reduce((sum, tensor) => sum + tensor.dims[0], 0);
     const first = parts[0];
     const rowSize = elementCount(first.dims.slice(1));
-    const data = allocate(first.type, rows * rowSize);
+    const data = allocateUninitialized(first.type, rows * rowSize);
     let offset = 0;
     for (const part of parts) {
       if (Array.isArray(data)) (data as string[]).splice(offset, part.data.length, ...(part.data as string[]));

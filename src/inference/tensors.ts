@@ -103,6 +103,35 @@ export function allocate(type: DataType, length: number): TensorData {
   }
 }
 
+const TYPED_ARRAYS = {
+  float32: Float32Array,
+  float64: Float64Array,
+  float16: Uint16Array,
+  int8: Int8Array,
+  int16: Int16Array,
+  int32: Int32Array,
+  int64: BigInt64Array,
+  uint8: Uint8Array,
+  bool: Uint8Array,
+  uint16: Uint16Array,
+  uint32: Uint32Array,
+  uint64: BigUint64Array,
+} as const;
+
+/**
+ * Like allocate, for data that is about to be overwritten whole (a decoded
+ * request, a batch being concatenated): the memory is not zeroed first.
+ * Zeroing showed in profiles of large requests (a 16-image request and its
+ * batch: 150 KB per request). The buffer is the array's own, whole, so it can
+ * still be moved to a worker thread rather than copied.
+ */
+export function allocateUninitialized(type: DataType, length: number): TensorData {
+  if (type === 'string') return allocate(type, length);
+  const TypedArray = TYPED_ARRAYS[type];
+  const bytes = Buffer.allocUnsafeSlow(length * TypedArray.BYTES_PER_ELEMENT);
+  return new TypedArray(bytes.buffer, bytes.byteOffset, length);
+}
+
 /** One element of a tensor as a JSON-safe value (64-bit integers beyond 2^53 become strings). */
 export function elementToJson(data: TensorData, index: number, type: DataType): number | string | boolean {
   const value = data[index];

@@ -13,6 +13,8 @@ export function pickWeightedVersion(
   requestKey: string | undefined,
   random: () => number = Math.random,
 ): number | undefined {
+  // Most models have no split: nothing is allocated for them on every request.
+  if (!hasAny(weights)) return undefined;
   const serving = Object.entries(weights)
     .map(([version, weight]) => ({ version: Number(version), weight }))
     .filter((entry) => entry.weight > 0 && canServe(entry.version))
@@ -33,4 +35,9 @@ export function pickWeightedVersion(
 /** A number in [0, 1) derived from the text alone, spread evenly. */
 function stableFraction(text: string): number {
   return createHash('sha256').update(text).digest().readUInt32BE(0) / 2 ** 32;
+}
+
+function hasAny(record: Readonly<Record<string, unknown>>): boolean {
+  for (const _ in record) return true;
+  return false;
 }
