@@ -49,6 +49,10 @@ for (const [url, answers] of byPath) {
   });
 }
 
+// A constant liveness answer: the bench polls /health/live during every cell, and on one saturated event
+// loop even this waits its turn, which is the reference for the service's and the peer's polls.
+app.get('/health/live', async () => ({ status: 'ok' }));
+
 const address = await app.listen({ port: 0, host: '127.0.0.1' });
 process.send?.({ type: 'listening', port: app.server.address().port, address });
 

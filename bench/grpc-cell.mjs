@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { cpuMeter } from './cpu.mjs';
 import { decodeResponse, grpc, MODEL_INFER, rowsArgmaxOk, serializeRequest, statusName } from './grpc-proto.mjs';
+import { pollCell } from './liveness.mjs';
 import { sleep, startChild, stopChild, waitForMessage } from './processes.mjs';
 
 const GENERATOR = path.join(import.meta.dirname, 'grpc-load.mjs');
@@ -69,8 +70,10 @@ export async function probeGrpc(target, scenario, timeoutMs = 10_000) {
  * @param {number} [cell.warmupSeconds] calls before the window, not recorded (connections, JIT)
  * @param {number} [cell.serverPid]   the server's PID: the cell then carries `cpu` (cores of server,
  *                                    generators, everything else) over the measured window
+ * @param {string} [cell.liveUrl]     the server's HTTP base URL: GET /health/live is polled over the
+ *                                    measured window (liveness.mjs), its summary in the cell's `live`
  */
-export async function runGrpcCell({ target, scenario, connections, seconds, channels, generators = 1, warmupSeconds = 1, serverPid }) {
+export async function runGrpcCell({ target, scenario, connections, seconds, channels, generators = 1, warmupSeconds = 1, serverPid, liveUrl }) {
   const inFlight = split(connections, generators);
   const channelShares = split(Math.max(generators, Math.min(channels, connections)), generators);
   const file = requestFile(scenario);
@@ -94,6 +97,8 @@ export async function runGrpcCell({ target, scenario, connections, seconds, chan
       { ipc: true, name: `grpc-load ${scenario.id} @${connections}${generators > 1 ? ` #${i + 1}/${generators}` : ''}` },
     ),
   );
+  let polls;
+  let window = Promise.resolve();
   try {
     await Promise.all(children.map((child) => waitForMessage(child, 'ready', 30_000)));
     // Listening before 'go': a generator cannot answer before it is told to start.
@@ -101,19 +106,27 @@ export async function runGrpcCell({ target, scenario, connections, seconds, chan
     for (const child of children) child.child.send({ type: 'go' });
     // The generators' windows open warmupSeconds after 'go' (within a few ms of each other): the meter's too.
     let meter;
-    const metered = serverPid ? sleep(warmupSeconds * 1000).then(() => (meter = cpuMeter(serverPid))) : Promise.resolve();
+    window = sleep(warmupSeconds * 1000).then(() => {
+      if (serverPid) meter = cpuMeter(serverPid);
+      if (liveUrl) polls = pollCell(liveUrl);
+    });
     const parts = (await results).map((message) => message.result);
-    await metered;
+    await window;
     const cell = merge(parts, { connections, scenario, generators });
     if (meter) {
       cell.cpu = meter(cell.generatorCpuSeconds);
       // Several generator processes: each is one event loop, so the busiest one is what could limit.
       if (generators > 1) cell.cpu.loadGeneratorMax = Math.max(...cell.generatorCores);
     }
+    // After the meter: a poll still in flight is waited for, outside the metered window.
+    if (polls) cell.live = await polls.stop();
     // The calls still in flight are answered before the next cell starts.
     await Promise.all(children.map((child) => Promise.race([child.exit, sleep((DEADLINE_SECONDS + 5) * 1000)])));
     return cell;
   } finally {
+    // A failed cell stops its polls too, once they have started (a no-op after the summary above).
+    await window;
+    await polls?.stop();
     for (const child of children) await stopChild(child, 2000);
   }
 }

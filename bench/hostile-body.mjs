@@ -12,6 +12,7 @@
 // 2. again, with GET /health/live polled every 5 ms meanwhile: the slowest
 //    poll is about the longest the event loop was held.
 import { mainThreadCpuMs } from './cpu.mjs';
+import { pollLiveness } from './liveness.mjs';
 import { sleep } from './processes.mjs';
 
 const HOSTILE_PATH = '/v2/models/iris/infer';
@@ -49,35 +50,6 @@ async function send(url, body) {
   }
 }
 
-/**
- * GET /health/live every POLL_EVERY_MS until stop() is called; a poll still
- * waiting then is waited for (it is the one that matters). One poll at a time:
- * when one is slow, the next starts right after it, so a blocked event loop
- * is not flooded with connections.
- */
-function pollLiveness(url) {
-  const polls = [];
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const started = performance.now();
-      try {
-        const response = await fetch(`${url}/health/live`, { signal: AbortSignal.timeout(TIMEOUT_MS) });
-        await response.arrayBuffer();
-        polls.push({ startedAt: started, ms: performance.now() - started, status: response.status });
-      } catch {
-        polls.push({ startedAt: started, ms: performance.now() - started, status: undefined });
-      }
-      await sleep(Math.max(0, POLL_EVERY_MS - (performance.now() - started)));
-    }
-  })();
-  return async () => {
-    running = false;
-    await loop;
-    return polls;
-  };
-}
-
 /** After a send that timed out the service may still be busy on it: wait until it answers again. */
 async function waitUntilLive(url) {
   const deadline = performance.now() + TIMEOUT_MS;
@@ -100,11 +72,13 @@ async function sendAlone(service, body) {
 }
 
 async function sendPolled(service, body) {
-  const stop = pollLiveness(service.url);
+  // Each poll on a connection of its own (liveness.mjs): the polls go to both HTTP processes in turn, not
+  // only to the one holding a kept-alive connection, which need not be the one parsing the body.
+  const polling = pollLiveness(service.url, { everyMs: POLL_EVERY_MS, timeoutMs: TIMEOUT_MS });
   // A few polls before the send show what a poll takes on the idle service.
   await sleep(50);
   const result = await send(service.url, body);
-  const polls = await stop();
+  const polls = await polling.stop();
   const during = polls.filter((p) => p.startedAt + p.ms >= result.startedAt && p.startedAt <= result.startedAt + result.wallMs);
   const before = polls.filter((p) => p.startedAt + p.ms < result.startedAt);
   return {

@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { TICKS_PER_SECOND } from './cpu.mjs';
 import { startProcess, stopChild } from './processes.mjs';
+import { LUA_HELPERS } from './scenarios.mjs';
 
 /** Beyond this an answer counts as a timeout (an error); generous, so slow answers show as p99, not errors. */
 const TIMEOUT_SECONDS = 20;
@@ -72,7 +73,8 @@ function lua(text) {
 }
 
 /**
- * The wrk script of one scenario and variant. Parts:
+ * The wrk script of one scenario and variant (the service's request, or the
+ * peer's: scenarios.mjs, requestFor). Parts:
  * - the request: wrk builds it once and sends it again and again, unless
  *   `versions` asks for a random X-Model-Version per request (request() then
  *   formats each one, which costs wrk more CPU);
@@ -82,10 +84,12 @@ function lua(text) {
  *   wrk's own CPU time, read from /proc/self/stat while wrk is still alive.
  */
 function wrkScript(scenario, { headers, versions, checkAnswers }) {
-  const key = JSON.stringify([scenario.id, headers, versions, checkAnswers]);
+  const key = JSON.stringify([scenario.id, scenario.variant, headers, versions, checkAnswers]);
   if (scripts.has(key)) return scripts.get(key);
   const dir = workDir();
-  const bodyFile = path.join(dir, `${scenario.id}.body`);
+  // Per variant: the peer's body is not the service's.
+  const name = scenario.variant ? `${scenario.id}-${scenario.variant}` : scenario.id;
+  const bodyFile = path.join(dir, `${name}.body`);
   writeFileSync(bodyFile, scenario.body);
   const allHeaders = { ...scenario.headers, ...headers };
   const lines = [
@@ -108,6 +112,7 @@ function wrkScript(scenario, { headers, versions, checkAnswers }) {
   if (checkAnswers) {
     lines.push(
       'non200, wrong = 0, 0',
+      LUA_HELPERS,
       `local function correct(body)\n  ${scenario.luaCheck.trim()}\nend`,
       // Under pcall: an answer the check cannot read is a wrong answer, not a Lua error that stops wrk.
       'function response(status, headers, body)',
@@ -138,7 +143,7 @@ function wrkScript(scenario, { headers, versions, checkAnswers }) {
     '    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, cpuTicks()))',
     'end',
   );
-  const file = path.join(dir, `${scenario.id}-${scripts.size}.lua`);
+  const file = path.join(dir, `${name}-${scripts.size}.lua`);
   writeFileSync(file, `${lines.join('\n')}\n`);
   scripts.set(key, file);
   return file;
@@ -157,7 +162,7 @@ function wrkScript(scenario, { headers, versions, checkAnswers }) {
 export async function runCell({ url, scenario, connections, seconds, headers = {}, versions, checkAnswers = true }) {
   const script = wrkScript(scenario, { headers, versions, checkAnswers });
   const args = ['-t1', `-c${connections}`, `-d${Math.max(1, Math.round(seconds))}s`, `--timeout`, `${TIMEOUT_SECONDS}s`, '--latency', '-s', script, url];
-  const wrk = startProcess('wrk', args, { name: `wrk ${scenario.id} @${connections}` });
+  const wrk = startProcess('wrk', args, { name: `wrk ${scenario.id}${scenario.variant ? ` (${scenario.variant})` : ''} @${connections}` });
   // Bounded: wrk stops itself after the duration; a wrk that does not is stopped by its PID.
   const deadline = setTimeout(() => stopChild(wrk, 2000), (seconds + TIMEOUT_SECONDS + 10) * 1000);
   // 'close': all of wrk's output has been read, the result line included.

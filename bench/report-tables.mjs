@@ -1,7 +1,7 @@
 // The report's tables, from a run's results: the compute ceiling, the
 // servers' cells against both ceilings, the cost of versions.
 import { generatorBound } from './cpu.mjs';
-import { cellOf, computeBest } from './results.mjs';
+import { cellOf, computeBest, perServerCore } from './results.mjs';
 import { SCENARIOS } from './scenarios.mjs';
 import { noisy } from './settings.mjs';
 import { count, formatTable, mb, ms, ratio } from './table.mjs';
@@ -22,14 +22,20 @@ export function computeTable(results) {
 /** "!" other work took CPU during the cell; "generator-bound": the load generator used most of a core, its req/s may be the generator's. */
 const cellFlags = (c) => [noisy(c.cpu) && '!', generatorBound(c.cpu) && 'generator-bound'].filter(Boolean).join(' ');
 
+/** The servers in the order their cells are measured: ceiling, batching on, peer, batching off. */
+const serverRank = (c) => (c.server === 'http-ceiling' ? 0 : c.server === 'peer' ? 2 : c.batching ? 1 : 3);
+
+/** /health/live's p99 during a cell, "-" for cells of runs before it was polled. */
+const liveP99 = (c) => (c.live ? `${ms(c.live.p99)}${c.live.failures ? ` (${c.live.failures} failed)` : ''}` : '-');
+
+const cpuCores = (c) => `${c.cpu.server}/${c.cpu.loadGenerator}/${c.cpu.others}`;
+
 export function cellsTable(results) {
   const rows = [];
-  const order = ['http-ceiling', 'service'];
   const sorted = [...results.cells].sort(
     (a, b) =>
       SCENARIOS.findIndex((s) => s.id === a.scenario) - SCENARIOS.findIndex((s) => s.id === b.scenario) ||
-      order.indexOf(a.server) - order.indexOf(b.server) ||
-      Number(b.batching ?? 1) - Number(a.batching ?? 1) ||
+      serverRank(a) - serverRank(b) ||
       a.connections - b.connections,
   );
   let previous;
@@ -38,7 +44,7 @@ export function cellsTable(results) {
     previous = c.scenario;
     const ceiling = cellOf(results, 'http-ceiling', c.scenario, c.connections);
     const grpc = c.generator === 'grpc-load';
-    const server = c.server === 'http-ceiling' ? 'HTTP ceiling' : `service${grpc ? ' gRPC' : ''}, batching ${c.batching ? 'on' : 'off'}`;
+    const server = c.server === 'http-ceiling' ? 'HTTP ceiling' : c.server === 'peer' ? 'hand-written peer' : `service${grpc ? ' gRPC' : ''}, batching ${c.batching ? 'on' : 'off'}`;
     rows.push([
       c.scenario,
       server,
@@ -53,7 +59,8 @@ export function cellsTable(results) {
       // gRPC has no bare-server ceiling here: its cells compare with the compute ceiling and with their REST pair.
       c.server === 'http-ceiling' || grpc ? '-' : ceiling ? ratio(c.reqPerSec / ceiling.reqPerSec) : 'n/a',
       c.server === 'http-ceiling' ? '-' : ratio(c.rowsPerSec / computeBest(results, c.model)),
-      `${c.cpu.server}/${c.cpu.loadGenerator}/${c.cpu.others}`,
+      liveP99(c),
+      cpuCores(c),
       cellFlags(c),
     ]);
   }
@@ -61,9 +68,41 @@ export function cellsTable(results) {
     if (state !== 'yes') rows.push([], [id, state]);
   }
   return formatTable(
-    ['scenario', 'server', 'conns', 'req/s', 'rows/s', 'p50 ms', 'p99 ms', 'errors', 'batch', 'x HTTP ceil', 'x compute ceil', 'cpu srv/gen/other', 'flags'],
+    ['scenario', 'server', 'conns', 'req/s', 'rows/s', 'p50 ms', 'p99 ms', 'errors', 'batch', 'x HTTP ceil', 'x compute ceil', 'live p99 ms', 'cpu srv/gen/other', 'flags'],
     rows,
-    ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
+    ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
+  );
+}
+
+/**
+ * The service (batching on) beside the hand-written peer, for each scenario and connection count the
+ * peer was measured at: images/s and their ratio, p99, /health/live's p99 during each cell, CPU. Empty
+ * when the run has no peer cells (BENCH_PEER=0, other scenarios, or a results file from before the peer).
+ */
+export function peerTable(results) {
+  const rows = [];
+  for (const peer of results.cells.filter((c) => c.server === 'peer')) {
+    const service = cellOf(results, 'service', peer.scenario, peer.connections, true);
+    const both = (f) => `${service ? f(service) : 'n/a'} / ${f(peer)}`;
+    rows.push([
+      peer.scenario,
+      peer.connections,
+      service ? count(service.rowsPerSec) : 'n/a',
+      count(peer.rowsPerSec),
+      service ? `${(service.rowsPerSec / peer.rowsPerSec).toFixed(2)}x` : 'n/a',
+      both((c) => ms(c.p99)),
+      both(liveP99),
+      service ? cpuCores(service) : 'n/a',
+      cpuCores(peer),
+      both((c) => c.totalErrors),
+      [...new Set([service, peer].filter(Boolean).flatMap((c) => cellFlags(c).split(' ')).filter(Boolean))].join(' '),
+    ]);
+  }
+  if (!rows.length) return '';
+  return formatTable(
+    ['scenario', 'conns', 'service images/s', 'peer images/s', 'service / peer', 'p99 ms service / peer', 'live p99 ms service / peer', 'cpu srv/gen/other service', 'cpu srv/gen/other peer', 'errors service / peer', 'flags'],
+    rows,
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
   );
 }
 
@@ -86,6 +125,7 @@ export function grpcBesideRestTable(results) {
       count(g.rowsPerSec),
       ratio(g.rowsPerSec / ceiling),
       rest ? ratio(g.rowsPerSec / rest.rowsPerSec) : 'n/a',
+      rest ? ratio(perServerCore(g) / perServerCore(rest)) : 'n/a',
       rest ? `${ms(rest.p99)} / ${ms(g.p99)}` : ms(g.p99),
       `${rest ? generatorCost(rest) : '-'} / ${generatorCost(g)}`,
       [...new Set([rest, g].filter(Boolean).flatMap((c) => cellFlags(c).split(' ')).filter(Boolean))].join(' '),
@@ -93,9 +133,9 @@ export function grpcBesideRestTable(results) {
   }
   if (!rows.length) return '';
   return formatTable(
-    ['REST / gRPC', 'batching', 'conns', 'REST rows/s', 'x compute', 'gRPC rows/s', 'x compute', 'gRPC / REST', 'p99 ms REST / gRPC', 'gen cores (CPU/req) REST / gRPC', 'flags'],
+    ['REST / gRPC', 'batching', 'conns', 'REST rows/s', 'x compute', 'gRPC rows/s', 'x compute', 'gRPC / REST', 'per server core', 'p99 ms REST / gRPC', 'gen cores (CPU/req) REST / gRPC', 'flags'],
     rows,
-    ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
+    ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
   );
 }
 

@@ -2,7 +2,8 @@
 // one section per phase measured, the PASS/MISS lines of the targets, notes.
 // Plain text for a terminal or an issue; the raw figures are in the results file.
 import { GENERATOR_BOUND_CORES } from './cpu.mjs';
-import { cellsTable, computeTable, grpcBesideRestTable, manyVersionsTable } from './report-tables.mjs';
+import { cellsTable, computeTable, grpcBesideRestTable, manyVersionsTable, peerTable } from './report-tables.mjs';
+import { SCENARIOS } from './scenarios.mjs';
 import { noisy, NOISY_CORES } from './settings.mjs';
 import { ms } from './table.mjs';
 
@@ -29,15 +30,28 @@ export function report(results, settings) {
   }
   if (results.cells.length) {
     out.push(
-      `Service vs ceilings ("batch": mean instances per inference, from the service's model_batch_size metric; "x HTTP ceil": req/s over the bare-Fastify req/s at the same connections; "x compute ceil": rows/s over the best single-process onnxruntime rows/s of that model; cpu: cores used by server / load generator (wrk; grpc-load.mjs in "service gRPC" rows) / everything else during the cell; flags: "!" everything else used more than ${NOISY_CORES} cores, "generator-bound" the generator used more than ${GENERATOR_BOUND_CORES} of a core, so the cell may have measured the generator)`,
+      `Service vs ceilings ("batch": mean instances per inference, from the service's model_batch_size metric; "x HTTP ceil": req/s over the bare-Fastify req/s at the same connections; "x compute ceil": rows/s over the best single-process onnxruntime rows/s of that model; cpu: cores used by server / load generator (wrk; grpc-load.mjs in "service gRPC" rows) / everything else during the cell; flags: "!" everything else used more than ${NOISY_CORES} cores, "generator-bound" the generator used more than ${GENERATOR_BOUND_CORES} of a core, so the cell may have measured the generator; "live p99": GET /health/live polled during the cell, one at a time, each on a connection of its own)`,
     );
     out.push(cellsTable(results));
+    out.push('');
+  }
+  const peer = peerTable(results);
+  if (peer) {
+    const p = results.peer;
+    const every = results.cells.find((c) => c.live)?.live.everyMs;
+    out.push(
+      `Service vs the hand-written peer (bench/peer-server.mjs${p ? `, ${p.processes} processes` : ''}: Fastify + onnxruntime-node, one session.run per request on the event loop, the bare tensor as its body; the service with batching on and default settings; cells of a row seconds apart, every answer of both checked; "live p99": GET /health/live every ${every} ms during each cell)`,
+    );
+    out.push(peer);
+    out.push('');
+  } else if (results.cells.some((c) => SCENARIOS.find((s) => s.id === c.scenario)?.peer)) {
+    out.push(`Service vs the hand-written peer: not measured (${settings.peer?.enabled === false ? 'BENCH_PEER=0' : 'no peer cells in this run'})`);
     out.push('');
   }
   const beside = grpcBesideRestTable(results);
   if (beside) {
     out.push(
-      'gRPC beside REST /v2 binary (the same tensor; cells of a row measured seconds apart; "x compute": rows/s over the compute ceiling; gen: wrk for REST, grpc-load.mjs for gRPC, its cores and CPU per request. A Node gRPC client costs several times what wrk does per request: on a machine of few cores that CPU is taken from the server, so "gRPC / REST" understates gRPC by about that much)',
+      'gRPC beside REST /v2 binary (the same tensor; cells of a row measured seconds apart; "x compute": rows/s over the compute ceiling; "per server core": gRPC rows/s per core the service used over REST\'s; gen: wrk for REST, grpc-load.mjs for gRPC, its cores and CPU per request. A Node gRPC client costs several times what wrk does per request: on a machine of few cores that CPU is taken from the server, so "gRPC / REST" understates gRPC by about that much)',
     );
     out.push(beside);
     out.push('');

@@ -22,6 +22,11 @@ export function createResults(settings) {
     discarded: [],
     /** Once per run: a gRPC cell with 1, 2, then 1 load-generator processes (phases/grpc-check.mjs). */
     generatorCheck: undefined,
+    /**
+     * The hand-written peer (peer-server.mjs): { processes, startupMs, rssAfterKb, scenarios }; its cells
+     * are in `cells` with server 'peer'. Every cell carries `live`: GET /health/live during it (liveness.mjs).
+     */
+    peer: undefined,
     hostile: undefined,
     manyVersions: undefined,
     targets: [],
@@ -50,3 +55,6 @@ export const cellOf = (results, server, scenario, connections, batching) =>
 
 /** The compute ceiling of a model: its best single-process rows/s. */
 export const computeBest = (results, model) => results.compute?.[model]?.best?.rowsPerSec;
+
+/** Rows per second per core the server used in a cell: what a server does with the CPU it gets. */
+export const perServerCore = (cell) => cell.rowsPerSec / cell.cpu.server;

@@ -9,10 +9,12 @@
 // missing). Phases, each server in its own child process:
 //   1. compute ceiling  onnxruntime-node directly, best batch size and threads
 //   2. servers          node dist/main.js with batching on (default settings), with
-//                       BATCHING_ENABLED=false, and the HTTP ceiling (bare Fastify 5,
-//                       same requests, constant same-size answers), all started at
-//                       once, their cells interleaved so that each ratio compares
-//                       cells seconds apart, under about the same outside load
+//                       BATCHING_ENABLED=false, the HTTP ceiling (bare Fastify 5,
+//                       same requests, constant same-size answers) and, for the /v2
+//                       binary digits, the hand-written peer (peer-server.mjs), all
+//                       started at once, their cells interleaved so that each ratio
+//                       compares cells seconds apart, under about the same outside
+//                       load; /health/live polled during every cell
 //   3. hostile body     a 1 MB body of ~350,000 {} inputs to the idle batching-on
 //                       service: time to its 4xx, and /health/live meanwhile
 //   4. cost of versions 1 vs N versions loaded: start-up, memory, spread load

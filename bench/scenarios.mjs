@@ -43,15 +43,52 @@ const checks = {
       for (let r = 0; r < rows; r++) if (argmax(output.data.slice(r * width, (r + 1) * width)) !== expected) return false;
       return true;
     },
+  /** The hand-written peer's {"probabilities": [[...], ...]}: exactly `rows` rows, each with its largest value at `expected`. */
+  peerArgmax:
+    (expected, rows = 1) =>
+    (body) => {
+      const probabilities = JSON.parse(body).probabilities;
+      return Array.isArray(probabilities) && probabilities.length === rows && probabilities.every((row) => Array.isArray(row) && argmax(row) === expected);
+    },
 };
 
 /**
- * The same checks in Lua, for wrk's response() callback: each is the body of
- * `function correct(body)`, called under pcall (an error is a wrong answer).
- * Written against the text, not a JSON parser (wrk has none); key order and
- * spacing of the service's JSON do not matter. string.find and string.sub,
- * not gmatch: LuaJIT compiles those loops, and the 160 numbers of a 16-image
+ * Functions the Lua checks share, defined once at the top of every wrk script
+ * that checks answers (load.mjs): a closure created inside correct() on every
+ * answer would stop LuaJIT compiling it. string.find and string.sub, not
+ * gmatch: LuaJIT compiles those loops, and the 160 numbers of a 16-image
  * answer cost about 60 µs instead of 115 on an idle core (README).
+ */
+export const LUA_HELPERS = `
+-- The comma-separated numbers of body between positions from and to (exclusive), appended to values.
+local function readNumbers(body, from, to, values)
+  while from < to do
+    local comma = body:find(',', from, true)
+    if not comma or comma > to then comma = to end
+    values[#values + 1] = assert(tonumber(body:sub(from, comma - 1)))
+    from = comma + 1
+  end
+  return values
+end
+-- values cut into rows of equal width: true when every row has its largest value at 0-based index expected.
+local function rowsArgmaxAre(values, rows, expected)
+  if #values == 0 or #values % rows ~= 0 then return false end
+  local width = #values / rows
+  for r = 0, rows - 1 do
+    local best = 1
+    for i = 2, width do
+      if values[r * width + i] > values[r * width + best] then best = i end
+    end
+    if best - 1 ~= expected then return false end
+  end
+  return true
+end`;
+
+/**
+ * The same checks in Lua, for wrk's response() callback: each is the body of
+ * `function correct(body)`, called under pcall (an error is a wrong answer),
+ * after LUA_HELPERS. Written against the text, not a JSON parser (wrk has
+ * none); key order and spacing of the JSON do not matter.
  */
 const luaChecks = {
   /** The first class_id in the body: predictions[0].class_id (/v1 tabular) or predictions[0].top_k[0].class_id (/v1 image). */
@@ -61,23 +98,21 @@ const luaChecks = {
   local _, open = body:find('"data"%s*:%s*%[')
   local close = open and body:find(']', open, true)
   if not close then return false end
-  local values, from = {}, open + 1
-  while from < close do
-    local comma = body:find(',', from, true)
-    if not comma or comma > close then comma = close end
-    values[#values + 1] = assert(tonumber(body:sub(from, comma - 1)))
-    from = comma + 1
+  return rowsArgmaxAre(readNumbers(body, open + 1, close, {}), ${rows}, ${expected})`,
+  /** The peer's "probabilities" array of arrays: exactly `rows` rows, each with its largest value at `expected`. */
+  peerArgmax: (expected, rows = 1) => `
+  local _, open = body:find('"probabilities"%s*:%s*%[')
+  local close = open and body:find('%]%s*%]', open)
+  if not close then return false end
+  local values, found, from = {}, 0, open + 1
+  while true do
+    local rowOpen = body:find('[', from, true)
+    if not rowOpen or rowOpen > close then break end
+    local rowClose = body:find(']', rowOpen, true)
+    readNumbers(body, rowOpen + 1, rowClose, values)
+    found, from = found + 1, rowClose + 1
   end
-  if #values == 0 or #values % ${rows} ~= 0 then return false end
-  local width = #values / ${rows}
-  for r = 0, ${rows} - 1 do
-    local best = 1
-    for i = 2, width do
-      if values[r * width + i] > values[r * width + best] then best = i end
-    end
-    if best - 1 ~= ${expected} then return false end
-  end
-  return true`,
+  return found == ${rows} and rowsArgmaxAre(values, ${rows}, ${expected})`,
 };
 
 /** `images` copies of the digit as the bytes of one [images,1,28,28] float32 tensor (little-endian, as x86 and ARM hold it). */
@@ -99,6 +134,20 @@ function digitsBinaryRequest(images) {
 }
 
 /**
+ * The same tensor bytes as digitsBinaryRequest, as the hand-written peer
+ * (peer-server.mjs) takes them: the bare tensor as the body, no JSON header
+ * (its images are the body's length / 3,136 bytes), and its answer
+ * {"probabilities": [[10 floats], ...]}, one row per image.
+ */
+const digitsPeerRequest = (images) => ({
+  path: '/predict',
+  headers: { 'content-type': 'application/octet-stream' },
+  body: digitsTensorBytes(images),
+  check: checks.peerArgmax(DIGIT_CLASS, images),
+  luaCheck: luaChecks.peerArgmax(DIGIT_CLASS, images),
+});
+
+/**
  * The same tensor bytes as digitsBinaryRequest, as a gRPC ModelInferRequest: the input in
  * raw_input_contents, the same requested output (the service answers raw_output_contents).
  * grpc-cell.mjs serializes it once from proto/open_inference_grpc.proto.
@@ -118,6 +167,8 @@ const digitsGrpcRequest = (images) => ({
  * grpc-load.mjs instead of wrk (no URL, no HTTP ceiling); grpcRequest is the message, expectedClass the
  * right argmax of every row; pairedWith names the REST scenario whose cells it is measured among,
  * seconds apart, at the same connection counts (here: calls in flight).
+ * peer: the same images as the hand-written peer takes them (path, headers, body, check,
+ * luaCheck; requestFor(scenario, 'peer')); only scenarios with one are measured on the peer.
  */
 export const SCENARIOS = [
   {
@@ -163,6 +214,8 @@ export const SCENARIOS = [
     ...digitsBinaryRequest(1),
     check: checks.v2Argmax(DIGIT_CLASS),
     luaCheck: luaChecks.v2Argmax(DIGIT_CLASS),
+
+    peer: digitsPeerRequest(1),
   },
   {
     id: 'digits-grpc',
@@ -182,6 +235,8 @@ export const SCENARIOS = [
     ...digitsBinaryRequest(16),
     check: checks.v2Argmax(DIGIT_CLASS, 16),
     luaCheck: luaChecks.v2Argmax(DIGIT_CLASS, 16),
+
+    peer: digitsPeerRequest(16),
   },
   {
     id: 'digits-grpc16',
@@ -195,6 +250,14 @@ export const SCENARIOS = [
 ];
 
 export const isGrpc = (scenario) => scenario?.api === 'grpc';
+
+/**
+ * The scenario as a server variant takes it: `variant` 'peer' swaps in the
+ * peer's path, headers, body and checks (and names the variant, for wrk's
+ * script); no variant, the scenario itself. The id stays: the cells of both
+ * are the same scenario, side by side.
+ */
+export const requestFor = (scenario, variant) => (variant ? { ...scenario, ...scenario[variant], variant } : scenario);
 
 /** The models the compute ceiling measures: one input, a dynamic batch dimension. */
 export const COMPUTE_MODELS = [

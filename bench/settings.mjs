@@ -11,6 +11,9 @@
 //   BENCH_GRPC_CHANNELS=4    HTTP/2 connections of a gRPC cell (at most one per call in flight)
 //   BENCH_GRPC_GENERATORS=1  grpc-load.mjs processes per gRPC cell, sharing its calls in flight
 //   BENCH_GRPC_CHECK=1       the generator check: digits-grpc with twice the generator processes (0 skips it)
+//   BENCH_PEER=1             the hand-written peer (peer-server.mjs) beside the service in the /v2 binary
+//                            digit scenarios (0 skips it)
+//   BENCH_PEER_PROCESSES=2   the peer's HTTP processes (the service's HTTP_PROCESSES default)
 //   BENCH_COMPUTE_SECONDS=2  per compute-ceiling setting
 //   BENCH_BATCH_SIZES=1,8,32,128  BENCH_THREADS=1,2
 //   BENCH_HOSTILE=0          skips the hostile-body phase
@@ -22,7 +25,8 @@
 //   BENCH_NOISY_RETRIES=2    noisy cells the targets read are measured again (quick: 0)
 //   BENCH_REPORT=bench/results/latest.json  re-print a saved run, measure nothing
 //   BENCH_PROFILE=digits-v1-json@64[:off]  instead of the run: one cell with the service
-//                            under node --cpu-prof, then its top self-time functions
+//                            under node --cpu-prof, then its top self-time functions;
+//                            peer:digits-v2-bin@64 profiles the hand-written peer instead
 //
 // `settings` is saved as it is in the results file (and restored from it by
 // BENCH_REPORT); BENCH_NOISY_CORES and BENCH_REPORT are not part of it.
@@ -66,6 +70,12 @@ export const settings = {
     seconds: Number(env.BENCH_COMPUTE_SECONDS ?? (QUICK ? 0.5 : 2)),
     // The service runs inference in INFERENCE_WORKERS (default 2) worker threads.
     workers: 2,
+  },
+  // What a user would write instead of adopting the service (peer-server.mjs): the service must beat it.
+  peer: {
+    enabled: env.BENCH_PEER !== '0',
+    // As many HTTP processes as the service's default HTTP_PROCESSES, on the same 2 cores.
+    processes: Number(env.BENCH_PEER_PROCESSES ?? 2),
   },
   hostile: env.BENCH_HOSTILE !== '0',
   versions: Number(env.BENCH_VERSIONS ?? (QUICK ? 20 : 50)),

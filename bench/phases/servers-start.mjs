@@ -1,14 +1,16 @@
-// The servers phase's three servers: the service with batching on (default
-// settings), the service with BATCHING_ENABLED=false, and the HTTP ceiling
+// The servers phase's servers: the service with batching on (default
+// settings), the service with BATCHING_ENABLED=false, the HTTP ceiling
 // (../ceiling-server.mjs: bare Fastify 5, the same URLs and request bodies,
-// answering with constants captured from the service, of the same size).
+// answering with constants captured from the service, of the same size), and
+// the hand-written peer (../peer-server.mjs: what a user writes instead of
+// adopting the service).
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { log } from '../log.mjs';
 import { probeGrpc } from '../grpc-cell.mjs';
-import { startChild, waitForMessage } from '../processes.mjs';
-import { isGrpc, probe, SCENARIOS } from '../scenarios.mjs';
-import { ROOT, startService } from '../service.mjs';
+import { startChild, stopChild, waitForMessage } from '../processes.mjs';
+import { isGrpc, probe, requestFor, SCENARIOS } from '../scenarios.mjs';
+import { ROOT, rssKb, startService } from '../service.mjs';
 import { mb } from '../table.mjs';
 
 /**
@@ -60,4 +62,31 @@ export async function startHttpCeiling(answers, dir, { results }) {
   const { port } = await waitForMessage(child, 'listening', 30_000);
   log(`HTTP ceiling: bare Fastify ${results.machine.fastify}, pid ${child.child.pid}, same requests, constant answers of the service's size`);
   return { child, url: `http://127.0.0.1:${port}` };
+}
+
+/**
+ * Starts the hand-written peer (`processes` HTTP processes, its primary
+ * forked with `nodeArgs`, which cluster.fork passes on to them) and checks
+ * its answer to each of `scenarios` (those with a `peer` request) with one
+ * real request: a wrong one stops the bench, as the service's would.
+ */
+export async function startPeer(scenarios, { processes, nodeArgs = [] }) {
+  const started = performance.now();
+  const child = startChild(path.join(ROOT, 'bench', 'peer-server.mjs'), ['0', String(processes)], { ipc: true, nodeArgs, name: 'hand-written peer' });
+  const stop = () => stopChild(child);
+  try {
+    const { port } = await waitForMessage(child, 'listening', 60_000);
+    const url = `http://127.0.0.1:${port}`;
+    const startupMs = performance.now() - started;
+    for (const scenario of scenarios) {
+      const answer = await probe(url, requestFor(scenario, 'peer'));
+      if (!answer.ok) throw new Error(`hand-written peer ${scenario.id}: wrong answer (status ${answer.status}): ${answer.body.slice(0, 300)}`);
+    }
+    const pid = child.child.pid;
+    log(`hand-written peer: ${processes} process${processes === 1 ? '' : 'es'} of Fastify + onnxruntime-node, pid ${pid}, ready in ${(startupMs / 1000).toFixed(2)} s, RSS ${mb(await rssKb(pid))} MB`);
+    return { url, pid, processes, startupMs, rssKb: () => rssKb(pid), stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
