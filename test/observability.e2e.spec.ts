@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Histogram } from 'prom-client';
 import { beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest';
@@ -122,5 +124,22 @@ describe('one log line and one metric observation per request', () => {
       queue_ms: expect.any(Number),
       inference_ms: expect.any(Number),
     });
+  });
+
+  it("writes the fields the README's example line shows for a /v2 inference", async () => {
+    await started.app.inject({
+      method: 'POST',
+      url: '/v2/models/iris/infer',
+      headers: { 'x-request-id': 'observability-readme', 'content-type': 'application/json' },
+      payload: JSON.stringify({ inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: IRIS_ROW }] }),
+    });
+    await vi.waitFor(() => expect(linesFor('observability-readme')).toHaveLength(1));
+    const readme = readFileSync(path.resolve(__dirname, '../README.md'), 'utf8');
+    const example = /Each request also writes one JSON log line on stdout:\n\n```json\n([\s\S]*?)\n```/.exec(readme);
+    expect(example, 'the README shows a request log line').not.toBeNull();
+    // pino adds level, time, the logger's bindings and msg to what the records give it.
+    const pinoFields = ['level', 'time', 'service', 'process', 'msg'];
+    const shown = Object.keys(JSON.parse(example![1].replace('"6f1c..."', '"x"'))).filter((key) => !pinoFields.includes(key));
+    expect(Object.keys(linesFor('observability-readme')[0][0] as object).sort()).toEqual(shown.sort());
   });
 });

@@ -4,7 +4,7 @@ import { AggregatorRegistry, Registry } from 'prom-client';
 import type { AppConfig } from '../config/app-config';
 import { IpcPeer } from './ipc-peer';
 import { registerProcessMemoryGauge } from './process-memory';
-import { type ProcessHealth, SERVER_PROCESS_INDEX_ENV, TO_HTTP_PROCESS, TO_PRIMARY } from './server-process';
+import { HEALTH_SHARE_MS, type ProcessHealth, SERVER_PROCESS_INDEX_ENV, TO_HTTP_PROCESS, TO_PRIMARY } from './server-process';
 
 // @fastify/rate-limit's own in-memory store, kept here so that every HTTP process counts against one
 // limit per client (it ships no type declarations for this file).
@@ -112,6 +112,7 @@ export class Primary {
   private readonly ownMetrics = new Registry();
   private readonly rateLimits = new LocalStore(false, false, RATE_LIMIT_CLIENTS);
   private stopping = false;
+  private sharingHealth = false;
   private exitCode = 0;
 
   constructor(
@@ -129,6 +130,7 @@ export class Primary {
       `starting ${this.config.HTTP_PROCESSES} HTTP processes`,
     );
     shares.forEach((share, i) => this.fork(i + 1, share));
+    setInterval(() => void this.shareHealth(), HEALTH_SHARE_MS).unref();
     process.on('SIGTERM', (signal) => this.shutDown(signal));
     process.on('SIGINT', (signal) => this.shutDown(signal));
   }
@@ -168,23 +170,27 @@ export class Primary {
 
   /** The first reason any other process gives, naming it: one unhealthy process makes the pod unhealthy. */
   private async healthOfSiblings(from: Member): Promise<ProcessHealth> {
-    const answers = await Promise.all(
-      [...this.members.values()]
-        .filter((member) => member !== from)
-        .map(async ({ index, peer }): Promise<ProcessHealth> => {
-          const named = (reason: string | undefined) => (reason === undefined ? undefined : `HTTP process ${index}: ${reason}`);
-          try {
-            const health = await peer.request<ProcessHealth>(TO_HTTP_PROCESS.health, undefined, HEALTH_TIMEOUT_MS);
-            return { notLive: named(health.notLive), notReady: named(health.notReady) };
-          } catch (error) {
-            return { notLive: named((error as Error).message), notReady: named((error as Error).message) };
-          }
-        }),
-    );
-    return {
-      notLive: answers.find((answer) => answer.notLive)?.notLive,
-      notReady: answers.find((answer) => answer.notReady)?.notReady,
-    };
+    return firstReasons(await Promise.all(this.siblingsOf(from).map(healthOf)));
+  }
+
+  /**
+   * Asks every process its health and tells each one the others' (HEALTH_SHARE_MS): probes are then
+   * answered from that, and ask through the primary only when it is stale (a round waits for a process
+   * that does not answer, up to HEALTH_TIMEOUT_MS, and that process is then named as not answering).
+   */
+  private async shareHealth(): Promise<void> {
+    if (this.sharingHealth) return;
+    this.sharingHealth = true;
+    try {
+      const members = [...this.members.values()];
+      const answers = await Promise.all(members.map(healthOf));
+      members.forEach((member, i) => {
+        const others = firstReasons(answers.filter((_, j) => j !== i));
+        member.peer.request(TO_HTTP_PROCESS.siblingsHealth, others, HEALTH_TIMEOUT_MS).catch(() => undefined);
+      });
+    } finally {
+      this.sharingHealth = false;
+    }
   }
 
   private countRequest({ key, timeWindow, max }: RateLimitQuestion): Promise<RateLimitState> {
@@ -232,4 +238,22 @@ export class Primary {
       this.exit(this.exitCode);
     }
   }
+}
+
+/** One process's health, its reasons named after it; no answer within HEALTH_TIMEOUT_MS is a reason too. */
+async function healthOf({ index, peer }: Member): Promise<ProcessHealth> {
+  const named = (reason: string | undefined) => (reason === undefined ? undefined : `HTTP process ${index}: ${reason}`);
+  try {
+    const health = await peer.request<ProcessHealth>(TO_HTTP_PROCESS.health, undefined, HEALTH_TIMEOUT_MS);
+    return { notLive: named(health.notLive), notReady: named(health.notReady) };
+  } catch (error) {
+    return { notLive: named((error as Error).message), notReady: named((error as Error).message) };
+  }
+}
+
+function firstReasons(answers: readonly ProcessHealth[]): ProcessHealth {
+  return {
+    notLive: answers.find((answer) => answer.notLive)?.notLive,
+    notReady: answers.find((answer) => answer.notReady)?.notReady,
+  };
 }

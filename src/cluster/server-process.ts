@@ -28,9 +28,18 @@ export const TO_HTTP_PROCESS = {
   shutdown: 'shutdown',
   /** This process's own liveness and readiness. */
   health: 'health',
+  /** The other processes' liveness and readiness, as the primary last asked them (every HEALTH_SHARE_MS). */
+  siblingsHealth: 'siblings-health',
   /** This process's drift window counts of one model version. */
   drift: 'drift',
 } as const;
+
+/**
+ * How often the primary asks every HTTP process its health and tells each one the others': a probe
+ * then answers for the whole pod from what its own process already knows, without waiting on the
+ * others' event loops, which under full load each hold for a batch at a time.
+ */
+export const HEALTH_SHARE_MS = 500;
 
 /** Why a process must be restarted / must not get traffic; undefined when it is live / ready. */
 export interface ProcessHealth {

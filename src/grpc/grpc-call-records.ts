@@ -1,6 +1,7 @@
 import { status as Status } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
+import { BoundHistogram } from '../observability/bound-histogram';
 import { addServingFields, roundMicros } from '../observability/request-log-fields';
 import type { RequestContext } from '../request-context/request-context';
 
@@ -16,9 +17,8 @@ const CODE_NAMES = Object.fromEntries(Object.entries(Status).filter(([, code]) =
  */
 export class GrpcCallRecords {
   private readonly handled: Counter<'grpc_type' | 'grpc_service' | 'grpc_method' | 'grpc_code'>;
-  private readonly handling: Histogram<'grpc_type' | 'grpc_service' | 'grpc_method'>;
+  private readonly handling: BoundHistogram<'grpc_type' | 'grpc_service' | 'grpc_method'>;
   private readonly handledChildren = new Map<string, Counter.Internal>();
-  private readonly handlingChildren = new Map<string, Histogram.Internal<string>>();
 
   constructor(
     registry: Registry,
@@ -31,13 +31,13 @@ export class GrpcCallRecords {
       labelNames: ['grpc_type', 'grpc_service', 'grpc_method', 'grpc_code'] as const,
       registers: [registry],
     });
-    this.handling = new Histogram({
-      name: 'grpc_server_handling_seconds',
-      help: 'gRPC call duration in seconds on the server, by service and method',
-      labelNames: ['grpc_type', 'grpc_service', 'grpc_method'] as const,
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers: [registry],
-    });
+    this.handling = new BoundHistogram(
+      'grpc_server_handling_seconds',
+      'gRPC call duration in seconds on the server, by service and method',
+      ['grpc_type', 'grpc_service', 'grpc_method'],
+      [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registry,
+    );
   }
 
   record(code: Status, durationMs: number, context: RequestContext, peer: string): void {
@@ -57,10 +57,7 @@ export class GrpcCallRecords {
     this.logger.info(line, 'grpc call completed');
   }
 
-  /**
-   * The metrics' children for a method (and code), looked up by a string: prom-client's inc(labels)
-   * and observe(labels) validate and hash the label object on every call.
-   */
+  /** The counter's child for a method and code, looked up by a string: prom-client's inc(labels) hashes the label object on every call. */
   private handledSeries(method: string, code: Status): Counter.Internal {
     const key = `${method} ${code}`;
     let child = this.handledChildren.get(key);
@@ -71,13 +68,8 @@ export class GrpcCallRecords {
     return child;
   }
 
-  private handlingSeries(method: string): Histogram.Internal<string> {
-    let child = this.handlingChildren.get(method);
-    if (!child) {
-      child = this.handling.labels({ grpc_type: 'unary', grpc_service: this.service, grpc_method: method });
-      this.handlingChildren.set(method, child);
-    }
-    return child;
+  private handlingSeries(method: string): { observe(value: number): void } {
+    return this.handling.labels({ grpc_type: 'unary', grpc_service: this.service, grpc_method: method });
   }
 
   /** A server fault (answered INTERNAL, with no detail for the client): its stack goes to the log. */

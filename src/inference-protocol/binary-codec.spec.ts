@@ -199,7 +199,7 @@ describe('encodeInferenceBody', () => {
 
   it('puts the binary outputs after the JSON and gives the JSON length in bytes', () => {
     const json = '{"id":"é"}';
-    const { body, headerLength } = encodeInferenceBody(json, [Buffer.from([1, 2]), Buffer.from([3])]);
+    const { body, headerLength } = encodeInferenceBody(json, [Buffer.from([1, 2]), Buffer.from([3])]) as { body: Buffer; headerLength: number };
     expect(headerLength).toBe(Buffer.byteLength(json));
     expect(body.subarray(0, headerLength).toString()).toBe(json);
     expect([...body.subarray(headerLength)]).toEqual([1, 2, 3]);

@@ -229,16 +229,16 @@ export function deserializeBytesTensor(name: string, shape: readonly number[], b
   return elements;
 }
 
-export interface EncodedBody {
-  readonly body: Buffer;
-  /** Set when binary tensors follow the JSON: the value of the Inference-Header-Content-Length response header. */
-  readonly headerLength?: number;
-}
+/**
+ * The JSON text alone (Node writes it with the response's head in one piece), or the JSON and the binary
+ * outputs after it, with the value of the Inference-Header-Content-Length response header.
+ */
+export type EncodedBody = { readonly body: string; readonly headerLength?: undefined } | { readonly body: Buffer; readonly headerLength: number };
 
 /** The response body: the JSON header alone, or followed by the binary outputs in output order. */
 export function encodeInferenceBody(json: string, binaryOutputs: readonly Buffer[] | undefined): EncodedBody {
+  if (!binaryOutputs) return { body: json };
   const header = Buffer.from(json, 'utf8');
-  if (!binaryOutputs) return { body: header };
   return { body: Buffer.concat([header, ...binaryOutputs]), headerLength: header.length };
 }
 

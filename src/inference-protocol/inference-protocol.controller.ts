@@ -173,7 +173,7 @@ export class InferenceProtocolController {
     @Param('name') name: string,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<Buffer> {
+  ): Promise<string | Buffer> {
     return this.inferOn(name, undefined, versionHeaders(request), request, reply);
   }
 
@@ -186,7 +186,7 @@ export class InferenceProtocolController {
     @Param('version', ParsePathVersionPipe) version: PathVersion,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<Buffer> {
+  ): Promise<string | Buffer> {
     return this.inferOn(name, version.number, {}, request, reply);
   }
 
@@ -209,7 +209,7 @@ export class InferenceProtocolController {
     headers: VersionHeaders,
     request: FastifyRequest,
     reply: FastifyReply,
-  ): Promise<Buffer> {
+  ): Promise<string | Buffer> {
     if (request.isMultipart()) {
       throw new DomainError(
         'BAD_REQUEST',

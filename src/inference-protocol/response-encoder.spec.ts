@@ -46,7 +46,7 @@ describe('encodeInferenceResponse: binary outputs', () => {
       { name: 'label', binary: true },
       { name: 'flags', binary: false },
       { name: 'scores', binary: true },
-    ]);
+    ]) as { body: Buffer; headerLength: number };
     expect(headerLength).toBeGreaterThan(0);
     const header = JSON.parse(body.subarray(0, headerLength).toString('utf8'));
     expect(header.outputs).toEqual([

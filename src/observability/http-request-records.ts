@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import type { Histogram } from 'prom-client';
 import type { RequestContext } from '../request-context/request-context';
 import { loggableUrl } from './loggable-url';
 import { addServingFields, roundMicros } from './request-log-fields';
@@ -19,9 +18,6 @@ export const UNMATCHED_ROUTE = 'unmatched';
  */
 @Injectable()
 export class HttpRequestRecords {
-  // One histogram child per method, route template and status, looked up by a string: prom-client's
-  // observe(labels) hashes (sorts and joins) the label object on every call.
-  private readonly durations = new Map<string, Histogram.Internal<string>>();
   private readonly logging: boolean;
 
   constructor(
@@ -33,13 +29,7 @@ export class HttpRequestRecords {
   }
 
   observe(context: RequestContext, statusCode: number, durationMs: number): void {
-    const series = `${context.method} ${context.route} ${statusCode}`;
-    let duration = this.durations.get(series);
-    if (!duration) {
-      duration = this.metrics.httpRequestDuration.labels({ method: context.method, route: context.route, status_code: String(statusCode) });
-      this.durations.set(series, duration);
-    }
-    duration.observe(durationMs / 1000);
+    this.metrics.httpRequestDuration.labels({ method: context.method, route: context.route, status_code: String(statusCode) }).observe(durationMs / 1000);
   }
 
   log(context: RequestContext, statusCode: number, durationMs: number): void {

@@ -1,5 +1,6 @@
 import { Global, Injectable, Module } from '@nestjs/common';
-import { Gauge, Histogram, Registry } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
+import { BoundHistogram } from './bound-histogram';
 import { BATCH_OBSERVERS, type BatchObserver, type BatchObservers } from '../inference/inference-engine';
 
 /**
@@ -12,29 +13,30 @@ import { BATCH_OBSERVERS, type BatchObserver, type BatchObservers } from '../inf
 export class InferenceMetrics implements BatchObservers {
   readonly registry = new Registry();
 
-  private readonly inferenceDuration = new Histogram({
-    name: 'model_inference_duration_seconds',
-    help: 'Duration of one inference (one batch) in seconds',
-    labelNames: ['model', 'version'] as const,
-    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [this.registry],
-  });
+  // Bound histograms: observed once per batch and once per request, without prom-client's per-call label hashing.
+  private readonly inferenceDuration = new BoundHistogram(
+    'model_inference_duration_seconds',
+    'Duration of one inference (one batch) in seconds',
+    ['model', 'version'],
+    [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    this.registry,
+  );
 
-  private readonly batchSize = new Histogram({
-    name: 'model_batch_size',
-    help: 'Rows (instances) per inference: above 1 when requests are batched together',
-    labelNames: ['model', 'version'] as const,
-    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
-    registers: [this.registry],
-  });
+  private readonly batchSize = new BoundHistogram(
+    'model_batch_size',
+    'Rows (instances) per inference: above 1 when requests are batched together',
+    ['model', 'version'],
+    [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+    this.registry,
+  );
 
-  private readonly queueDuration = new Histogram({
-    name: 'model_queue_duration_seconds',
-    help: 'Time a request waited in the batching queue before its inference started',
-    labelNames: ['model', 'version'] as const,
-    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-    registers: [this.registry],
-  });
+  private readonly queueDuration = new BoundHistogram(
+    'model_queue_duration_seconds',
+    'Time a request waited in the batching queue before its inference started',
+    ['model', 'version'],
+    [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    this.registry,
+  );
 
   /**
    * Each version's queue depth, read when Prometheus scrapes: the batcher

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, type Registry } from 'prom-client';
 import { registerProcessMemoryGauge } from '../cluster/process-memory';
 import { ServerProcess, TO_HTTP_PROCESS, TO_PRIMARY } from '../cluster/server-process';
 import { DomainError } from '../common/domain-error';
 import { ModelRegistry } from '../model-registry/model-registry.service';
 import type { Outcome, Protocol } from '../request-context/request-context';
+import { BoundHistogram } from './bound-histogram';
 import { InferenceMetrics } from './inference-metrics';
 
 
@@ -20,7 +21,7 @@ const CLUSTER_SCRAPE_TIMEOUT_MS = 6_000;
 @Injectable()
 export class MetricsService {
   readonly registry: Registry;
-  readonly httpRequestDuration: Histogram<'method' | 'route' | 'status_code'>;
+  readonly httpRequestDuration: BoundHistogram<'method' | 'route' | 'status_code'>;
   private readonly predictions: Counter<'model' | 'version' | 'outcome' | 'protocol'>;
   private readonly cacheHits: Counter<'model' | 'version'>;
   private readonly cacheMisses: Counter<'model' | 'version'>;
@@ -35,13 +36,13 @@ export class MetricsService {
     collectDefaultMetrics({ register: this.registry });
     registerProcessMemoryGauge(this.registry, String(serverProcess.index));
     serverProcess.primary?.handle(TO_HTTP_PROCESS.metrics, () => this.registry.getMetricsAsJSON());
-    this.httpRequestDuration = new Histogram({
-      name: 'http_request_duration_seconds',
-      help: 'HTTP request duration in seconds, by method, route template and status code',
-      labelNames: ['method', 'route', 'status_code'] as const,
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers: [this.registry],
-    });
+    this.httpRequestDuration = new BoundHistogram(
+      'http_request_duration_seconds',
+      'HTTP request duration in seconds, by method, route template and status code',
+      ['method', 'route', 'status_code'],
+      [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      this.registry,
+    );
     this.predictions = new Counter({
       name: 'model_predictions_total',
       help: 'Requests answered by a resolved model version, by outcome and protocol (http or grpc)',

@@ -4,13 +4,24 @@ import type { Observable } from 'rxjs';
 import type { RequestContext, RequestRecorder } from '../request-context/request-context';
 import { HttpRequestRecords } from './http-request-records';
 
+/** `Controller.method` of each handler, made once rather than per request. */
+const handlerNames = new WeakMap<object, string>();
+
 /**
  * The request context of the request a Nest handler is about to take, named
  * after the handler (`Controller.method`) the first time an interceptor sees it.
  */
 function handledContext(execution: ExecutionContext): RequestContext {
   const context = execution.switchToHttp().getRequest<FastifyRequest>().requestContext;
-  context.handler ??= `${execution.getClass().name}.${execution.getHandler().name}`;
+  if (context.handler === undefined) {
+    const handler = execution.getHandler();
+    let name = handlerNames.get(handler);
+    if (name === undefined) {
+      name = `${execution.getClass().name}.${handler.name}`;
+      handlerNames.set(handler, name);
+    }
+    context.handler = name;
+  }
   return context;
 }
 

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeDir, tempModelsDir } from '../support/test-app';
 import { send, type RequestSpec } from './support/load';
 import { startServer, type ServerProcess } from './support/server-process';
+import { HEALTH_SHARE_MS } from '../../src/cluster/server-process';
 
 const TOKEN = 'http-processes-token-0123456789';
 const IRIS = (version?: number): RequestSpec => ({
@@ -158,6 +159,9 @@ describe('several HTTP processes: limits and stopping', () => {
     const [, ...httpProcesses] = server.processTree();
     try {
       process.kill(httpProcesses[0], 'SIGSTOP');
+      // The others' health is shared every HEALTH_SHARE_MS and used for three rounds: once that is stale, or
+      // once a round has named the stalled process, the other process's probes say so.
+      await new Promise((resolve) => setTimeout(resolve, 4 * HEALTH_SHARE_MS));
       // Probes landing on the stalled process hang until it resumes; those on the other one answer within ~2 s.
       const probes = await Promise.all(
         ['/health/ready', '/health/live', '/health/ready', '/health/live', '/v2/health/ready', '/v2/health/ready'].map((probe) =>

@@ -1,0 +1,47 @@
+import { AggregatorRegistry, Histogram, Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { BoundHistogram } from './bound-histogram';
+
+const BUCKETS = [0.001, 0.01, 0.1, 1];
+const OBSERVED: [string, number][] = [
+  ['/a', 0.0005],
+  ['/a', 0.001],
+  ['/a', 0.05],
+  ['/b', 3],
+  ['/a', 0.5],
+  ['/b', 0.002],
+];
+
+function both() {
+  const ours = new Registry();
+  const theirs = new Registry();
+  const bound = new BoundHistogram('request_seconds', 'Request duration', ['route', 'status'], BUCKETS, ours);
+  const reference = new Histogram({ name: 'request_seconds', help: 'Request duration', labelNames: ['route', 'status'], buckets: BUCKETS, registers: [theirs] });
+  for (const [route, value] of OBSERVED) {
+    bound.labels({ route, status: '200' }).observe(value);
+    reference.labels({ route, status: '200' }).observe(value);
+  }
+  return { ours, theirs, bound, reference };
+}
+
+describe('BoundHistogram', () => {
+  it('is written exactly as prom-client writes its own Histogram of the same observations', async () => {
+    const { ours, theirs } = both();
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+  });
+
+  it('merges across processes as prom-client merges histograms (summed)', async () => {
+    const { ours, theirs } = both();
+    const oursMerged = AggregatorRegistry.aggregate([await ours.getMetricsAsJSON(), await ours.getMetricsAsJSON()]);
+    const theirsMerged = AggregatorRegistry.aggregate([await theirs.getMetricsAsJSON(), await theirs.getMetricsAsJSON()]);
+    expect(await oursMerged.metrics()).toBe(await theirsMerged.metrics());
+  });
+
+  it('drops a removed label set', async () => {
+    const { ours, theirs, bound, reference } = both();
+    bound.remove({ route: '/b', status: '200' });
+    reference.remove({ route: '/b', status: '200' });
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+    expect(await ours.metrics()).not.toContain('/b');
+  });
+});
