@@ -33,8 +33,11 @@ export function installBodyParsers(fastify: FastifyInstance, bodyLimit: number, 
     }
     parseJson(request, (body as Buffer).toString('utf8'), done);
   });
-  fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (request, body, done) => {
+  const rawBytes = (request: FastifyRequest, body: string | Buffer, done: (error: Error | null, body?: unknown) => void) => {
     if (isOpenInferenceRequest(request)) done(null, body);
     else done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(), undefined);
-  });
+  };
+  // Named as well as caught by '*': binary tensor requests are found without Fastify's catch-all lookup.
+  fastify.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit }, rawBytes);
+  fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, rawBytes);
 }
