@@ -1,7 +1,7 @@
 import { status as Status } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { Counter, type Registry } from 'prom-client';
-import { BoundHistogram } from '../observability/bound-histogram';
+import type { Registry } from 'prom-client';
+import { BoundCounter, BoundHistogram } from '../observability/bound-metrics';
 import { addServingFields, roundMicros } from '../observability/request-log-fields';
 import type { RequestContext } from '../request-context/request-context';
 
@@ -16,21 +16,20 @@ const CODE_NAMES = Object.fromEntries(Object.entries(Status).filter(([, code]) =
  * methods are recorded.
  */
 export class GrpcCallRecords {
-  private readonly handled: Counter<'grpc_type' | 'grpc_service' | 'grpc_method' | 'grpc_code'>;
+  private readonly handled: BoundCounter<'grpc_type' | 'grpc_service' | 'grpc_method' | 'grpc_code'>;
   private readonly handling: BoundHistogram<'grpc_type' | 'grpc_service' | 'grpc_method'>;
-  private readonly handledChildren = new Map<string, Counter.Internal>();
 
   constructor(
     registry: Registry,
     private readonly logger: Logger,
     private readonly service: string,
   ) {
-    this.handled = new Counter({
-      name: 'grpc_server_handled_total',
-      help: 'gRPC calls completed on the server, by service, method and status code',
-      labelNames: ['grpc_type', 'grpc_service', 'grpc_method', 'grpc_code'] as const,
-      registers: [registry],
-    });
+    this.handled = new BoundCounter(
+      'grpc_server_handled_total',
+      'gRPC calls completed on the server, by service, method and status code',
+      ['grpc_type', 'grpc_service', 'grpc_method', 'grpc_code'],
+      registry,
+    );
     this.handling = new BoundHistogram(
       'grpc_server_handling_seconds',
       'gRPC call duration in seconds on the server, by service and method',
@@ -41,8 +40,9 @@ export class GrpcCallRecords {
   }
 
   record(code: Status, durationMs: number, context: RequestContext, peer: string): void {
-    this.handledSeries(context.method, code).inc();
-    this.handlingSeries(context.method).observe(durationMs / 1000);
+    const method = context.method;
+    this.handled.labels({ grpc_type: 'unary', grpc_service: this.service, grpc_method: method, grpc_code: CODE_NAMES[code] ?? String(code) }).inc();
+    this.handling.labels({ grpc_type: 'unary', grpc_service: this.service, grpc_method: method }).observe(durationMs / 1000);
     if (!this.logger.isLevelEnabled('info')) return;
     const line: Record<string, unknown> = {
       request_id: context.requestId,
@@ -55,21 +55,6 @@ export class GrpcCallRecords {
     if (context.traceId !== undefined) line.trace_id = context.traceId;
     addServingFields(line, context);
     this.logger.info(line, 'grpc call completed');
-  }
-
-  /** The counter's child for a method and code, looked up by a string: prom-client's inc(labels) hashes the label object on every call. */
-  private handledSeries(method: string, code: Status): Counter.Internal {
-    const key = `${method} ${code}`;
-    let child = this.handledChildren.get(key);
-    if (!child) {
-      child = this.handled.labels({ grpc_type: 'unary', grpc_service: this.service, grpc_method: method, grpc_code: CODE_NAMES[code] ?? String(code) });
-      this.handledChildren.set(key, child);
-    }
-    return child;
-  }
-
-  private handlingSeries(method: string): { observe(value: number): void } {
-    return this.handling.labels({ grpc_type: 'unary', grpc_service: this.service, grpc_method: method });
   }
 
   /** A server fault (answered INTERNAL, with no detail for the client): its stack goes to the log. */

@@ -1,6 +1,6 @@
 import { Global, Injectable, Module } from '@nestjs/common';
 import { Gauge, Registry } from 'prom-client';
-import { BoundHistogram } from './bound-histogram';
+import { BoundHistogram } from './bound-metrics';
 import { BATCH_OBSERVERS, type BatchObserver, type BatchObservers } from '../inference/inference-engine';
 
 /**

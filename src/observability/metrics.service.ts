@@ -5,7 +5,7 @@ import { ServerProcess, TO_HTTP_PROCESS, TO_PRIMARY } from '../cluster/server-pr
 import { DomainError } from '../common/domain-error';
 import { ModelRegistry } from '../model-registry/model-registry.service';
 import type { Outcome, Protocol } from '../request-context/request-context';
-import { BoundHistogram } from './bound-histogram';
+import { BoundCounter, BoundHistogram } from './bound-metrics';
 import { InferenceMetrics } from './inference-metrics';
 
 
@@ -22,10 +22,8 @@ const CLUSTER_SCRAPE_TIMEOUT_MS = 6_000;
 export class MetricsService {
   readonly registry: Registry;
   readonly httpRequestDuration: BoundHistogram<'method' | 'route' | 'status_code'>;
-  private readonly predictions: Counter<'model' | 'version' | 'outcome' | 'protocol'>;
-  private readonly cacheHits: Counter<'model' | 'version'>;
-  private readonly cacheMisses: Counter<'model' | 'version'>;
-  private readonly counterChildren = new Map<string, Counter.Internal>();
+  private readonly predictions: BoundCounter<'model' | 'version' | 'outcome' | 'protocol'>;
+  private readonly cacheLookups: Record<'hit' | 'miss', BoundCounter<'model' | 'version'>>;
 
   constructor(
     modelRegistry: ModelRegistry,
@@ -43,24 +41,27 @@ export class MetricsService {
       [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       this.registry,
     );
-    this.predictions = new Counter({
-      name: 'model_predictions_total',
-      help: 'Requests answered by a resolved model version, by outcome and protocol (http or grpc)',
-      labelNames: ['model', 'version', 'outcome', 'protocol'] as const,
-      registers: [this.registry],
-    });
-    this.cacheHits = new Counter({
-      name: 'model_cache_hits_total',
-      help: 'Requests answered from the model version response cache (models with "cache" in config.json)',
-      labelNames: ['model', 'version'] as const,
-      registers: [this.registry],
-    });
-    this.cacheMisses = new Counter({
-      name: 'model_cache_misses_total',
-      help: 'Requests the model version response cache could not answer (run, then cached)',
-      labelNames: ['model', 'version'] as const,
-      registers: [this.registry],
-    });
+    // Counted on every request: bound counters (bound-metrics.ts).
+    this.predictions = new BoundCounter(
+      'model_predictions_total',
+      'Requests answered by a resolved model version, by outcome and protocol (http or grpc)',
+      ['model', 'version', 'outcome', 'protocol'],
+      this.registry,
+    );
+    this.cacheLookups = {
+      hit: new BoundCounter(
+        'model_cache_hits_total',
+        'Requests answered from the model version response cache (models with "cache" in config.json)',
+        ['model', 'version'],
+        this.registry,
+      ),
+      miss: new BoundCounter(
+        'model_cache_misses_total',
+        'Requests the model version response cache could not answer (run, then cached)',
+        ['model', 'version'],
+        this.registry,
+      ),
+    };
     registerCacheSeries(this.registry, modelRegistry);
     new Gauge({
       name: 'model_version_ready',
@@ -96,28 +97,13 @@ export class MetricsService {
     }
   }
 
+  /** Model names and versions come from the registry (resolved versions only): clients cannot mint series. */
   recordCacheLookup(model: string, version: number, hit: boolean): void {
-    const key = `${hit ? 'hit' : 'miss'} ${model} ${version}`;
-    this.child(key, () => (hit ? this.cacheHits : this.cacheMisses).labels({ model, version: String(version) })).inc();
+    this.cacheLookups[hit ? 'hit' : 'miss'].labels({ model, version: String(version) }).inc();
   }
 
   recordPrediction(model: string, version: number, outcome: Outcome, protocol: Protocol): void {
-    const key = `${outcome} ${protocol} ${model} ${version}`;
-    this.child(key, () => this.predictions.labels({ model, version: String(version), outcome, protocol })).inc();
-  }
-
-  /**
-   * A counter's child for one label set, looked up by a string: prom-client's inc(labels) validates and
-   * hashes the label object on every call, once or twice per request. Model names and versions come
-   * from the registry (resolved versions only), so the map stays as bounded as the series.
-   */
-  private child(key: string, create: () => Counter.Internal): Counter.Internal {
-    let found = this.counterChildren.get(key);
-    if (!found) {
-      found = create();
-      this.counterChildren.set(key, found);
-    }
-    return found;
+    this.predictions.labels({ model, version: String(version), outcome, protocol }).inc();
   }
 }
 

@@ -1,6 +1,6 @@
-import { AggregatorRegistry, Histogram, Registry } from 'prom-client';
+import { AggregatorRegistry, Counter, Histogram, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { BoundHistogram } from './bound-histogram';
+import { BoundCounter, BoundHistogram } from './bound-metrics';
 
 const BUCKETS = [0.001, 0.01, 0.1, 1];
 const OBSERVED: [string, number][] = [
@@ -43,5 +43,28 @@ describe('BoundHistogram', () => {
     reference.remove({ route: '/b', status: '200' });
     expect(await ours.metrics()).toBe(await theirs.metrics());
     expect(await ours.metrics()).not.toContain('/b');
+  });
+});
+
+describe('BoundCounter', () => {
+  async function both() {
+    const ours = new Registry();
+    const theirs = new Registry();
+    const bound = new BoundCounter('answers_total', 'Answers', ['model', 'outcome'], ours);
+    const reference = new Counter({ name: 'answers_total', help: 'Answers', labelNames: ['model', 'outcome'], registers: [theirs] });
+    for (const [model, outcome] of [['iris', 'success'], ['iris', 'success'], ['digits', 'rejected'], ['iris', 'invalid_input']]) {
+      bound.labels({ model, outcome }).inc();
+      reference.labels({ model, outcome }).inc();
+    }
+    bound.labels({ model: 'digits', outcome: 'success' }).inc(5);
+    reference.labels({ model: 'digits', outcome: 'success' }).inc(5);
+    return { ours, theirs };
+  }
+
+  it('is written and merged across processes exactly as prom-client writes and merges its own Counter', async () => {
+    const { ours, theirs } = await both();
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+    const merged = async (registry: Registry) => AggregatorRegistry.aggregate([await registry.getMetricsAsJSON(), await registry.getMetricsAsJSON()]).metrics();
+    expect(await merged(ours)).toBe(await merged(theirs));
   });
 });
