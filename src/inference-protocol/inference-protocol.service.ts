@@ -8,7 +8,7 @@ import type { ReadyVersion } from '../model-registry/model-version';
 import { parseVersionSelector, type SelectorSources, type VersionSelector } from '../model-registry/version-selector';
 import type { RequestContext } from '../request-context/request-context';
 import { ModelRunner } from '../serving/model-runner';
-import { quote, readInferenceBody, type EncodedBody } from './binary-codec';
+import { quote, type EncodedBody } from './binary-codec';
 import { toV2DataType } from './datatypes';
 import type { V2ModelMetadataDto, V2TensorMetadataDto } from './dto/metadata.dto';
 import { decodeInferenceRequest, type DecodedInferenceRequest } from './request-decoder';
@@ -80,8 +80,8 @@ export class InferenceProtocolService {
     return this.runner.track(
       ready,
       async () => {
-        const { header, binary, headerText } = readInferenceBody(body, headerLength, this.jsonLimits, this.headers.lookup);
-        const request = decodeInferenceRequest(ready, this.headers.validate(header, headerText), binary);
+        const { request: header, binary } = this.headers.read(body, headerLength, this.jsonLimits);
+        const request = decodeInferenceRequest(ready, header, binary);
         return encodeInferenceResponse(ready, request, await this.run(ready, request, context));
       },
       context,

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { readInferenceBody } from './binary-codec';
 import { ValidatedHeaders } from './validated-headers';
 
 const LIMITS = { maxDepth: 64, maxContainers: 100_000 };
@@ -13,8 +12,7 @@ function bodyOf(header: string, binaryBytes = 16): Buffer {
 }
 
 function read(headers: ValidatedHeaders, header: string, binaryBytes = 16) {
-  const body = readInferenceBody(bodyOf(header, binaryBytes), String(Buffer.byteLength(header)), LIMITS, headers.lookup);
-  return { request: headers.validate(body.header, body.headerText), binary: body.binary };
+  return headers.read(bodyOf(header, binaryBytes), String(Buffer.byteLength(header)), LIMITS);
 }
 
 describe('ValidatedHeaders', () => {

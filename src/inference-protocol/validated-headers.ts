@@ -1,4 +1,6 @@
 import { LRUCache } from 'lru-cache';
+import type { JsonLimits } from '../common/json-limits';
+import { readInferenceBody } from './binary-codec';
 import type { V2InferenceRequestDto } from './dto/inference.dto';
 import { validateInferenceRequest } from './request-validation';
 
@@ -20,17 +22,16 @@ const MAX_HEADER_CHARS = 2048;
 export class ValidatedHeaders {
   private readonly known = new LRUCache<string, V2InferenceRequestDto>({ max: MAX_HEADERS });
 
-  /** The validated header read from this very text before, if any. */
-  readonly lookup = (text: string): V2InferenceRequestDto | undefined => this.known.get(text);
-
-  /** The request's validated header: `header` itself when `lookup` found it, else validated now (and remembered when it may be). */
-  validate(header: unknown, text: string | undefined): V2InferenceRequestDto {
-    if (text !== undefined && this.known.get(text) === header) return header as V2InferenceRequestDto;
+  /** A request body's validated header (remembered, or read and validated now) and the binary data after it. */
+  read(body: unknown, headerLength: string | string[] | undefined, limits: JsonLimits): { request: V2InferenceRequestDto; binary: Buffer } {
+    let known: V2InferenceRequestDto | undefined;
+    const { header, binary, headerText } = readInferenceBody(body, headerLength, limits, (text) => (known = this.known.get(text)));
+    if (known) return { request: known, binary };
     const request = validateInferenceRequest(header);
-    if (text !== undefined && text.length <= MAX_HEADER_CHARS && request.inputs.every((input) => input.data === undefined)) {
-      this.known.set(text, deepFreeze(request));
+    if (headerText !== undefined && headerText.length <= MAX_HEADER_CHARS && request.inputs.every((input) => input.data === undefined)) {
+      this.known.set(headerText, deepFreeze(request));
     }
-    return request;
+    return { request, binary };
   }
 }
 

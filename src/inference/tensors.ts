@@ -73,36 +73,7 @@ export const INTEGER_BOUNDS: Partial<Record<DataType, readonly [number, number]>
   uint64: [0, Number.MAX_SAFE_INTEGER],
 };
 
-export function allocate(type: DataType, length: number): TensorData {
-  switch (type) {
-    case 'float32':
-      return new Float32Array(length);
-    case 'float64':
-      return new Float64Array(length);
-    case 'float16':
-      return new Uint16Array(length);
-    case 'int8':
-      return new Int8Array(length);
-    case 'int16':
-      return new Int16Array(length);
-    case 'int32':
-      return new Int32Array(length);
-    case 'int64':
-      return new BigInt64Array(length);
-    case 'uint8':
-    case 'bool':
-      return new Uint8Array(length);
-    case 'uint16':
-      return new Uint16Array(length);
-    case 'uint32':
-      return new Uint32Array(length);
-    case 'uint64':
-      return new BigUint64Array(length);
-    case 'string':
-      return new Array<string>(length).fill('');
-  }
-}
-
+/** The typed array holding each datatype's values (float16 as its raw bits). */
 const TYPED_ARRAYS = {
   float32: Float32Array,
   float64: Float64Array,
@@ -117,6 +88,10 @@ const TYPED_ARRAYS = {
   uint32: Uint32Array,
   uint64: BigUint64Array,
 } as const;
+
+export function allocate(type: DataType, length: number): TensorData {
+  return type === 'string' ? new Array<string>(length).fill('') : new TYPED_ARRAYS[type](length);
+}
 
 /**
  * Like allocate, for data that is about to be overwritten whole (a decoded

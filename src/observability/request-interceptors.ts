@@ -8,39 +8,42 @@ import { HttpRequestRecords } from './http-request-records';
 const handlerNames = new WeakMap<object, string>();
 
 /**
- * The request context of the request a Nest handler is about to take, named
- * after the handler (`Controller.method`) the first time an interceptor sees it.
+ * What both interceptors do on the way in: name the request context after
+ * the handler (`Controller.method`) the first time, and register to write
+ * their records once the response has gone out (the hook in
+ * http-request-hooks.ts tells the context). Written then, not when the
+ * handler's observable completes, a record's duration is the client's.
+ * Requests refused by a pipe or thrown by the handler are recorded the same
+ * way; those that never reach a handler are recorded by that hook.
  */
-function handledContext(execution: ExecutionContext): RequestContext {
-  const context = execution.switchToHttp().getRequest<FastifyRequest>().requestContext;
-  if (context.handler === undefined) {
-    const handler = execution.getHandler();
-    let name = handlerNames.get(handler);
-    if (name === undefined) {
-      name = `${execution.getClass().name}.${handler.name}`;
-      handlerNames.set(handler, name);
+abstract class RecordingInterceptor implements NestInterceptor, RequestRecorder {
+  intercept(execution: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const context = execution.switchToHttp().getRequest<FastifyRequest>().requestContext;
+    if (context.handler === undefined) {
+      const handler = execution.getHandler();
+      let name = handlerNames.get(handler);
+      if (name === undefined) {
+        name = `${execution.getClass().name}.${handler.name}`;
+        handlerNames.set(handler, name);
+      }
+      context.handler = name;
     }
-    context.handler = name;
+    context.recordBy(this);
+    return next.handle();
   }
-  return context;
+
+  abstract record(context: RequestContext, statusCode: number, durationMs: number): void;
 }
 
 /**
  * Latency logging, as the service's design asks: one JSON line per request a
  * handler takes, with the handler, model, version, outcome and timings, all
- * read from the request context. The line is written when the response has
- * gone out (the hook in http-request-hooks.ts tells the context), not when
- * the handler's observable completes, so its duration is the client's.
- * Requests refused by a pipe or thrown by the handler are recorded the same
- * way; those that never reach a handler are recorded by that hook.
+ * read from the request context.
  */
 @Injectable()
-export class LatencyLoggingInterceptor implements NestInterceptor, RequestRecorder {
-  constructor(private readonly records: HttpRequestRecords) {}
-
-  intercept(execution: ExecutionContext, next: CallHandler): Observable<unknown> {
-    handledContext(execution).recordBy(this);
-    return next.handle();
+export class LatencyLoggingInterceptor extends RecordingInterceptor {
+  constructor(private readonly records: HttpRequestRecords) {
+    super();
   }
 
   record(context: RequestContext, statusCode: number, durationMs: number): void {
@@ -51,17 +54,13 @@ export class LatencyLoggingInterceptor implements NestInterceptor, RequestRecord
 /**
  * Prometheus metrics, as the service's design asks: one observation of
  * http_request_duration_seconds (method, route template, status) per request
- * a handler takes, at the end of its response, like the log line above.
- * model_predictions_total is counted by the runner when a prediction's work
- * ends, whatever becomes of its answer, for HTTP and gRPC alike.
+ * a handler takes. model_predictions_total is counted by the runner when a
+ * prediction's work ends, whatever becomes of its answer, for HTTP and gRPC alike.
  */
 @Injectable()
-export class MetricsInterceptor implements NestInterceptor, RequestRecorder {
-  constructor(private readonly records: HttpRequestRecords) {}
-
-  intercept(execution: ExecutionContext, next: CallHandler): Observable<unknown> {
-    handledContext(execution).recordBy(this);
-    return next.handle();
+export class MetricsInterceptor extends RecordingInterceptor {
+  constructor(private readonly records: HttpRequestRecords) {
+    super();
   }
 
   record(context: RequestContext, statusCode: number, durationMs: number): void {
