@@ -8,7 +8,7 @@ import type { ReadyVersion } from '../model-registry/model-version';
 import { parseVersionSelector, type SelectorSources, type VersionSelector } from '../model-registry/version-selector';
 import type { RequestContext } from '../request-context/request-context';
 import { ModelRunner } from '../serving/model-runner';
-import { quote, type EncodedBody } from './binary-codec';
+import type { EncodedBody } from './binary-codec';
 import { toV2DataType } from './datatypes';
 import type { V2ModelMetadataDto, V2TensorMetadataDto } from './dto/metadata.dto';
 import { decodeInferenceRequest, type DecodedInferenceRequest } from './request-decoder';
