@@ -7,9 +7,10 @@ import { ServerProcess } from './cluster/server-process';
 import { sharedRateLimitStore } from './cluster/shared-rate-limit-store';
 import { installBodyParsers } from './common/body-parsers';
 import { answerClientError } from './common/client-error';
+import { installConnectionBackpressure } from './common/connection-backpressure';
 import { installHttpHardening } from './common/http-hardening';
 import { createValidationPipe } from './common/validation';
-import { type AppConfig, jsonLimitsOf } from './config/app-config';
+import { type AppConfig, connectionLimitsOf, jsonLimitsOf } from './config/app-config';
 import { AppModule } from './app.module';
 import { HEALTH_PREFIXES } from './health/health.routes';
 import { closeConnectionsWhileDraining } from './lifecycle/graceful-shutdown';
@@ -18,6 +19,7 @@ import { HttpRequestRecords } from './observability/http-request-records';
 import { installRequestHooks, RouterRefusals } from './observability/http-request-hooks';
 import { installRequestTracing } from './observability/http-tracing';
 import { createLogger } from './observability/logger';
+import { MetricsService } from './observability/metrics.service';
 import { METRICS_ROUTE } from './observability/metrics.routes';
 import { requestIdFor } from './observability/request-id';
 import { Tracing } from './observability/tracing';
@@ -58,6 +60,16 @@ export async function createApp(
   const fastify = app.getHttpAdapter().getInstance();
   // First of all hooks: every request gets its context before any other hook can answer it (rate limit).
   installRequestHooks(fastify, app.get(HttpRequestRecords), refusals);
+  const connectionsClosed = app.get(MetricsService).connectionsClosed;
+  installConnectionBackpressure(fastify, connectionLimitsOf(config), (reason, socket, outstanding) => {
+    connectionsClosed.inc({ reason });
+    logger.warn(
+      { event: 'connection_closed', reason, client: `${socket.remoteAddress}:${socket.remotePort}`, outstanding },
+      reason === 'too_many_pipelined_requests'
+        ? `closed a connection that sent ${outstanding} requests without reading their answers (MAX_PIPELINED_REQUESTS=${config.MAX_PIPELINED_REQUESTS})`
+        : `closed a connection whose answers stayed unsent for ${config.SEND_TIMEOUT_MS} ms while ${outstanding} requests waited (SEND_TIMEOUT_MS)`,
+    );
+  });
   installBodyParsers(fastify, config.BODY_LIMIT_BYTES, jsonLimitsOf(config));
   await installHttpHardening(
     app,

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { plainToInstance, Transform, Type } from 'class-transformer';
 import type { JsonLimits } from '../common/json-limits';
+import type { ConnectionLimits } from '../common/connection-backpressure';
 import {
   IsBoolean,
   IsIn,
@@ -145,6 +146,28 @@ export class AppConfig {
   @IsInt()
   @Min(0)
   REQUEST_TIMEOUT_MS: number = 30_000;
+
+  /**
+   * Requests one connection may have sent without their answers having gone out (HTTP/1.1 pipelining);
+   * one more closes the connection. Its requests run a few at a time whatever this is.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  MAX_PIPELINED_REQUESTS: number = 32;
+
+  /** Bytes of answers waiting to be sent on one connection above which its next request waits, unread. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(16_384)
+  MAX_UNSENT_BYTES: number = 65_536;
+
+  /** A connection with waiting requests whose answers do not move for this long (ms) is closed; 0 = never. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  SEND_TIMEOUT_MS: number = 30_000;
 
   /** Deepest nesting of arrays and objects accepted in a JSON body (a 400 beyond). */
   @Type(() => Number)
@@ -336,6 +359,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
 }
 
 /** The bounds every JSON body is checked against before it is parsed. */
+export function connectionLimitsOf(config: AppConfig): ConnectionLimits {
+  return {
+    maxPipelinedRequests: config.MAX_PIPELINED_REQUESTS,
+    maxUnsentBytes: config.MAX_UNSENT_BYTES,
+    stalledSendTimeoutMs: config.SEND_TIMEOUT_MS,
+  };
+}
+
 export function jsonLimitsOf(config: AppConfig): JsonLimits {
   return { maxDepth: config.MAX_JSON_DEPTH, maxContainers: config.MAX_JSON_CONTAINERS };
 }
