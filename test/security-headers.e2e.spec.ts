@@ -63,15 +63,12 @@ describe('rate limits behind a trusted proxy', () => {
   const get = (remoteAddress: string, forwardedFor: string) =>
     server.app.inject({ method: 'GET', url: '/v1/models', remoteAddress, headers: { 'x-forwarded-for': forwardedFor } });
 
-  it('count each client the proxy forwards for, not the proxy', async () => {
-    const statuses = [];
-    for (const client of ['203.0.113.1', '203.0.113.1', '203.0.113.2', '203.0.113.3', '203.0.113.1']) statuses.push((await get('10.1.2.3', client)).statusCode);
-    expect(statuses).toEqual([200, 200, 200, 200, 429]);
-  });
-
-  it('count a peer outside TRUST_PROXY by its own address, whatever X-Forwarded-For it sends', async () => {
-    const statuses = [];
-    for (const claimed of ['198.51.100.1', '198.51.100.2', '198.51.100.3']) statuses.push((await get('192.0.2.20', claimed)).statusCode);
-    expect(statuses).toEqual([200, 200, 429]);
+  it('count each client the proxy forwards for, and a peer outside TRUST_PROXY by its own address whatever it claims', async () => {
+    const forwarded = [];
+    for (const client of ['203.0.113.1', '203.0.113.1', '203.0.113.2', '203.0.113.3', '203.0.113.1']) forwarded.push((await get('10.1.2.3', client)).statusCode);
+    expect(forwarded).toEqual([200, 200, 200, 200, 429]);
+    const direct = [];
+    for (const claimed of ['198.51.100.1', '198.51.100.2', '198.51.100.3']) direct.push((await get('192.0.2.20', claimed)).statusCode);
+    expect(direct).toEqual([200, 200, 429]);
   });
 });
