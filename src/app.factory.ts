@@ -10,7 +10,7 @@ import { answerClientError } from './common/client-error';
 import { installConnectionBackpressure } from './common/connection-backpressure';
 import { installHttpHardening } from './common/http-hardening';
 import { createValidationPipe } from './common/validation';
-import { type AppConfig, connectionLimitsOf, jsonLimitsOf } from './config/app-config';
+import { type AppConfig, connectionLimitsOf, jsonLimitsOf, trustProxyOf } from './config/app-config';
 import { AppModule } from './app.module';
 import { HEALTH_PREFIXES } from './health/health.routes';
 import { closeConnectionsWhileDraining } from './lifecycle/graceful-shutdown';
@@ -49,6 +49,8 @@ export async function createApp(
     // (Fastify's handlerTimeout costs an AbortSignal per request, which profiles showed on the hot path).
     requestTimeout: config.REQUEST_TIMEOUT_MS,
     http: slowClientLimits(config.REQUEST_TIMEOUT_MS),
+    // request.ip (rate limits, logs) and request.protocol (HSTS) from X-Forwarded-* only when the peer is one of these.
+    trustProxy: trustProxyOf(config),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger, serverProcess), adapter, {
     bufferLogs: true,

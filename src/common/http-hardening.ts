@@ -1,17 +1,14 @@
 import fastifyRateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import helmet from 'helmet';
 import type { AppConfig } from '../config/app-config';
 import { errorBody } from './error-body';
 import { EXPOSED_HEADERS } from './http-headers';
+import { securityHeaderSets } from './security-headers';
 
 
 /**
- * Security headers (helmet), CORS (off unless origins are configured) and
- * optional per-IP rate limiting. Swagger UI's own scripts and styles are
- * served from this origin, so helmet's default Content-Security-Policy holds;
- * only inline styles and data: images, which Swagger UI uses, are allowed.
+ * Security headers (helmet's, fitted to plain HTTP or TLS per request), CORS
+ * (off unless origins are configured) and optional per-IP rate limiting.
  */
 export async function installHttpHardening(
   app: NestFastifyApplication,
@@ -21,26 +18,13 @@ export async function installHttpHardening(
   /** With several HTTP processes, the limit is counted once for the pod, by the primary. */
   sharedStore?: FastifyRateLimitStoreCtor,
 ): Promise<void> {
-  // helmet's headers depend only on this configuration (no CSP nonces), so they are computed once and
-  // sent as they are: @fastify/helmet rebuilds the middleware and reparses the CSP on every request,
-  // which showed as several percent of the predict path in profiles.
-  const securityHeaders = helmet({
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-      },
-    },
-  });
-  const headers = headersSetBy(securityHeaders);
+  const headers = securityHeaderSets({ hstsMaxAgeSeconds: config.HSTS_MAX_AGE });
   app
     .getHttpAdapter()
     .getInstance()
-    .addHook('onRequest', (_request, reply, done) => {
-      void reply.headers(headers);
+    .addHook('onRequest', (request, reply, done) => {
+      // The socket's own TLS, or X-Forwarded-Proto from a TRUST_PROXY peer only (Fastify checks the peer).
+      void reply.headers(request.protocol === 'https' ? headers.tls : headers.plain);
       done();
     });
   if (config.CORS_ORIGINS) {
@@ -62,17 +46,4 @@ export async function installHttpHardening(
       }),
     });
   }
-}
-
-/** The headers a helmet middleware sets, captured from one call on a stand-in response. */
-function headersSetBy(middleware: ReturnType<typeof helmet>): Record<string, string> {
-  const headers: Record<string, string> = {};
-  const response = {
-    setHeader: (name: string, value: string | number | readonly string[]) => {
-      headers[name.toLowerCase()] = String(value);
-    },
-    removeHeader: () => undefined,
-  };
-  middleware({} as IncomingMessage, response as unknown as ServerResponse, () => undefined);
-  return headers;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONFIG_DEFAULTS, loadConfig } from './app-config';
+import { CONFIG_DEFAULTS, loadConfig, trustProxyOf } from './app-config';
 
 describe('loadConfig', () => {
   it('uses the documented defaults', () => {
@@ -22,5 +22,17 @@ describe('loadConfig', () => {
 
   it('refuses a port out of range', () => {
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT="70000": PORT must not be greater than 65535/);
+  });
+
+  it('trusts no proxy and sends no HSTS by default', () => {
+    const config = loadConfig({});
+    expect(trustProxyOf(config)).toBeUndefined();
+    expect(config.HSTS_MAX_AGE).toBe(0);
+  });
+
+  it('reads TRUST_PROXY as the list Fastify takes, and refuses trusting every peer with the entry named', () => {
+    expect(trustProxyOf(loadConfig({ TRUST_PROXY: '10.0.0.0/8, uniquelocal' }))).toEqual(['10.0.0.0/8', 'uniquelocal']);
+    expect(() => loadConfig({ TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY="true": TRUST_PROXY entry "true" is not an IP address, a CIDR range/);
+    expect(() => loadConfig({ HSTS_MAX_AGE: '-1' })).toThrow(/HSTS_MAX_AGE="-1": HSTS_MAX_AGE must not be less than 0/);
   });
 });

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { plainToInstance, Transform, Type } from 'class-transformer';
 import type { JsonLimits } from '../common/json-limits';
 import type { ConnectionLimits } from '../common/connection-backpressure';
+import { parseTrustedProxies } from '../common/trusted-proxies';
 import {
   IsBoolean,
   IsIn,
@@ -200,6 +201,27 @@ export class AppConfig {
   RATE_LIMIT_WINDOW_MS: number = 60_000;
 
   /**
+   * Proxies (load balancer, Ingress controller) whose X-Forwarded-For and X-Forwarded-Proto are believed:
+   * IP addresses, CIDR ranges and loopback / linklocal / uniquelocal, comma-separated; empty trusts none.
+   * Only the connection's own peer is checked against it, never what a header claims.
+   */
+  @IsString()
+  @ValidateBy({
+    name: 'isTrustedProxyList',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && trustedProxiesProblem(value) === undefined,
+      defaultMessage: (args) => `TRUST_PROXY ${trustedProxiesProblem(String(args?.value ?? '')) ?? 'is not a valid list'}`,
+    },
+  })
+  TRUST_PROXY: string = '';
+
+  /** Strict-Transport-Security max-age (s), sent only on requests that came over TLS (the socket, or a TRUST_PROXY's X-Forwarded-Proto); 0 = no HSTS. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  HSTS_MAX_AGE: number = 0;
+
+  /**
    * Processes serving HTTP, sharing the port (each with its own event loop, so a 2-core pod uses both cores for
    * HTTP); more than 1 adds a primary process that merges their metrics, relays admin actions and holds the
    * rate-limit counts. 1 = a single process, as the tests' in-process apps.
@@ -319,6 +341,15 @@ export class AppConfig {
   PREDICTION_LOG_MAX_VALUE_BYTES: number = 4096;
 }
 
+function trustedProxiesProblem(value: string): string | undefined {
+  try {
+    parseTrustedProxies(value);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
 function logTargetProblem(value: string): string | undefined {
   try {
     parseLogTarget(value);
@@ -369,4 +400,10 @@ export function connectionLimitsOf(config: AppConfig): ConnectionLimits {
 
 export function jsonLimitsOf(config: AppConfig): JsonLimits {
   return { maxDepth: config.MAX_JSON_DEPTH, maxContainers: config.MAX_JSON_CONTAINERS };
+}
+
+/** TRUST_PROXY as Fastify's `trustProxy` option: undefined when no proxy is trusted (Fastify then reads no X-Forwarded-* header). */
+export function trustProxyOf(config: AppConfig): string[] | undefined {
+  const proxies = parseTrustedProxies(config.TRUST_PROXY);
+  return proxies.length > 0 ? proxies : undefined;
 }

@@ -22,10 +22,18 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-/** Headless Chromium with a fresh temporary profile of its own (Playwright's). */
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+/** Headless Chromium with a fresh temporary profile of its own (Playwright's); `extraArgs` add to CHROMIUM_ARGS. */
+export function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, ...extraArgs] });
 }
+
+/**
+ * A hostname that resolves to 127.0.0.1 in a browser launched with HOSTNAME_ARGS. Unlike 127.0.0.1 and
+ * localhost, Chromium does not treat it as a potentially trustworthy origin: over plain HTTP it is what a
+ * user reaching the service by a cluster DNS name, a NodePort or an Ingress without TLS gets.
+ */
+export const NON_LOCAL_HOSTNAME = 'models.test';
+export const HOSTNAME_ARGS = [`--host-resolver-rules=MAP ${NON_LOCAL_HOSTNAME} 127.0.0.1`];
 
 export function warnIfSkipped(what: string): void {
   if (!runBrowserTests) console.warn(`\n*** ${CHROMIUM} not found: ${what} is SKIPPED (apt-get install -y chromium) ***\n`);
