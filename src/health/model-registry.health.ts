@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { ModelRegistry } from '../model-registry/model-registry.service';
 import type { ModelStatus } from '../model-registry/model-version';
+import { mapConfigError } from '../model-summary/model-summary.mapper';
 import { Probes } from './probes';
 
 /**
@@ -41,9 +42,7 @@ export class ModelRegistryHealthIndicator {
       state: status?.state ?? (defaultVersion === undefined ? 'NO_READY_VERSION' : 'MISSING'),
       ...(status?.reason ? { reason: status.reason } : {}),
       versions: Object.fromEntries(model.versions.map((v) => [v.version, v.state])),
-      ...(model.configError
-        ? { config_error: { file: model.configError.file, reason: model.configError.reason, since: model.configError.since.toISOString() } }
-        : {}),
+      ...(model.configError ? { config_error: mapConfigError(model) } : {}),
     };
   }
 }

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Logger } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { InferenceEngine, LoadedModel } from '../inference/inference-engine';
 import { DEFAULT_REGISTRY_OPTIONS, ModelRegistry } from './model-registry.service';
@@ -372,10 +373,18 @@ describe('ModelRegistry while the repository changes', () => {
     const config = path.join(root, 'm', 'config.json');
     await writeFile(config, JSON.stringify({ default_version: 1, labels: { stable: 1 } }));
     await start();
+    const warnings = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     await writeFile(config, '{"default_version": 2, typo');
     await registry.rescan();
     expect(registry.get('m').configError).toMatchObject({ file: 'm/config.json', reason: 'm/config.json is not valid JSON (at character 23)' });
     expect(registry.isReady()).toBe(true);
+    // One warning per change of the file, however many passes see it.
+    await registry.rescan();
+    await registry.rescan();
+    expect(warnings.mock.calls).toEqual([
+      ['Model m: config refused, the previous config stays in force: m/config.json is not valid JSON (at character 23)'],
+    ]);
+    warnings.mockRestore();
     expect(registry.resolve('m', { kind: 'default' }).version).toBe(1);
     expect(registry.resolve('m', { kind: 'label', label: 'stable' }).version).toBe(1);
 

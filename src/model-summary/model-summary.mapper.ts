@@ -18,7 +18,8 @@ export function mapModelSummary(model: ModelStatus, defaultVersion: number | und
   };
 }
 
-function mapConfigError(model: ModelStatus): ConfigErrorDto | undefined {
+/** A refused config.json as both the model list and a version's metadata show it; undefined while none is. */
+export function mapConfigError(model: ModelStatus): ConfigErrorDto | undefined {
   const error = model.configError;
   if (!error) return undefined;
   return {
