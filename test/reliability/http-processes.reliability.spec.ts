@@ -151,8 +151,15 @@ describe('several HTTP processes (HTTP_PROCESSES=2)', () => {
       while ((await refusedMetric()) !== value && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
       expect(await refusedMetric()).toBe(value);
     };
+    const refusedInModelList = async () =>
+      (JSON.parse((await once(server.url, { method: 'GET', path: '/v1/models' })).body!) as { models: { config_error?: unknown }[] }).models[0]
+        .config_error !== undefined;
     await writeFile(file, '{"default_version": 1, "labels": {"stable": 1}');
-    await waitForMetric(1);
+    const deadline = Date.now() + 30_000;
+    // Two answers in a row (one from each process, connections alternate) that show the refusal.
+    while (!((await refusedInModelList()) && (await refusedInModelList())) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     // Several polls later, every probe (landing on either process) is 200 and every prediction served.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     for (let i = 0; i < 8; i++) {
@@ -160,6 +167,7 @@ describe('several HTTP processes (HTTP_PROCESSES=2)', () => {
       expect(ready.status, ready.body).toBe(200);
     }
     expect(await servedVersions(server.url, 8)).toEqual(Array(8).fill(1));
+    expect(await refusedMetric()).toBe(1);
     const warnings = server.output().split('\n').filter((line) => line.includes('Model iris: config refused'));
     expect(warnings).toHaveLength(2);
 
