@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jsonLimitExceeded } from './json-limits';
+import { jsonLimitExceeded, jsonNestedDeeperThan } from './json-limits';
 
 const LIMITS = { maxDepth: 4, maxContainers: 10 };
 
@@ -21,5 +21,15 @@ describe('jsonLimitExceeded', () => {
 
   it('does not count brackets inside strings, escaped quotes included', () => {
     expect(jsonLimitExceeded(JSON.stringify({ text: '[[[[[[{{{{{{{{{{{{ \\" [[[[' }), LIMITS)).toBeUndefined();
+  });
+});
+
+describe('jsonNestedDeeperThan', () => {
+  it('finds nesting deeper than the bound in one pass, whatever the depth, and ignores brackets in strings', () => {
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    expect(jsonNestedDeeperThan(deep, 64)).toBe(true);
+    expect(jsonNestedDeeperThan('[[[[1]]]]', 4)).toBe(false);
+    expect(jsonNestedDeeperThan(JSON.stringify({ text: '[[[[[[[[' }), 2)).toBe(false);
+    expect(jsonNestedDeeperThan(`[${Array.from({ length: 1000 }, () => '{}').join(',')}]`, 2)).toBe(false);
   });
 });

@@ -13,6 +13,27 @@ export interface JsonLimits {
 
 /** What is over a limit, as the end of a sentence starting with the body's name; undefined when within them. */
 export function jsonLimitExceeded(text: string, limits: JsonLimits): string | undefined {
+  switch (firstLimitReached(text, limits)) {
+    case 'depth':
+      return `is nested deeper than ${limits.maxDepth} levels (MAX_JSON_DEPTH)`;
+    case 'containers':
+      return `has more than ${limits.maxContainers} arrays and objects (MAX_JSON_CONTAINERS); send tensors flat, or binary`;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Whether a JSON text nests arrays and objects deeper than `maxDepth`. For
+ * files the service reads itself (the model repository): JSON.parse copes with
+ * any depth, but the validators that walk the parsed value recurse, and
+ * 100,000 '[' would end as "Maximum call stack size exceeded" with no file named.
+ */
+export function jsonNestedDeeperThan(text: string, maxDepth: number): boolean {
+  return firstLimitReached(text, { maxDepth, maxContainers: Number.POSITIVE_INFINITY }) === 'depth';
+}
+
+function firstLimitReached(text: string, limits: JsonLimits): 'depth' | 'containers' | undefined {
   let depth = 0;
   let containers = 0;
   let inString = false;
@@ -24,10 +45,8 @@ export function jsonLimitExceeded(text: string, limits: JsonLimits): string | un
     } else if (char === 0x22) {
       inString = true;
     } else if (char === 0x5b || char === 0x7b) {
-      if (++depth > limits.maxDepth) return `is nested deeper than ${limits.maxDepth} levels (MAX_JSON_DEPTH)`;
-      if (++containers > limits.maxContainers) {
-        return `has more than ${limits.maxContainers} arrays and objects (MAX_JSON_CONTAINERS); send tensors flat, or binary`;
-      }
+      if (++depth > limits.maxDepth) return 'depth';
+      if (++containers > limits.maxContainers) return 'containers';
     } else if (char === 0x5d || char === 0x7d) {
       depth--;
     }

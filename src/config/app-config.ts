@@ -106,7 +106,10 @@ export class AppConfig {
   @IsString()
   MODEL_CONFIG_DIR: string = '';
 
-  /** Models that must serve for /health/ready, comma-separated; empty = those present at start whose default version loaded. */
+  /**
+   * Models that must serve for /health/ready, comma-separated; empty = those present at start whose default
+   * version loaded (so not one whose config.json was refused at start: it never blocks readiness unless named).
+   */
   @Matches(/^([A-Za-z0-9][A-Za-z0-9_.-]{0,127}(,[A-Za-z0-9][A-Za-z0-9_.-]{0,127})*)?$/, {
     message: 'REQUIRED_MODELS must be model names separated by commas (or empty)',
   })

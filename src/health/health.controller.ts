@@ -26,8 +26,10 @@ export class HealthController {
 
   @Get(HEALTH_ROUTES.ready)
   @HealthCheck()
-  @ApiOperation({ summary: "Readiness: 200 only when every model's default version is READY and warmed" })
-  @ApiServiceUnavailableResponse({ description: 'Some default version is still loading or failed; details per model' })
+  @ApiOperation({ summary: "Readiness: 200 only when every required model's default version is READY and warmed" })
+  @ApiServiceUnavailableResponse({
+    description: 'Still loading, shutting down, or a required model cannot serve; names the models that cause it and why',
+  })
   ready() {
     // The prediction log's sink is shown, never judged: it is always up (see PredictionLogHealthIndicator).
     const predictionLog = this.predictionLog.enabled ? [() => this.predictionLog.check()] : [];

@@ -12,7 +12,7 @@ function probesUnderPrimary() {
   const handlers = new Map<string, (payload: unknown) => unknown>();
   vi.spyOn(peer, 'handle').mockImplementation((kind, handler) => void handlers.set(kind, handler));
   const asked = vi.spyOn(peer, 'request').mockResolvedValue({ notLive: 'HTTP process 2: asked' });
-  const registry = { isReady: () => true } as unknown as ModelRegistry;
+  const registry = { notReadyBecause: () => undefined } as unknown as ModelRegistry;
   const engine = { failure: () => undefined } as unknown as InferenceEngine;
   const probes = new Probes(registry, new ShutdownState(), engine, ServerProcess.underPrimary(1, peer));
   const tell = (health: object) => handlers.get(TO_HTTP_PROCESS.siblingsHealth)!(health);
@@ -22,9 +22,9 @@ function probesUnderPrimary() {
 describe('Probes with several HTTP processes', () => {
   it('answers for the pod from what the primary last told of the others, without asking', async () => {
     const { probes, asked, tell } = probesUnderPrimary();
-    tell({ notReady: 'HTTP process 2: a required model’s default version is not READY' });
+    tell({ notReady: 'HTTP process 2: required model "iris" cannot serve: default version 1 is FAILED' });
     expect(await probes.notLiveBecause()).toBeUndefined();
-    expect(await probes.notReadyBecause()).toBe('HTTP process 2: a required model’s default version is not READY');
+    expect(await probes.notReadyBecause()).toBe('HTTP process 2: required model "iris" cannot serve: default version 1 is FAILED');
     expect(asked).not.toHaveBeenCalled();
   });
 

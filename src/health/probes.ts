@@ -63,12 +63,12 @@ export class Probes {
 
   /**
    * While draining after SIGTERM, and until every required model's default
-   * version is loaded and warmed (ModelRegistry.isReady says which are required).
+   * version is loaded and warmed (ModelRegistry.notReadyBecause says which
+   * are required, and names those that are not).
    */
   private notReadyHere(): string | undefined {
     if (this.shutdown.draining) return 'shutting down: finishing requests in flight';
-    if (!this.registry.isReady()) return "a required model's default version is not READY";
-    return undefined;
+    return this.registry.notReadyBecause()?.message;
   }
 
   private async siblings(): Promise<ProcessHealth | undefined> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyFileConfig, applyOverrides, batchSettingsFor } from './model-config-state';
+import { applyFileConfig, applyOverrides, batchSettingsFor, hasUsableConfig } from './model-config-state';
 import type { StoredModel } from './model-store';
 import type { ModelStatus } from './model-version';
 
@@ -21,6 +21,7 @@ function iris(): ModelStatus {
 const stored = (config: Partial<Exclude<StoredModel['config'], Error>> | Error): StoredModel =>
   ({
     name: 'iris',
+    configFile: 'iris/config.json',
     versions: [],
     config: config instanceof Error ? config : { labels: {}, weights: {}, ...config },
     configFingerprint: 'f1',
@@ -38,14 +39,28 @@ describe('model config in force', () => {
     expect(model.configuredDefault).toBe(1);
   });
 
-  it('keeps the last good config when config.json becomes unusable, and says why', () => {
+  it('keeps the last good config when config.json becomes unusable, and says which file, why and since when', () => {
     const model = iris();
     applyFileConfig(model, stored({ default_version: 1 }));
-    expect(applyFileConfig(model, stored(new Error('config.json: default_version must be a positive integer')))).toBe(
-      'config.json: default_version must be a positive integer',
-    );
+    const first = new Date('2026-12-01T10:00:00Z');
+    const refused = applyFileConfig(model, stored(new Error('iris/config.json: default_version must be a positive integer')), first);
+    expect(refused).toEqual({ file: 'iris/config.json', reason: 'iris/config.json: default_version must be a positive integer', since: first });
     expect(model.configuredDefault).toBe(1);
-    expect(model.configError).toBe('config.json: default_version must be a positive integer');
+    expect(hasUsableConfig(model)).toBe(true);
+    // Another broken write: the new reason, still refused since the first one.
+    applyFileConfig(model, stored(new Error('iris/config.json is not valid JSON (at character 1)')), new Date('2026-12-01T11:00:00Z'));
+    expect(model.configError).toEqual({ file: 'iris/config.json', reason: 'iris/config.json is not valid JSON (at character 1)', since: first });
+    expect(applyFileConfig(model, stored({ default_version: 2 }))).toBeUndefined();
+    expect(model.configError).toBeUndefined();
+    expect(model.configuredDefault).toBe(2);
+  });
+
+  it('has no config to serve with while config.json was never usable', () => {
+    const model = iris();
+    applyFileConfig(model, stored(new Error('iris/config.json is not valid JSON (at character 1)')));
+    expect(hasUsableConfig(model)).toBe(false);
+    applyFileConfig(model, stored({}));
+    expect(hasUsableConfig(model)).toBe(true);
   });
 
   it('refuses overrides naming unknown versions, or a default that is not READY, and changes nothing', () => {

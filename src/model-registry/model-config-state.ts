@@ -1,19 +1,19 @@
 import { DomainError } from '../common/domain-error';
 import type { BatchSettings } from '../inference/batcher';
 import type { StoredModel } from './model-store';
-import type { ModelConfigValues, ModelStatus } from './model-version';
+import type { ConfigError, ModelConfigValues, ModelStatus } from './model-version';
 
 // A model's config in force: config.json (or MODEL_CONFIG_DIR's copy) merged
 // with run-time overrides from the admin API, field by field.
 
 /**
  * Takes a stored model's config.json. Returns why it cannot be used, if it
- * cannot: then the last good config stays in force.
+ * cannot: then the last good config stays in force (see hasUsableConfig).
  */
-export function applyFileConfig(model: ModelStatus, stored: StoredModel): string | undefined {
+export function applyFileConfig(model: ModelStatus, stored: StoredModel, now = new Date()): ConfigError | undefined {
   model.configFingerprint = stored.configFingerprint;
   if (stored.config instanceof Error) {
-    model.configError = stored.config.message;
+    model.configError = { file: stored.configFile, reason: stored.config.message, since: model.configError?.since ?? now };
     return model.configError;
   }
   model.configError = undefined;
@@ -26,6 +26,16 @@ export function applyFileConfig(model: ModelStatus, stored: StoredModel): string
   };
   applyEffectiveConfig(model);
   return undefined;
+}
+
+/**
+ * Whether the model has a config to serve with: config.json (or no file, which
+ * is an empty config) was usable at least once. A model whose config was refused
+ * from the start is not served: the default version, labels and cache it asks
+ * for are unknown, and guessing them could answer with the wrong version.
+ */
+export function hasUsableConfig(model: ModelStatus): boolean {
+  return model.fileConfig !== undefined;
 }
 
 /**

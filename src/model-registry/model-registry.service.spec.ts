@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Logger } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { InferenceEngine, LoadedModel } from '../inference/inference-engine';
 import { DEFAULT_REGISTRY_OPTIONS, ModelRegistry } from './model-registry.service';
@@ -137,17 +138,62 @@ describe('ModelRegistry', () => {
     expect(reasons[4]).toContain('property unknown_key should not exist');
   });
 
-  it('reports an unusable model config and is not ready until it is fixed', async () => {
+  it('fails a model whose config.json is refused at start, naming the file and why, and stays ready for the others', async () => {
     await addVersion('m', '1');
     await writeFile(path.join(root, 'm', 'config.json'), JSON.stringify({ labels: { '1bad': 1 } }));
+    await addVersion('good', '1');
     const registry = await loaded();
-    expect(registry.get('m').configError).toContain('label "1bad" must start with a letter');
-    expect(registry.isReady()).toBe(false);
+    const model = registry.get('m');
+    expect(model.configError).toMatchObject({ file: 'm/config.json', reason: expect.stringContaining('label "1bad" must start with a letter') });
+    // Its default version, labels and cache are unknown: it is not served with a guessed config.
+    expect(model.versions[0]).toMatchObject({ state: 'FAILED', reason: expect.stringContaining('m/config.json: label "1bad"') });
+    expect(engine.loadedTexts).toEqual(['ok']);
+    expect(registry.isReady()).toBe(true);
+    expect(registry.isRequired('m')).toBe(false);
+
     await writeFile(path.join(root, 'm', 'config.json'), JSON.stringify({ labels: { stable: 1 } }));
     await registry.rescan();
     expect(registry.get('m').configError).toBeUndefined();
     expect(registry.resolve('m', { kind: 'label', label: 'stable' }).version).toBe(1);
-    expect(registry.isReady()).toBe(true);
+  });
+
+  it('is not ready while a model named by REQUIRED_MODELS has a refused config, naming the model and the file', async () => {
+    await addVersion('m', '1');
+    await writeFile(path.join(root, 'm', 'config.json'), '{"default_version": 1,');
+    await addVersion('good', '1');
+    const registry = new ModelRegistry(new ModelStore(root), engine, { ...DEFAULT_REGISTRY_OPTIONS, requiredModels: ['m', 'good'] });
+    await registry.whenLoaded();
+    expect(registry.isReady()).toBe(false);
+    expect(registry.notReadyBecause()).toEqual({
+      message: 'required model cannot serve: "m": m/config.json is not valid JSON (at character 22) (not served until it is fixed)',
+      models: { m: 'm/config.json is not valid JSON (at character 22) (not served until it is fixed)' },
+    });
+  });
+
+  it('names each required model that cannot serve and why, and none of the healthy ones', async () => {
+    await addVersion('m', '1', 'corrupt');
+    await addVersion('good', '1');
+    const registry = new ModelRegistry(new ModelStore(root), engine, { ...DEFAULT_REGISTRY_OPTIONS, requiredModels: ['m', 'good', 'absent'] });
+    await registry.whenLoaded();
+    expect(registry.notReadyBecause()?.models).toEqual({
+      m: 'no version is READY: version 1 is FAILED (cannot parse m/1)',
+      absent: 'it has no folder in MODELS_DIR',
+    });
+    expect(registry.notReadyBecause()?.message).toMatch(/^required models cannot serve: "m": no version is READY.*; "absent": it has no folder/);
+  });
+
+  it('refuses config.json and manifest.json nested 100,000 deep by a depth bound, naming the file', async () => {
+    const deep = `{"labels": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    await addVersion('m', '1');
+    await writeFile(path.join(root, 'm', 'config.json'), deep);
+    await addVersion('n', '1');
+    await writeFile(path.join(root, 'n', '1', 'manifest.json'), deep.replace('labels', 'evaluation'));
+    const registry = await loaded();
+    expect(registry.get('m').configError?.reason).toBe('m/config.json nests arrays and objects deeper than 64 levels');
+    expect(registry.get('n').versions[0]).toMatchObject({
+      state: 'FAILED',
+      reason: 'n/1/manifest.json nests arrays and objects deeper than 64 levels',
+    });
   });
 
   it('reads model configs from MODEL_CONFIG_DIR when one is given, and rereads them when they change', async () => {
@@ -319,6 +365,44 @@ describe('ModelRegistry while the repository changes', () => {
     expect(registry.resolve('m', { kind: 'default' })).toBe(after);
     expect(registry.get('m').versions[0]).toMatchObject({ state: 'READY' });
     expect(registry.get('m').versions[0].reason).toContain('reload failed, still serving the previous files: cannot parse m/1');
+  });
+
+  it('keeps serving with the last good config while config.json is refused, ready throughout, and takes the fixed file', async () => {
+    await write('m', '1', 'one');
+    await write('m', '2', 'two');
+    const config = path.join(root, 'm', 'config.json');
+    await writeFile(config, JSON.stringify({ default_version: 1, labels: { stable: 1 } }));
+    await start();
+    const warnings = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    await writeFile(config, '{"default_version": 2, typo');
+    await registry.rescan();
+    expect(registry.get('m').configError).toMatchObject({ file: 'm/config.json', reason: 'm/config.json is not valid JSON (at character 23)' });
+    expect(registry.isReady()).toBe(true);
+    // One warning per change of the file, however many passes see it.
+    await registry.rescan();
+    await registry.rescan();
+    expect(warnings.mock.calls).toEqual([
+      ['Model m: config refused, the previous config stays in force: m/config.json is not valid JSON (at character 23)'],
+    ]);
+    warnings.mockRestore();
+    expect(registry.resolve('m', { kind: 'default' }).version).toBe(1);
+    expect(registry.resolve('m', { kind: 'label', label: 'stable' }).version).toBe(1);
+
+    await writeFile(config, JSON.stringify({ default_version: 2 }));
+    await registry.rescan();
+    expect(registry.get('m').configError).toBeUndefined();
+    expect(registry.resolve('m', { kind: 'default' }).version).toBe(2);
+  });
+
+  it('loads a model whose config was refused from the start on the first poll after the file is fixed', async () => {
+    await write('m', '1', 'one');
+    await writeFile(path.join(root, 'm', 'config.json'), '{');
+    await start({ pollIntervalMs: 20, settleMs: 60_000 });
+    expect(registry.get('m').versions[0].state).toBe('FAILED');
+    // The version files were already there: a fixed config does not wait MODEL_SETTLE_MS for them.
+    await writeFile(path.join(root, 'm', 'config.json'), '{}');
+    await vi.waitFor(() => expect(registry.get('m').versions[0].state).toBe('READY'), { timeout: 5000 });
+    expect(registry.get('m').configError).toBeUndefined();
   });
 
   it('waits until a file stops changing before loading it, so half-copied files are never loaded', async () => {

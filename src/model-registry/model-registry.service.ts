@@ -12,6 +12,7 @@ import { type BatchObserver, INFERENCE_ENGINE, type InferenceEngine } from '../i
 import { applyOverrides, describeAvailable } from './model-config-state';
 import { ModelStore } from './model-store';
 import { ModelTable } from './model-table';
+import { type NotReady, requiredModelsNotServing, stillLoadingAtStart } from './readiness';
 import type { ModelConfigValues, ModelStatus, ReadyVersion, VersionStatus } from './model-version';
 import { RepositorySync } from './repository-sync';
 import { chooseVersion, defaultReady, defaultVersion } from './version-choice';
@@ -31,7 +32,7 @@ export interface RegistryOptions {
   batching: BatchSettings;
   /**
    * Models that must serve for the replica to be ready (REQUIRED_MODELS); empty: those present at
-   * start whose default version loaded.
+   * start whose default version loaded (so not one whose config was refused from the start).
    */
   requiredModels?: readonly string[];
   /** Where each version's batcher reports (metrics), and how a retired version's series are dropped. */
@@ -141,23 +142,21 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
 
   /**
    * True once the first load is done and every required model serves: its
-   * config is usable and its default version READY. A model that never loaded
-   * (a broken folder at start or one added later) reports FAILED on its own
+   * default version READY. A model that never loaded (a broken folder or a
+   * config.json refused at start, or one added later) reports FAILED on its own
    * metadata and metrics, but does not take the healthy models out of the
-   * Service. A required model removed from disk is no longer waited for,
-   * unless REQUIRED_MODELS names it.
+   * Service. A config.json refused while its model serves does not either: the
+   * last good config stays in force. A required model removed from disk is no
+   * longer waited for, unless REQUIRED_MODELS names it.
    */
   isReady(): boolean {
-    if (!this.repository.scanned || !this.required) return false;
-    for (const name of this.required) {
-      const model = this.table.find(name);
-      if (!model) {
-        if (this.options.requiredModels?.length) return false;
-        continue;
-      }
-      if (model.configError || defaultReady(model) === undefined) return false;
-    }
-    return true;
+    return this.notReadyBecause() === undefined;
+  }
+
+  /** Why the replica is not ready, naming the models that cause it and why; undefined when it is. */
+  notReadyBecause(): NotReady | undefined {
+    if (!this.repository.scanned || !this.required) return stillLoadingAtStart(this.list());
+    return requiredModelsNotServing(this.required, (name) => this.table.find(name), Boolean(this.options.requiredModels?.length));
   }
 
   /** Whether readiness waits for this model (see isReady). */

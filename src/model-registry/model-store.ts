@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { lstat, open, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { jsonNestedDeeperThan } from '../common/json-limits';
 import { ManifestError, parseManifest, parseModelConfig, type ModelConfig, type VersionManifest } from './manifest';
 
 export const MODEL_FILE = 'model.onnx';
@@ -16,9 +17,16 @@ export const VERSION_PATTERN = /^[1-9][0-9]{0,8}$/;
 /** Largest model file read into memory; larger files are refused rather than exhausting the heap. */
 const MAX_MODEL_BYTES = 2 * 1024 ** 3 - 1;
 const MAX_JSON_BYTES = 4 * 1024 ** 2;
+/**
+ * Deepest nesting of arrays and objects in config.json and manifest.json. The deepest the service's own
+ * shapes go is 4 (a drift reference's bins); the rest leaves room for free-form "evaluation" and "training".
+ */
+export const MAX_REPOSITORY_JSON_DEPTH = 64;
 
 export interface StoredModel {
   name: string;
+  /** Where the config is read from, as reasons name it: `<name>/config.json` or `MODEL_CONFIG_DIR/<name>.json`. */
+  configFile: string;
   /** The model-level config, or the reason it could not be read. */
   config: ModelConfig | Error;
   /** Changes whenever config.json is written. */
@@ -91,6 +99,7 @@ export class ModelStore {
       models.push({
         name: entry,
         versions,
+        configFile: this.shownConfigFile(entry),
         config: await this.readConfig(entry),
         configFingerprint: await fileFingerprint(await this.configFile(entry)),
       });
@@ -105,8 +114,9 @@ export class ModelStore {
     const manifestPath = path.join(dir, MANIFEST_FILE);
     let manifest: VersionManifest | undefined;
     if (await exists(manifestPath)) {
+      const shown = `${name}/${version}/${MANIFEST_FILE}`;
       const text = Buffer.from(await this.readContained(manifestPath, MAX_JSON_BYTES)).toString('utf8');
-      manifest = parseManifest(parseJson(text, `${name}/${version}/${MANIFEST_FILE}`), `${name}/${version}/${MANIFEST_FILE}`);
+      manifest = namingFile(shown, () => parseManifest(parseJson(text, shown), shown));
     }
     return { bytes, manifest, sha256: createHash('sha256').update(bytes).digest('hex') };
   }
@@ -115,19 +125,23 @@ export class ModelStore {
     return this.configDir ? path.join(this.configDir, `${name}.json`) : path.join(await this.realRoot(), name, MODEL_CONFIG_FILE);
   }
 
+  /** Reasons are public: the config directory's own path stays out of them. */
+  private shownConfigFile(name: string): string {
+    return this.configDir ? `MODEL_CONFIG_DIR/${name}.json` : `${name}/${MODEL_CONFIG_FILE}`;
+  }
+
   private async readConfig(name: string): Promise<ModelConfig | Error> {
     const file = await this.configFile(name);
-    // Reasons are public: the config directory's own path stays out of them.
-    const shown = this.configDir ? `MODEL_CONFIG_DIR/${name}.json` : `${name}/${MODEL_CONFIG_FILE}`;
+    const shown = this.shownConfigFile(name);
     try {
       if (!(await exists(file))) return parseModelConfig({}, shown);
       // A config directory (a mounted ConfigMap) is trusted as configured; only model files must stay in MODELS_DIR.
       const bytes = this.configDir ? await readFile(file) : await this.readContained(file, MAX_JSON_BYTES);
       if (bytes.length > MAX_JSON_BYTES) throw new ManifestError(`${shown} is larger than ${MAX_JSON_BYTES} bytes`);
       const text = Buffer.from(bytes).toString('utf8');
-      return parseModelConfig(parseJson(text, shown), shown);
+      return namingFile(shown, () => parseModelConfig(parseJson(text, shown), shown));
     } catch (error) {
-      return error instanceof Error ? error : new Error(String(error));
+      return error instanceof ManifestError ? error : new ManifestError(`${shown} cannot be read: ${describeFailure(error)}`);
     }
   }
 
@@ -201,6 +215,10 @@ async function exists(file: string): Promise<boolean> {
 }
 
 function parseJson(text: string, shown: string): unknown {
+  // Refused before parsing: the validators that walk the parsed value recurse (see jsonNestedDeeperThan).
+  if (jsonNestedDeeperThan(text, MAX_REPOSITORY_JSON_DEPTH)) {
+    throw new ManifestError(`${shown} nests arrays and objects deeper than ${MAX_REPOSITORY_JSON_DEPTH} levels`);
+  }
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -208,4 +226,24 @@ function parseJson(text: string, shown: string): unknown {
     const position = /at position (\d+)/.exec((error as Error).message)?.[1];
     throw new ManifestError(`${shown} is not valid JSON${position === undefined ? '' : ` (at character ${position})`}`);
   }
+}
+
+/**
+ * Runs a parse or validation of one repository file so that whatever it throws names the file: a
+ * ManifestError already does; anything else (a bug, a library's own error) is wrapped rather than
+ * shown as a bare message no operator could place.
+ */
+function namingFile<T>(shown: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof ManifestError) throw error;
+    throw new ManifestError(`${shown} could not be checked: ${describeFailure(error)}`);
+  }
+}
+
+function describeFailure(error: unknown): string {
+  if (error instanceof RangeError && /call stack/i.test(error.message)) return 'it nests too deeply to be read';
+  const code = (error as NodeJS.ErrnoException).code;
+  return code ?? (error instanceof Error ? error.message : String(error));
 }

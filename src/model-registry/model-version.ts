@@ -79,13 +79,22 @@ export interface ModelStatus {
   configuredDefault: number | undefined;
   /** Share of default traffic per version (canary split), from config or the admin API. */
   weights: Readonly<Record<string, number>>;
-  /** Why config.json could not be used, if it could not (the last good config stays in force). */
-  configError?: string;
+  /** Why config.json on disk is refused, while it is (the last good config, if any, stays in force). */
+  configError?: ConfigError;
   configFingerprint?: string;
-  /** The last usable config.json. */
+  /** The last usable config.json; none while the model never had one (then it is not served). */
   fileConfig?: ModelConfigValues;
   /** Set at run time through the admin API; wins over config.json until cleared. */
   overrides?: ModelConfigValues;
+}
+
+/** A config.json the registry refused: which file, why, and since when it has been refused. */
+export interface ConfigError {
+  /** As reasons name it: `<name>/config.json` or `MODEL_CONFIG_DIR/<name>.json`. */
+  readonly file: string;
+  readonly reason: string;
+  /** When the file on disk was first refused; a later broken write keeps it. */
+  readonly since: Date;
 }
 
 export type { ModelConfigValues };

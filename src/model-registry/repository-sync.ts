@@ -1,5 +1,5 @@
 import type { Logger } from '@nestjs/common';
-import { applyFileConfig } from './model-config-state';
+import { applyFileConfig, hasUsableConfig } from './model-config-state';
 import type { ModelStore, StoredModel } from './model-store';
 import type { ModelTable } from './model-table';
 import type { ModelStatus } from './model-version';
@@ -59,10 +59,21 @@ export class RepositorySync {
     return syncing;
   }
 
-  /** Applies a model's config.json; an unusable one is logged and the previous config stays in force. */
+  /**
+   * Applies a model's config.json; an unusable one leaves the previous config in force. Called when
+   * the file changed, so each change is logged once, however many polls see it.
+   */
   applyConfig(model: ModelStatus, stored: StoredModel): void {
+    const refusedBefore = model.configError !== undefined;
     const error = applyFileConfig(model, stored);
-    if (error) this.logger.error(`Model ${model.name}: ${error} (the previous config stays in force)`);
+    if (error) {
+      const inForce = hasUsableConfig(model)
+        ? 'the previous config stays in force'
+        : 'the model is not served until it is fixed';
+      this.logger.warn(`Model ${model.name}: config refused, ${inForce}: ${error.reason}`);
+    } else if (refusedBefore) {
+      this.logger.log(`Model ${model.name}: ${stored.configFile} accepted again, its config is in force`);
+    }
   }
 
   private syncModel(stored: StoredModel, immediate: boolean, now: number): void {
@@ -72,6 +83,12 @@ export class RepositorySync {
       const existing = model.versions.find((v) => v.version === version);
       if (existing?.pinnedUnloaded || existing?.loading || existing?.fingerprint === fingerprint) continue;
       if (!immediate && !this.settled(`${stored.name}/${version}`, fingerprint, now)) continue;
+      if (!hasUsableConfig(model)) {
+        // Not loaded (VersionLoads.start says why); the files count as settled, so a fixed config loads them on the next pass.
+        if (immediate) this.pending.set(`${stored.name}/${version}`, { fingerprint, since: Number.NEGATIVE_INFINITY });
+        void this.loads.start(model, this.table.statusFor(model, version), fingerprint);
+        continue;
+      }
       this.pending.delete(`${stored.name}/${version}`);
       void this.loads.start(model, this.table.statusFor(model, version), fingerprint);
     }

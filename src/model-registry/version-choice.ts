@@ -1,5 +1,5 @@
 import { DomainError } from '../common/domain-error';
-import { describeAvailable } from './model-config-state';
+import { describeAvailable, hasUsableConfig } from './model-config-state';
 import type { ModelStatus, ReadyVersion } from './model-version';
 import { pickWeightedVersion } from './traffic-split';
 import { describeSelector, type VersionSelector } from './version-selector';
@@ -21,6 +21,9 @@ export function defaultReady(model: ModelStatus): ReadyVersion | undefined {
 
 /** The loaded version that serves this selector, or a 503 (still loading) or 404 naming what exists. */
 export function chooseVersion(model: ModelStatus, selector: VersionSelector): ReadyVersion {
+  if (model.configError && !hasUsableConfig(model)) {
+    throw new DomainError('VERSION_NOT_AVAILABLE', `model "${model.name}" is not served until its config is fixed: ${model.configError.reason}`);
+  }
   const wanted = versionFor(model, selector);
   const status = wanted === undefined ? undefined : model.versions.find((v) => v.version === wanted);
   if (status?.state === 'READY' && status.ready) return status.ready;

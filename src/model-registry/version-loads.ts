@@ -1,7 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { BatchSettings } from '../inference/batcher';
 import type { BatchObserver, InferenceEngine } from '../inference/inference-engine';
-import { batchSettingsFor } from './model-config-state';
+import { batchSettingsFor, hasUsableConfig } from './model-config-state';
 import type { ModelStore } from './model-store';
 import type { ModelTable } from './model-table';
 import type { ModelStatus, VersionStatus } from './model-version';
@@ -45,6 +45,14 @@ export class VersionLoads {
    * reload leaves the previous session serving.
    */
   start(model: ModelStatus, status: VersionStatus, fingerprint: string): Promise<void> {
+    if (!hasUsableConfig(model)) {
+      // The fingerprint stays unset: once the config is fixed, the next pass loads the version.
+      if (!status.ready) {
+        status.state = 'FAILED';
+        status.reason = `not loaded until its model config is usable: ${model.configError?.reason ?? 'no config read yet'}`;
+      }
+      return Promise.resolve();
+    }
     const id = `${model.name}/${status.version}`;
     const started = performance.now();
     status.loading = true;

@@ -35,6 +35,26 @@ export class VersionSummaryDto {
   image?: ImageInputSummaryDto;
 }
 
+/** A config.json refused on disk: what the model serves with meanwhile is `in_force`. */
+export class ConfigErrorDto {
+  @ApiProperty({ example: 'iris/config.json', description: 'The refused file, as MODELS_DIR (or MODEL_CONFIG_DIR) names it' })
+  file!: string;
+
+  @ApiProperty({ example: 'iris/config.json is not valid JSON (at character 17)' })
+  reason!: string;
+
+  @ApiProperty({ format: 'date-time', description: 'When the file on disk was first refused' })
+  since!: string;
+
+  @ApiProperty({
+    enum: ['last_good', 'none'],
+    description:
+      '`last_good`: the model serves with its last usable config (shown beside: default_version, labels, weights); ' +
+      '`none`: it never had a usable one and is not served until the file is fixed',
+  })
+  in_force!: 'last_good' | 'none';
+}
+
 export class ModelSummaryDto {
   @ApiProperty({ example: 'iris' })
   name!: string;
@@ -56,8 +76,8 @@ export class ModelSummaryDto {
   })
   weights?: Record<string, number>;
 
-  @ApiPropertyOptional({ description: 'Why the model-level config.json could not be used' })
-  config_error?: string;
+  @ApiPropertyOptional({ type: () => ConfigErrorDto, description: 'Present while the model-level config.json on disk is refused' })
+  config_error?: ConfigErrorDto;
 }
 
 export class ModelListDto {

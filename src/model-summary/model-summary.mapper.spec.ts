@@ -63,9 +63,17 @@ describe('mapModelSummary', () => {
     expect(summary).not.toHaveProperty('weights');
   });
 
-  it('carries the reason a config.json could not be used', () => {
-    expect(mapModelSummary(model({ configError: 'config.json: labels.stable must be a version' }), undefined)).toMatchObject({
-      config_error: 'config.json: labels.stable must be a version',
+  it('shows a refused config.json (file, reason, since when) beside the config still in force', () => {
+    const since = new Date('2026-12-01T10:00:00.000Z');
+    const configError = { file: 'iris/config.json', reason: 'iris/config.json is not valid JSON (at character 3)', since };
+    const serving = mapModelSummary(model({ labels: { stable: 1 }, configError, fileConfig: { default_version: 1, labels: { stable: 1 } } }), 1);
+    expect(serving).toMatchObject({
+      labels: { stable: 1 },
+      default_version: 1,
+      config_error: { file: 'iris/config.json', reason: 'iris/config.json is not valid JSON (at character 3)', since: '2026-12-01T10:00:00.000Z', in_force: 'last_good' },
     });
+    // Refused from the start: nothing is in force, and the model is not served.
+    expect(mapModelSummary(model({ configError }), undefined).config_error).toMatchObject({ in_force: 'none' });
+    expect(mapModelSummary(model({ fileConfig: {} }), undefined)).not.toHaveProperty('config_error');
   });
 });

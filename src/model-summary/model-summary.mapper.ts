@@ -1,5 +1,6 @@
+import { hasUsableConfig } from '../model-registry/model-config-state';
 import type { ModelStatus, VersionStatus } from '../model-registry/model-version';
-import type { ImageInputSummaryDto, ModelSummaryDto } from './model-summary.dto';
+import type { ConfigErrorDto, ImageInputSummaryDto, ModelSummaryDto } from './model-summary.dto';
 
 export function mapModelSummary(model: ModelStatus, defaultVersion: number | undefined): ModelSummaryDto {
   return {
@@ -13,7 +14,19 @@ export function mapModelSummary(model: ModelStatus, defaultVersion: number | und
     labels: { ...model.labels },
     ...(defaultVersion !== undefined ? { default_version: defaultVersion } : {}),
     ...(Object.keys(model.weights).length > 0 ? { weights: { ...model.weights } } : {}),
-    ...(model.configError ? { config_error: model.configError } : {}),
+    ...(model.configError ? { config_error: mapConfigError(model) } : {}),
+  };
+}
+
+/** A refused config.json as both the model list and a version's metadata show it; undefined while none is. */
+export function mapConfigError(model: ModelStatus): ConfigErrorDto | undefined {
+  const error = model.configError;
+  if (!error) return undefined;
+  return {
+    file: error.file,
+    reason: error.reason,
+    since: error.since.toISOString(),
+    in_force: hasUsableConfig(model) ? 'last_good' : 'none',
   };
 }
 

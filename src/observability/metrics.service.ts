@@ -75,6 +75,19 @@ export class MetricsService {
     };
     registerCacheSeries(this.registry, modelRegistry);
     new Gauge({
+      name: 'model_config_errors',
+      help: "1 while the model's config.json on disk is refused (the last good config, if any, stays in force), else 0",
+      labelNames: ['model'] as const,
+      registers: [this.registry],
+      // Across HTTP processes: refused where any process refused it (they read the same file).
+      aggregator: 'max',
+      collect() {
+        // Reset first: a removed model's series goes with it, so the series are the models in the repository.
+        this.reset();
+        for (const model of modelRegistry.list()) this.set({ model: model.name }, model.configError ? 1 : 0);
+      },
+    });
+    new Gauge({
       name: 'model_version_ready',
       help: '1 when the model version is READY to serve, else 0',
       labelNames: ['model', 'version'] as const,

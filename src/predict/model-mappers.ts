@@ -1,8 +1,9 @@
 import type { TensorSpec } from '../inference/tensors';
 import type { ReadyVersion } from '../model-registry/model-version';
+import type { ConfigErrorDto } from '../model-summary/model-summary.dto';
 import type { ModelMetadataDto, TensorSpecDto } from './dto/model.dto';
 
-export function mapModelMetadata(ready: ReadyVersion): ModelMetadataDto {
+export function mapModelMetadata(ready: ReadyVersion, configError?: ConfigErrorDto): ModelMetadataDto {
   const manifest = ready.manifest;
   return {
     model: ready.name,
@@ -15,6 +16,7 @@ export function mapModelMetadata(ready: ReadyVersion): ModelMetadataDto {
     ...(manifest?.labels ? { labels: manifest.labels } : {}),
     ...(manifest?.evaluation ? { evaluation: manifest.evaluation } : {}),
     sha256: ready.sha256,
+    ...(configError ? { config_error: configError } : {}),
   };
 }
 

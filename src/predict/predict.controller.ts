@@ -22,7 +22,7 @@ import { AppConfig } from '../config/app-config';
 import { ModelRegistry } from '../model-registry/model-registry.service';
 import { parseVersionSelector } from '../model-registry/version-selector';
 import { ModelListDto } from '../model-summary/model-summary.dto';
-import { mapModelSummary } from '../model-summary/model-summary.mapper';
+import { mapConfigError, mapModelSummary } from '../model-summary/model-summary.mapper';
 import { ModelMetadataDto } from './dto/model.dto';
 import { PredictQueryDto, PredictRequestDto, PredictResponseDto } from './dto/predict.dto';
 import { isValidPredictRequest } from './dto/predict.schema';
@@ -66,7 +66,7 @@ export class PredictController {
     const ready = this.registry.resolve(name, parseVersionSelector(versionHeader, requestKey));
     request.requestContext.resolved(ready.name, ready.version);
     void reply.header(MODEL_VERSION_HEADER, String(ready.version));
-    return mapModelMetadata(ready);
+    return mapModelMetadata(ready, mapConfigError(this.registry.get(name)));
   }
 
   @Post(':name/predict')

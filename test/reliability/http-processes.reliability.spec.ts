@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { cp } from 'node:fs/promises';
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -139,6 +139,40 @@ describe('several HTTP processes (HTTP_PROCESSES=2)', () => {
     const rescan = await once(server.url, admin('POST', '/v1/admin/rescan'));
     expect(rescan.status, rescan.body).toBe(200);
     expect(await servedVersions(server.url, 8, 4)).toEqual(Array(8).fill(4));
+  });
+
+  it('stays ready in every process while config.json is refused, warns once per process, and takes the fixed file', async () => {
+    const file = path.join(modelsDir, 'iris', 'config.json');
+    const good = await readFile(file, 'utf8');
+    const refusedMetric = async () =>
+      seriesValue((await once(server.url, { method: 'GET', path: '/metrics' })).body!, 'model_config_errors{model="iris"}');
+    const waitForMetric = async (value: number) => {
+      const deadline = Date.now() + 30_000;
+      while ((await refusedMetric()) !== value && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await refusedMetric()).toBe(value);
+    };
+    const refusedInModelList = async () =>
+      (JSON.parse((await once(server.url, { method: 'GET', path: '/v1/models' })).body!) as { models: { config_error?: unknown }[] }).models[0]
+        .config_error !== undefined;
+    await writeFile(file, '{"default_version": 1, "labels": {"stable": 1}');
+    const deadline = Date.now() + 30_000;
+    // Two answers in a row (one from each process, connections alternate) that show the refusal.
+    while (!((await refusedInModelList()) && (await refusedInModelList())) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // Several polls later, every probe (landing on either process) is 200 and every prediction served.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    for (let i = 0; i < 8; i++) {
+      const ready = await once(server.url, { method: 'GET', path: '/health/ready' });
+      expect(ready.status, ready.body).toBe(200);
+    }
+    expect(await servedVersions(server.url, 8)).toEqual(Array(8).fill(1));
+    expect(await refusedMetric()).toBe(1);
+    const warnings = server.output().split('\n').filter((line) => line.includes('Model iris: config refused'));
+    expect(warnings).toHaveLength(2);
+
+    await writeFile(file, good);
+    await waitForMetric(0);
   });
 });
 

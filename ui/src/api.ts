@@ -19,7 +19,17 @@ export interface ModelSummary {
   labels: Record<string, number>;
   default_version?: number;
   weights?: Record<string, number>;
-  config_error?: string;
+  /** Present while the model's config.json on disk is refused. */
+  config_error?: ConfigError;
+}
+
+export interface ConfigError {
+  file: string;
+  reason: string;
+  /** ISO date-time: refused since then. */
+  since: string;
+  /** `last_good`: serving with its last usable config; `none`: not served until the file is fixed. */
+  in_force: 'last_good' | 'none';
 }
 
 export interface TensorSpec {

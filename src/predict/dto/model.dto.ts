@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ConfigErrorDto } from '../../model-summary/model-summary.dto';
 
 export class TensorSpecDto {
   @ApiProperty({ example: 'input' })
@@ -41,4 +42,10 @@ export class ModelMetadataDto {
 
   @ApiProperty({ description: 'SHA-256 of model.onnx, to tell replicas and versions apart' })
   sha256!: string;
+
+  @ApiPropertyOptional({
+    type: () => ConfigErrorDto,
+    description: "Present while the model's config.json on disk is refused; this version serves under the last good config",
+  })
+  config_error?: ConfigErrorDto;
 }

@@ -1,6 +1,6 @@
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, type ModelMetadata, type ModelSummary, type VersionSummary } from '../api';
+import { api, type ConfigError, type ModelMetadata, type ModelSummary, type VersionSummary } from '../api';
 import { messageOf } from '../hooks';
 
 /** Each READY version's metadata (GET /v1/models/{name} with its number), fetched once per time it becomes READY. */
@@ -52,6 +52,17 @@ function details(version: VersionSummary, metadata: ModelMetadata | string | und
   return facts.filter(Boolean).join(' · ');
 }
 
+/** A refused config.json: which file and why, since when, and what the model serves with meanwhile. */
+function ConfigErrorNote({ error }: { error: ConfigError }) {
+  const since = new Date(error.since);
+  const inForce = error.in_force === 'last_good' ? 'still serving with its last good config' : 'not served until it is fixed';
+  return html`
+    <p class="error" role="status" data-testid="config-error">
+      ${error.file} refused since <time datetime=${error.since}>${since.toLocaleString()}</time>, ${inForce}: ${error.reason}
+    </p>
+  `;
+}
+
 function ModelCard({ model, metadata }: { model: ModelSummary; metadata: Map<string, ModelMetadata | string> }) {
   const titleId = `model-${model.name}`;
   const labels = Object.entries(model.labels);
@@ -71,7 +82,7 @@ function ModelCard({ model, metadata }: { model: ModelSummary; metadata: Map<str
           <dd>${model.weights ? share(model.weights) : 'none: requests without a version go to the default'}</dd>
         </div>
       </dl>
-      ${model.config_error ? html`<p class="error">config.json not applied: ${model.config_error}</p>` : ''}
+      ${model.config_error ? html`<${ConfigErrorNote} error=${model.config_error} />` : ''}
       <table class="versions">
         <caption class="sr-only">Versions of ${model.name}</caption>
         <thead>
