@@ -85,6 +85,22 @@ describe('LogWriter', () => {
     expect(writer.status()).toMatchObject({ queued: 3, dropped: 7 });
   });
 
+  it('counts the records being written against the queue bound: what it holds never exceeds queueSize', async () => {
+    const sink = new FakeSink(2, 2); // two lanes, both hang
+    const { writer, dropped } = writerFor(sink, { queueSize: 5, flushIntervalMs: 1 });
+    for (let i = 0; i < 5; i++) writer.offer(record(i));
+    await vi.waitFor(() => expect(sink.pending.length).toBe(2));
+    const accepted = Array.from({ length: 10 }, (_, i) => writer.offer(record(5 + i)));
+    expect(accepted.filter(Boolean)).toEqual([]);
+    expect(dropped).toEqual({ queue_full: 10 });
+    expect(writer.status()).toMatchObject({ queued: 5, dropped: 10 });
+    // Once a write lands its room is free again.
+    sink.pending.shift()!.resolve();
+    await vi.waitFor(() => expect(writer.status().queued).toBe(3));
+    expect([writer.offer(record(20)), writer.offer(record(21)), writer.offer(record(22))]).toEqual([true, true, false]);
+    await writer.close(20);
+  });
+
   it('bounds the bytes of tensors held by waiting records too', () => {
     const { writer, dropped } = writerFor(new FakeSink(1000), { queueBytes: 100 });
     expect([writer.offer(record(1, 60)), writer.offer(record(2, 60)), writer.offer(record(3, 30))]).toEqual([true, false, true]);

@@ -61,6 +61,8 @@ export class LogWriter {
   private queuedBytes = 0;
   private readonly waiters: (() => void)[] = [];
   private readonly inFlight = new Set<Batch>();
+  /** Records of the batches in flight: they count against the queue's bound until written or dropped. */
+  private inFlightRecords = 0;
   private flushTimer: NodeJS.Timeout | undefined;
   private closing = false;
   private aborted = false;
@@ -86,7 +88,7 @@ export class LogWriter {
   /** Queues a record, or drops it when the queue is full or closing. Constant time, no I/O. */
   offer(record: PredictionRecord): boolean {
     const bytes = recordBytes(record);
-    if (this.closing || this.size >= this.options.queueSize || this.queuedBytes + bytes > this.options.queueBytes) {
+    if (this.closing || this.size + this.inFlightRecords >= this.options.queueSize || this.queuedBytes + bytes > this.options.queueBytes) {
       this.drop(this.closing ? 'shutdown' : 'queue_full', 1);
       return false;
     }
@@ -102,10 +104,9 @@ export class LogWriter {
   }
 
   status(): WriterStatus {
-    const inFlight = [...this.inFlight].reduce((sum, batch) => sum + batch.records.length, 0);
     return {
       state: this.state,
-      queued: this.size + inFlight,
+      queued: this.size + this.inFlightRecords,
       written: this.written,
       dropped: this.dropped,
       ...(this.lastError ? { last_error: this.lastError.message, last_error_at: new Date(this.lastError.at).toISOString() } : {}),
@@ -172,6 +173,7 @@ export class LogWriter {
     for (const item of taken) this.queuedBytes -= item.bytes;
     const batch: Batch = { records: taken.map((item) => item.record), settled: false };
     this.inFlight.add(batch);
+    this.inFlightRecords += batch.records.length;
     return batch;
   }
 
@@ -184,7 +186,7 @@ export class LogWriter {
         ]);
         if (result === ABORTED || batch.settled) return;
         const rejected = Math.min(result?.rejected ?? 0, batch.records.length);
-        this.inFlight.delete(batch);
+        this.landed(batch);
         batch.settled = true;
         if (rejected > 0) {
           this.drop('rejected', rejected);
@@ -213,8 +215,12 @@ export class LogWriter {
   private settle(batch: Batch, reason: DropReason): void {
     if (batch.settled) return;
     batch.settled = true;
-    this.inFlight.delete(batch);
+    this.landed(batch);
     this.drop(reason, batch.records.length);
+  }
+
+  private landed(batch: Batch): void {
+    if (this.inFlight.delete(batch)) this.inFlightRecords -= batch.records.length;
   }
 
   private backoffMs(): number {
