@@ -4,9 +4,10 @@ import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from
 import { ShutdownState } from '../src/lifecycle/shutdown-state';
 import { PINO_LOGGER } from '../src/observability/logger';
 import { MetricsService } from '../src/observability/metrics.service';
-import { grpcClient, type GrpcTestClient } from './support/grpc-client';
+import { grpcClient, serializedRequest, type GrpcTestClient } from './support/grpc-client';
 import { irisProbabilities } from './support/iris';
 import { ELEM, identityModel, multiIoModel, writeModel } from './support/onnx-models';
+import { encodeMessage, messageField, packedField, stringField, tag, varint, WIRE } from './support/protobuf-wire';
 import { useTestApp } from './support/test-app';
 
 const FLOWERS = [
@@ -177,6 +178,34 @@ describe('Open Inference Protocol over gRPC, with a @grpc/grpc-js client', () =>
     ];
     it.each(cases)('%s', async (_name, call, code, message) => {
       await expectStatus(call(), code, message);
+    });
+  });
+
+  describe('bytes that are not a valid request message are INVALID_ARGUMENT, never decoded in part or run', () => {
+    const valid = () => serializedRequest('ModelInfer', { model_name: 'iris', inputs: [irisInput([[1, 2, 3, 4]])], raw_input_contents: [float32Bytes([1, 2, 3, 4])] });
+    const cases: [string, string, () => Buffer, string][] = [
+      // protobufjs clamps a string's length to the bytes left: model_version "1", and the request ran.
+      ['a valid request, then a string longer than the bytes left', 'ModelInfer', () => Buffer.concat([valid(), tag(2, WIRE.LEN), varint(16), Buffer.from('1')]), 'model_version, byte 44: the length says 16 bytes, but only 1 is left'],
+      ['a valid request, then a start-group tag', 'ModelInfer', () => Buffer.concat([valid(), tag(6, WIRE.SGROUP), varint(0)]), 'field 6 has a start group tag (wire type 3)'],
+      ['a valid request, then field number 0', 'ModelInfer', () => Buffer.concat([valid(), Buffer.from([0x00, 0x01])]), 'a field tag with field number 0'],
+      ['a valid request, then a 64-bit varint cut at the end', 'ModelInfer', () => Buffer.concat([valid(), tag(15, WIRE.VARINT), Buffer.from([0x80, 0x80, 0x80])]), 'the value is cut short'],
+      ['a known field with the wrong wire type', 'ModelInfer', () => Buffer.concat([valid(), tag(3, WIRE.VARINT), varint(1)]), 'field 3 (id) has wire type 0 (varint)'],
+      ['a string cut short in ModelReadyRequest', 'ModelReady', () => Buffer.concat([tag(1, WIRE.LEN), varint(9), Buffer.from('iris')]), 'name, byte 1: the length says 9 bytes, but only 4 are left'],
+      ['a group tag in ModelMetadataRequest', 'ModelMetadata', () => Buffer.concat([serializedRequest('ModelMetadata', { name: 'iris' }), tag(2, WIRE.SGROUP)]), 'field 2 has a start group tag'],
+      ['trailing garbage after an empty ServerLiveRequest', 'ServerLive', () => Buffer.from([0xff]), 'the field tag is cut short'],
+    ];
+    it.each(cases)('%s', async (_name, method, bytes, expected) => {
+      const messageType = `${method}Request`;
+      const error = await expectStatus(client.callRaw(method, bytes()), Status.INVALID_ARGUMENT, `the request is not a valid ${messageType} message: `);
+      expect(error.details).toContain(expected);
+    });
+
+    it('refuses a truncation inside a nested message whose outer lengths are all consistent', async () => {
+      const request = encodeMessage([
+        stringField(1, 'iris'),
+        messageField(5, [stringField(1, 'input'), stringField(2, 'FP32'), packedField(3, [varint(1), varint(4)], WIRE.VARINT), { number: 5, wireType: WIRE.LEN, value: Buffer.concat([tag(6, WIRE.LEN), varint(16), float32Bytes([1, 2, 3])]) }]),
+      ]).bytes;
+      await expectStatus(client.callRaw('ModelInfer', request), Status.INVALID_ARGUMENT, 'inputs[0].contents.fp32_contents, byte 28: the length says 16 bytes, but only 12 are left');
     });
   });
 

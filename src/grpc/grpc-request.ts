@@ -59,19 +59,19 @@ export function fromGrpcInferRequest(message: ModelInferRequest): InferRequestPa
       name: input.name,
       datatype: input.datatype,
       shape: input.shape.map(Number),
-      ...parametersOf(input.parameters),
+      ...parametersOf(input.parameters, `input ${quote(input.name)}`, problems),
       ...(typed.data ? { data: typed.data } : {}),
     };
   });
+  const parameters = parametersOf(message.parameters, 'the request', problems);
+  const outputs = message.outputs.map((output) => ({ name: output.name, ...parametersOf(output.parameters, `output ${quote(output.name)}`, problems) }));
   if (problems.length) throw new InvalidInputError(problems);
   return {
     header: {
       ...(message.id ? { id: message.id } : {}),
-      ...parametersOf(message.parameters),
+      ...parameters,
       inputs,
-      ...(message.outputs.length
-        ? { outputs: message.outputs.map((output) => ({ name: output.name, ...parametersOf(output.parameters) })) }
-        : {}),
+      ...(outputs.length ? { outputs } : {}),
     },
     binaryInputs,
   };
@@ -128,16 +128,21 @@ const CONTENTS_FIELD_NAMES: Readonly<Record<keyof TensorContents, true>> = {
 };
 
 /** Parameters as /v2's JSON carries them: the chosen value of each (64-bit integers as numbers). */
-function parametersOf(parameters: Parameters): { parameters?: Record<string, ParameterValue> } {
+function parametersOf(parameters: Parameters, owner: string, problems: string[]): { parameters?: Record<string, ParameterValue> } {
   const entries = Object.entries(parameters);
   if (entries.length === 0) return {};
-  return {
-    parameters: Object.fromEntries(
-      entries.map(([key, parameter]) => {
-        const choice = parameter.parameter_choice;
-        const value = choice ? parameter[choice] : undefined;
-        return [key, choice === 'int64_param' || choice === 'uint64_param' ? Number(value) : (value ?? '')];
-      }),
-    ),
-  };
+  const values: [string, ParameterValue][] = [];
+  for (const [key, parameter] of entries) {
+    const choice = parameter?.parameter_choice;
+    const value = choice ? parameter[choice] : undefined;
+    // A parameter without a value has no meaning (/v2's JSON cannot even say it): a map entry cut short looks like this.
+    if (value === undefined || value === null) {
+      problems.push(`${owner} has parameter ${quote(key)} without a value; set one of ${PARAMETER_CHOICES.join(', ')}`);
+      continue;
+    }
+    values.push([key, choice === 'int64_param' || choice === 'uint64_param' ? Number(value) : value]);
+  }
+  return { parameters: Object.fromEntries(values) };
 }
+
+const PARAMETER_CHOICES = ['bool_param', 'int64_param', 'string_param', 'double_param', 'uint64_param'] as const;
