@@ -110,6 +110,16 @@ describe('Open Inference Protocol over gRPC, with a @grpc/grpc-js client', () =>
     expect(float32sOf(v2.raw_output_contents[0])).toMatchModelOutput((await irisProbabilities(2, FLOWERS)).flat());
   });
 
+  it.each([' 1', '1 ', '01', '\t2', ' canary'])('refuses model_version %j as the REST path does, naming the value', async (version) => {
+    const request = { model_name: 'iris', model_version: version, inputs: [irisInput(FLOWERS)], raw_input_contents: [float32Bytes(FLOWERS.flat())] };
+    const expected = `must be a positive integer version or a label: a version is digits only, without a leading zero or spaces (e.g. 1); a label starts with a letter, then letters, digits, _ . - (e.g. stable); got ${JSON.stringify(version)}`;
+    await expectStatus(client.call('ModelInfer', request), Status.INVALID_ARGUMENT, `the model_version field ${expected}`);
+    await expectStatus(client.call('ModelMetadata', { name: 'iris', version }), Status.INVALID_ARGUMENT, `the version field ${expected}`);
+    await expectStatus(client.call('ModelReady', { name: 'iris', version }), Status.INVALID_ARGUMENT, `the version field ${expected}`);
+    const rest = await server.app.inject({ method: 'GET', url: `/v2/models/iris/versions/${encodeURIComponent(version)}/ready` });
+    expect(rest.statusCode).toBe(400);
+  });
+
   it('carries several inputs and outputs of every kind (INT64, BOOL, BYTES, FP32), requested outputs in the order asked', async () => {
     const response = await client.call('ModelInfer', {
       model_name: 'multi',
