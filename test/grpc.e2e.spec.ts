@@ -120,6 +120,51 @@ describe('Open Inference Protocol over gRPC, with a @grpc/grpc-js client', () =>
     expect(rest.statusCode).toBe(400);
   });
 
+  describe('a dimension out of range is named as the client sent it, over gRPC, /v2 JSON and /v2 binary alike', () => {
+    const RULE = 'a dimension must be an integer from 0 to 9007199254740991';
+    it.each([
+      ['4611686018427387904', `inputs[0].shape: dimension 0 is 4611686018427387904; ${RULE}`],
+      ['9223372036854775807', `inputs[0].shape: dimension 0 is 9223372036854775807; ${RULE}`],
+      ['9007199254740993', `inputs[0].shape: dimension 0 is 9007199254740993; ${RULE}`],
+      ['-3', `inputs[0].shape: dimension 0 is -3; ${RULE}`],
+      ['-9223372036854775808', `inputs[0].shape: dimension 0 is -9223372036854775808; ${RULE}`],
+    ])('gRPC int64 %s, to the digit', async (dimension, expected) => {
+      const error = await expectStatus(
+        client.call('ModelInfer', { model_name: 'iris', inputs: [{ name: 'input', datatype: 'FP32', shape: [dimension, '4'] }], raw_input_contents: [float32Bytes([1, 2, 3, 4])] }),
+        Status.INVALID_ARGUMENT,
+        expected,
+      );
+      expect(error.details).not.toMatch(/4611686018427388000|9223372036854776000|9007199254740992/);
+    });
+
+    const v2 = async (shapeText: string, binary: boolean) => {
+      const input = binary ? `"parameters":{"binary_data_size":16}` : `"data":[1,2,3,4]`;
+      const header = `{"inputs":[{"name":"input","datatype":"FP32","shape":${shapeText},${input}}]}`;
+      const response = await server.app.inject({
+        method: 'POST',
+        url: '/v2/models/iris/infer',
+        payload: binary ? Buffer.concat([Buffer.from(header), Buffer.alloc(16)]) : header,
+        headers: binary ? { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(Buffer.byteLength(header)) } : { 'content-type': 'application/json' },
+      });
+      return { status: response.statusCode, error: response.json().error as string };
+    };
+    it.each([
+      // JSON numbers above 2^53 are rounded as they are parsed: said to be too large, not printed.
+      ['[4611686018427387904, 4]', 'inputs[0].shape: dimension 0 is larger than 9007199254740991, the largest integer a JSON number carries exactly here'],
+      ['[1, 9007199254740993]', 'inputs[0].shape: dimension 1 is larger than 9007199254740991'],
+      ['[-4611686018427387904, 4]', 'inputs[0].shape: dimension 0 is a negative number below -9007199254740991'],
+      ['[-3, 4]', `inputs[0].shape: dimension 0 is -3; ${RULE}`],
+      ['[1.5, 4]', `inputs[0].shape: dimension 0 is 1.5; ${RULE}`],
+    ])('/v2 shape %s, as JSON and in a binary request header', async (shape, expected) => {
+      for (const binary of [false, true]) {
+        const { status, error } = await v2(shape, binary);
+        expect(status, error).toBe(400);
+        expect(error).toContain(expected);
+        expect(error).not.toMatch(/4611686018427388000|9007199254740992/);
+      }
+    });
+  });
+
   it('carries several inputs and outputs of every kind (INT64, BOOL, BYTES, FP32), requested outputs in the order asked', async () => {
     const response = await client.call('ModelInfer', {
       model_name: 'multi',

@@ -116,6 +116,13 @@ describe('fromGrpcInferRequest', () => {
     expect(message).toContain('output "y" has parameter "k" without a value');
   });
 
+  it('refuses a dimension beyond 2^53 - 1 or negative, printing the int64 as sent', () => {
+    const message = problemOf(request([{ name: 'a', shape: ['4611686018427387904', '4'] }, { name: 'b', shape: ['1', '-2'] }], { raw_input_contents: [Buffer.alloc(16), Buffer.alloc(4)] }));
+    expect(message).toContain('inputs[0].shape: dimension 0 is 4611686018427387904; a dimension must be an integer from 0 to 9007199254740991');
+    expect(message).toContain('inputs[1].shape: dimension 1 is -2');
+    expect(message).not.toContain('4611686018427388000');
+  });
+
   it('names every input that is wrong, not only the first', () => {
     const message = problemOf(request([{ name: 'a' }, { name: 'b', contents: contents({ int_contents: [1, 2] }) }]));
     expect(message).toContain('input "a" has no data');

@@ -1,5 +1,6 @@
 import { InvalidInputError } from '../common/domain-error';
 import { quote, serializeBytesTensor } from '../inference-protocol/binary-codec';
+import { int64ShapeProblem } from '../inference-protocol/tensor-shape';
 import type { InferInputTensor, ModelInferRequest, Parameters, TensorContents } from './grpc-definitions';
 
 /** A ModelInferRequest in the terms /v2's decoder checks: the JSON request's shape, and each input's raw bytes. */
@@ -53,6 +54,9 @@ export function fromGrpcInferRequest(message: ModelInferRequest): InferRequestPa
 
   const binaryInputs: (Buffer | undefined)[] = [];
   const inputs = message.inputs.map((input, i) => {
+    // Checked here, on the exact int64 text: as numbers, dimensions above 2^53 would be rounded before any message names them.
+    const shapeProblem = int64ShapeProblem(input.shape);
+    if (shapeProblem) problems.push(`inputs[${i}].shape: ${shapeProblem}`);
     const typed = typedContents(input, raw.length > 0, problems);
     binaryInputs.push(raw.length > 0 ? raw[i] : typed.bytes);
     return {
