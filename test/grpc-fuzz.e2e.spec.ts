@@ -1,8 +1,23 @@
 import { status as Status, type ServiceError } from '@grpc/grpc-js';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { grpcClient, type GrpcTestClient } from './support/grpc-client';
+import { grpcClient, serializedRequest, type GrpcTestClient } from './support/grpc-client';
 import { ELEM, multiIoModel, identityModel, writeModel } from './support/onnx-models';
+import {
+  encodeMessage,
+  messageField,
+  nestedMessageLength,
+  nestedMessagePaths,
+  packedField,
+  stringField,
+  tag,
+  varint,
+  varintField,
+  WIRE,
+  withNestedMessageCut,
+  withWireType,
+  type Field,
+} from './support/protobuf-wire';
 import { useTestApp } from './support/test-app';
 
 /**
@@ -64,6 +79,77 @@ const inferRequest = fc.record(
   { requiredKeys: [] },
 );
 
+const float32Bytes = (values: number[]) => Buffer.from(Float32Array.from(values).buffer);
+
+/** Valid requests as a client's serializer writes them; each ends with a field the request cannot do without. */
+const VALID_REQUESTS: Record<string, object> = {
+  'iris, raw contents, with id, parameters and outputs': {
+    model_name: 'iris',
+    id: 'cut-1',
+    parameters: { sequence_id: { int64_param: '7' } },
+    inputs: [{ name: 'input', datatype: 'FP32', shape: ['1', '4'] }],
+    outputs: [{ name: 'probabilities', parameters: { binary_data: { bool_param: true } } }],
+    raw_input_contents: [float32Bytes([5.1, 3.5, 1.4, 0.2])],
+  },
+  'iris version 2, typed contents': {
+    model_name: 'iris',
+    model_version: '2',
+    inputs: [{ name: 'input', datatype: 'FP32', shape: ['2', '4'], contents: { fp32_contents: [5.1, 3.5, 1.4, 0.2, 6.7, 3, 5.2, 2.3] } }],
+  },
+  'multi, every typed field': {
+    model_name: 'multi',
+    inputs: [
+      { name: 'ids', datatype: 'INT64', shape: ['1', '3'], contents: { int64_contents: ['9007199254740993', '-2', '300'] } },
+      { name: 'mask', datatype: 'BOOL', shape: ['1', '3'], contents: { bool_contents: [true, false, true] } },
+      { name: 'text', datatype: 'BYTES', shape: ['1'], contents: { bytes_contents: [Buffer.from('héllo')] } },
+      { name: 'scale', datatype: 'FP32', shape: ['1', '3'], contents: { fp32_contents: [1.5, 2, 3] } },
+    ],
+  },
+  'identity_fp16, raw contents': {
+    model_name: 'identity_fp16',
+    inputs: [{ name: 'x', datatype: 'FP16', shape: ['1', '2'] }],
+    raw_input_contents: [Buffer.from(Uint16Array.from([0x3c00, 0xc100]).buffer)],
+  },
+};
+
+/** Where the serializer starts each field (each element of a repeated field, each entry of a map): a cut there leaves a shorter message. */
+function fieldBoundaries(request: object): Set<number> {
+  const boundaries = new Set<number>([0]);
+  let end = 0;
+  for (const [key, value] of Object.entries(request)) {
+    const occurrences = Array.isArray(value) ? value.map((element) => [element]) : typeof value === 'object' ? Object.entries(value).map(([k, v]) => ({ [k]: v })) : [value];
+    for (const occurrence of occurrences) boundaries.add((end += serializedRequest('ModelInfer', { [key]: occurrence }).length));
+  }
+  return boundaries;
+}
+
+const tensor = (name: string, datatype: string, shape: number[], contents: readonly Field[] = []): Field =>
+  messageField(5, [stringField(1, name), stringField(2, datatype), packedField(3, shape.map(varint), WIRE.VARINT), ...(contents.length ? [messageField(5, contents)] : [])]);
+const parameterEntry = (number: number, key: string, value: Field): Field => messageField(number, [stringField(1, key), messageField(2, [value])]);
+
+/**
+ * Valid requests written field by field, so that tests know where every tag and nested message is.
+ * Every field matters to the request: a nested message cut between two of its fields is then still
+ * refused, for what it lacks (a cut before an optional field would leave a shorter, valid request).
+ */
+const HAND_WRITTEN: Record<string, readonly Field[]> = {
+  'iris, raw contents': [
+    stringField(1, 'iris'),
+    stringField(3, 'hand-1'),
+    parameterEntry(4, 'sequence_id', varintField(2, 7)),
+    tensor('input', 'FP32', [1, 4]),
+    messageField(6, [stringField(1, 'probabilities')]),
+    stringField(7, float32Bytes([5.1, 3.5, 1.4, 0.2])),
+  ],
+  'multi, typed contents': [
+    stringField(1, 'multi'),
+    tensor('ids', 'INT64', [1, 3], [packedField(3, [varint(-2), varint(2n ** 60n), varint(3)], WIRE.VARINT)]),
+    tensor('mask', 'BOOL', [1, 3], [packedField(1, [varint(1), varint(0), varint(1)], WIRE.VARINT)]),
+    tensor('text', 'BYTES', [2], [stringField(8, 'héllo'), stringField(8, '')]),
+    tensor('scale', 'FP32', [1, 3], [packedField(6, [float32Bytes([1.5, 2, 3])], WIRE.I32)]),
+  ],
+};
+
 describe('gRPC fuzzing: no generated call gets INTERNAL or UNKNOWN', () => {
   const server = useTestApp({
     models: ['iris'],
@@ -111,6 +197,61 @@ describe('gRPC fuzzing: no generated call gets INTERNAL or UNKNOWN', () => {
         expect(CLIENT_STATUSES.has(code), `${Status[code]}: ${details}`).toBe(true);
       }),
       { seed: SEED, numRuns: RUNS },
+    );
+  });
+
+  it.each(Object.entries(VALID_REQUESTS))('refuses every truncation of a valid request (%s) with INVALID_ARGUMENT, never running it', async (_name, request) => {
+    const bytes = serializedRequest('ModelInfer', request);
+    expect((await codeOf(client.callRaw('ModelInfer', bytes))).code).toBe(Status.OK);
+    const boundaries = fieldBoundaries(request);
+    for (let length = 1; length < bytes.length; length++) {
+      const { code, details } = await codeOf(client.callRaw('ModelInfer', bytes.subarray(0, length)));
+      expect(Status[code], `cut at ${length} of ${bytes.length}: ${details}`).toBe('INVALID_ARGUMENT');
+      // A cut between two fields is a valid, shorter message, refused for what it lacks; any other is not a message.
+      if (!boundaries.has(length)) expect(details, `cut at ${length}`).toContain('the request is not a valid ModelInferRequest message');
+    }
+  });
+
+  it.each(Object.entries(HAND_WRITTEN))('refuses every truncation of a nested message at any depth (%s), outer lengths consistent', async (_name, fields) => {
+    expect((await codeOf(client.callRaw('ModelInfer', encodeMessage(fields).bytes))).code).toBe(Status.OK);
+    const paths = nestedMessagePaths(fields);
+    expect(paths.length).toBeGreaterThanOrEqual(4);
+    for (const path of paths) {
+      for (let length = 0; length < nestedMessageLength(fields, path); length++) {
+        const { code, details } = await codeOf(client.callRaw('ModelInfer', encodeMessage(withNestedMessageCut(fields, path, length)).bytes));
+        expect(Status[code], `message at ${path.join('.')} cut at ${length}: ${details}`).toBe('INVALID_ARGUMENT');
+      }
+    }
+  });
+
+  it(`refuses ${RUNS} random wire-type flips of a tag as not a valid ModelInferRequest`, async () => {
+    const requests = Object.values(HAND_WRITTEN).map((fields) => encodeMessage(fields));
+    const flip = fc
+      .nat({ max: requests.length - 1 })
+      .chain((r) => fc.record({ request: fc.constant(requests[r]), site: fc.constantFrom(...requests[r].tags), wireType: fc.nat({ max: 7 }) }))
+      .filter(({ site, wireType }) => !site.accepts.includes(wireType));
+    await fc.assert(
+      fc.asyncProperty(flip, async ({ request, site, wireType }) => {
+        const { code, details } = await codeOf(client.callRaw('ModelInfer', withWireType(request.bytes, site, wireType)));
+        expect(Status[code], details).toBe('INVALID_ARGUMENT');
+        expect(details).toContain(`the request is not a valid ModelInferRequest message: `);
+        expect(details).toContain(`byte ${site.offset}: field `);
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
+  });
+
+  it('refuses a group of any field number between the fields of a valid request', async () => {
+    const fields = HAND_WRITTEN['iris, raw contents'];
+    await fc.assert(
+      fc.asyncProperty(fc.nat({ max: fields.length }), fc.integer({ min: 1, max: 2 ** 29 - 1 }), async (at, number) => {
+        const group = Buffer.concat([tag(number, WIRE.SGROUP), tag(1, WIRE.VARINT), varint(1), tag(number, WIRE.EGROUP)]);
+        const bytes = Buffer.concat([encodeMessage(fields.slice(0, at)).bytes, group, encodeMessage(fields.slice(at)).bytes]);
+        const { code, details } = await codeOf(client.callRaw('ModelInfer', bytes));
+        expect(Status[code], details).toBe('INVALID_ARGUMENT');
+        expect(details).toContain(`field ${number} has a start group tag (wire type 3); groups are not part of proto3`);
+      }),
+      { seed: SEED, numRuns: 200 },
     );
   });
 });

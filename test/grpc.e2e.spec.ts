@@ -4,9 +4,10 @@ import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from
 import { ShutdownState } from '../src/lifecycle/shutdown-state';
 import { PINO_LOGGER } from '../src/observability/logger';
 import { MetricsService } from '../src/observability/metrics.service';
-import { grpcClient, type GrpcTestClient } from './support/grpc-client';
+import { grpcClient, serializedRequest, type GrpcTestClient } from './support/grpc-client';
 import { irisProbabilities } from './support/iris';
 import { ELEM, identityModel, multiIoModel, writeModel } from './support/onnx-models';
+import { encodeMessage, messageField, packedField, stringField, tag, varint, WIRE } from './support/protobuf-wire';
 import { useTestApp } from './support/test-app';
 
 const FLOWERS = [
@@ -109,6 +110,61 @@ describe('Open Inference Protocol over gRPC, with a @grpc/grpc-js client', () =>
     expect(float32sOf(v2.raw_output_contents[0])).toMatchModelOutput((await irisProbabilities(2, FLOWERS)).flat());
   });
 
+  it.each([' 1', '1 ', '01', '\t2', ' canary'])('refuses model_version %j as the REST path does, naming the value', async (version) => {
+    const request = { model_name: 'iris', model_version: version, inputs: [irisInput(FLOWERS)], raw_input_contents: [float32Bytes(FLOWERS.flat())] };
+    const expected = `must be a positive integer version or a label: a version is digits only, without a leading zero or spaces (e.g. 1); a label starts with a letter, then letters, digits, _ . - (e.g. stable); got ${JSON.stringify(version)}`;
+    await expectStatus(client.call('ModelInfer', request), Status.INVALID_ARGUMENT, `the model_version field ${expected}`);
+    await expectStatus(client.call('ModelMetadata', { name: 'iris', version }), Status.INVALID_ARGUMENT, `the version field ${expected}`);
+    await expectStatus(client.call('ModelReady', { name: 'iris', version }), Status.INVALID_ARGUMENT, `the version field ${expected}`);
+    const rest = await server.app.inject({ method: 'GET', url: `/v2/models/iris/versions/${encodeURIComponent(version)}/ready` });
+    expect(rest.statusCode).toBe(400);
+  });
+
+  describe('a dimension out of range is named as the client sent it, over gRPC, /v2 JSON and /v2 binary alike', () => {
+    const RULE = 'a dimension must be an integer from 0 to 9007199254740991';
+    it.each([
+      ['4611686018427387904', `inputs[0].shape: dimension 0 is 4611686018427387904; ${RULE}`],
+      ['9223372036854775807', `inputs[0].shape: dimension 0 is 9223372036854775807; ${RULE}`],
+      ['9007199254740993', `inputs[0].shape: dimension 0 is 9007199254740993; ${RULE}`],
+      ['-3', `inputs[0].shape: dimension 0 is -3; ${RULE}`],
+      ['-9223372036854775808', `inputs[0].shape: dimension 0 is -9223372036854775808; ${RULE}`],
+    ])('gRPC int64 %s, to the digit', async (dimension, expected) => {
+      const error = await expectStatus(
+        client.call('ModelInfer', { model_name: 'iris', inputs: [{ name: 'input', datatype: 'FP32', shape: [dimension, '4'] }], raw_input_contents: [float32Bytes([1, 2, 3, 4])] }),
+        Status.INVALID_ARGUMENT,
+        expected,
+      );
+      expect(error.details).not.toMatch(/4611686018427388000|9223372036854776000|9007199254740992/);
+    });
+
+    const v2 = async (shapeText: string, binary: boolean) => {
+      const input = binary ? `"parameters":{"binary_data_size":16}` : `"data":[1,2,3,4]`;
+      const header = `{"inputs":[{"name":"input","datatype":"FP32","shape":${shapeText},${input}}]}`;
+      const response = await server.app.inject({
+        method: 'POST',
+        url: '/v2/models/iris/infer',
+        payload: binary ? Buffer.concat([Buffer.from(header), Buffer.alloc(16)]) : header,
+        headers: binary ? { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(Buffer.byteLength(header)) } : { 'content-type': 'application/json' },
+      });
+      return { status: response.statusCode, error: response.json().error as string };
+    };
+    it.each([
+      // JSON numbers above 2^53 are rounded as they are parsed: said to be too large, not printed.
+      ['[4611686018427387904, 4]', 'inputs[0].shape: dimension 0 is larger than 9007199254740991, the largest integer a JSON number carries exactly here'],
+      ['[1, 9007199254740993]', 'inputs[0].shape: dimension 1 is larger than 9007199254740991'],
+      ['[-4611686018427387904, 4]', 'inputs[0].shape: dimension 0 is a negative number below -9007199254740991'],
+      ['[-3, 4]', `inputs[0].shape: dimension 0 is -3; ${RULE}`],
+      ['[1.5, 4]', `inputs[0].shape: dimension 0 is 1.5; ${RULE}`],
+    ])('/v2 shape %s, as JSON and in a binary request header', async (shape, expected) => {
+      for (const binary of [false, true]) {
+        const { status, error } = await v2(shape, binary);
+        expect(status, error).toBe(400);
+        expect(error).toContain(expected);
+        expect(error).not.toMatch(/4611686018427388000|9007199254740992/);
+      }
+    });
+  });
+
   it('carries several inputs and outputs of every kind (INT64, BOOL, BYTES, FP32), requested outputs in the order asked', async () => {
     const response = await client.call('ModelInfer', {
       model_name: 'multi',
@@ -177,6 +233,34 @@ describe('Open Inference Protocol over gRPC, with a @grpc/grpc-js client', () =>
     ];
     it.each(cases)('%s', async (_name, call, code, message) => {
       await expectStatus(call(), code, message);
+    });
+  });
+
+  describe('bytes that are not a valid request message are INVALID_ARGUMENT, never decoded in part or run', () => {
+    const valid = () => serializedRequest('ModelInfer', { model_name: 'iris', inputs: [irisInput([[1, 2, 3, 4]])], raw_input_contents: [float32Bytes([1, 2, 3, 4])] });
+    const cases: [string, string, () => Buffer, string][] = [
+      // protobufjs clamps a string's length to the bytes left: model_version "1", and the request ran.
+      ['a valid request, then a string longer than the bytes left', 'ModelInfer', () => Buffer.concat([valid(), tag(2, WIRE.LEN), varint(16), Buffer.from('1')]), 'model_version, byte 44: the length says 16 bytes, but only 1 is left'],
+      ['a valid request, then a start-group tag', 'ModelInfer', () => Buffer.concat([valid(), tag(6, WIRE.SGROUP), varint(0)]), 'field 6 has a start group tag (wire type 3)'],
+      ['a valid request, then field number 0', 'ModelInfer', () => Buffer.concat([valid(), Buffer.from([0x00, 0x01])]), 'a field tag with field number 0'],
+      ['a valid request, then a 64-bit varint cut at the end', 'ModelInfer', () => Buffer.concat([valid(), tag(15, WIRE.VARINT), Buffer.from([0x80, 0x80, 0x80])]), 'the value is cut short'],
+      ['a known field with the wrong wire type', 'ModelInfer', () => Buffer.concat([valid(), tag(3, WIRE.VARINT), varint(1)]), 'field 3 (id) has wire type 0 (varint)'],
+      ['a string cut short in ModelReadyRequest', 'ModelReady', () => Buffer.concat([tag(1, WIRE.LEN), varint(9), Buffer.from('iris')]), 'name, byte 1: the length says 9 bytes, but only 4 are left'],
+      ['a group tag in ModelMetadataRequest', 'ModelMetadata', () => Buffer.concat([serializedRequest('ModelMetadata', { name: 'iris' }), tag(2, WIRE.SGROUP)]), 'field 2 has a start group tag'],
+      ['trailing garbage after an empty ServerLiveRequest', 'ServerLive', () => Buffer.from([0xff]), 'the field tag is cut short'],
+    ];
+    it.each(cases)('%s', async (_name, method, bytes, expected) => {
+      const messageType = `${method}Request`;
+      const error = await expectStatus(client.callRaw(method, bytes()), Status.INVALID_ARGUMENT, `the request is not a valid ${messageType} message: `);
+      expect(error.details).toContain(expected);
+    });
+
+    it('refuses a truncation inside a nested message whose outer lengths are all consistent', async () => {
+      const request = encodeMessage([
+        stringField(1, 'iris'),
+        messageField(5, [stringField(1, 'input'), stringField(2, 'FP32'), packedField(3, [varint(1), varint(4)], WIRE.VARINT), { number: 5, wireType: WIRE.LEN, value: Buffer.concat([tag(6, WIRE.LEN), varint(16), float32Bytes([1, 2, 3])]) }]),
+      ]).bytes;
+      await expectStatus(client.callRaw('ModelInfer', request), Status.INVALID_ARGUMENT, 'inputs[0].contents.fp32_contents, byte 28: the length says 16 bytes, but only 12 are left');
     });
   });
 

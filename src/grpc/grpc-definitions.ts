@@ -1,6 +1,8 @@
 import path from 'node:path';
 import type { ServiceDefinition } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
+import { loadSync, type MethodDefinition } from '@grpc/proto-loader';
+import { wireFormatProblem } from './wire-format-check';
+import { wireSchemaOf } from './wire-schema';
 
 /** proto/ at the repository root: the same path from src/grpc (tests) and dist/grpc (the build). */
 export const PROTO_FILE = path.join(__dirname, '../../proto/open_inference_grpc.proto');
@@ -65,6 +67,9 @@ export interface ModelInferResponse {
 
 /** What a request deserializer returns for bytes that are not a valid message of its type. */
 export interface MalformedMessage {
+  /** The request's message type, e.g. ModelInferRequest. */
+  readonly messageType: string;
+  /** What is wrong with the bytes, and where. */
   readonly malformed: string;
 }
 
@@ -74,25 +79,34 @@ export function isMalformed(message: unknown): message is MalformedMessage {
 
 /**
  * The inference service's definition, loaded from the .proto at start. Bytes
- * that do not decode as the request message reach the handler as a
+ * that are not a valid request message reach the handler as a
  * MalformedMessage: grpc-js would otherwise answer INTERNAL for what is the
- * client's mistake.
+ * client's mistake. Every request is checked against the wire format first,
+ * strictly (see wire-format-check.ts): protobufjs alone decodes some
+ * truncated or corrupted messages into a request that then runs.
  */
 export function loadInferenceService(): ServiceDefinition {
-  const definition = loadSync(PROTO_FILE, LOADER_OPTIONS)[INFERENCE_SERVICE_NAME] as ServiceDefinition;
+  const definitions = loadSync(PROTO_FILE, LOADER_OPTIONS);
+  const service = definitions[INFERENCE_SERVICE_NAME] as Record<string, MethodDefinition<object, object>>;
   return Object.fromEntries(
-    Object.entries(definition).map(([method, spec]) => [
-      method,
-      {
-        ...spec,
-        requestDeserialize: (bytes: Buffer): unknown => {
-          try {
-            return spec.requestDeserialize(bytes);
-          } catch (error) {
-            return { malformed: (error as Error).message } satisfies MalformedMessage;
-          }
+    Object.entries(service).map(([method, spec]) => {
+      const schema = wireSchemaOf(spec.requestType, definitions);
+      const malformed = (problem: string): MalformedMessage => ({ messageType: schema.name, malformed: problem });
+      return [
+        method,
+        {
+          ...spec,
+          requestDeserialize: (bytes: Buffer): unknown => {
+            const problem = wireFormatProblem(bytes, schema);
+            if (problem !== undefined) return malformed(problem);
+            try {
+              return spec.requestDeserialize(bytes);
+            } catch (error) {
+              return malformed((error as Error).message);
+            }
+          },
         },
-      },
-    ]),
+      ];
+    }),
   ) as ServiceDefinition;
 }

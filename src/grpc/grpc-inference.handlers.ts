@@ -106,7 +106,7 @@ export class GrpcInferenceHandlers {
       let pending: Promise<Response> | Response;
       try {
         if (isMalformed(call.request)) {
-          throw new DomainError('BAD_REQUEST', `the request is not a valid ${method}Request message: ${call.request.malformed}`);
+          throw new DomainError('BAD_REQUEST', `the request is not a valid ${call.request.messageType} message: ${call.request.malformed}`);
         }
         pending = handler(call.request as Request, context, call as ServerUnaryCall<unknown, unknown>);
       } catch (error) {

@@ -104,6 +104,25 @@ describe('fromGrpcInferRequest', () => {
     expect(problemOf(message)).toContain(expected);
   });
 
+  it('refuses parameters without a value (a map entry cut short), naming whose', () => {
+    const message = problemOf(
+      request([{ contents: contents({ fp32_contents: [1, 2] }), parameters: { scale: {} } }], {
+        parameters: { priority: null as never },
+        outputs: [{ name: 'y', parameters: { binary_data: { parameter_choice: 'bool_param', bool_param: true }, k: {} } }],
+      }),
+    );
+    expect(message).toContain('input "x" has parameter "scale" without a value; set one of bool_param, int64_param, string_param, double_param, uint64_param');
+    expect(message).toContain('the request has parameter "priority" without a value');
+    expect(message).toContain('output "y" has parameter "k" without a value');
+  });
+
+  it('refuses a dimension beyond 2^53 - 1 or negative, printing the int64 as sent', () => {
+    const message = problemOf(request([{ name: 'a', shape: ['4611686018427387904', '4'] }, { name: 'b', shape: ['1', '-2'] }], { raw_input_contents: [Buffer.alloc(16), Buffer.alloc(4)] }));
+    expect(message).toContain('inputs[0].shape: dimension 0 is 4611686018427387904; a dimension must be an integer from 0 to 9007199254740991');
+    expect(message).toContain('inputs[1].shape: dimension 1 is -2');
+    expect(message).not.toContain('4611686018427388000');
+  });
+
   it('names every input that is wrong, not only the first', () => {
     const message = problemOf(request([{ name: 'a' }, { name: 'b', contents: contents({ int_contents: [1, 2] }) }]));
     expect(message).toContain('input "a" has no data');

@@ -1,5 +1,6 @@
 import { InvalidInputError } from '../common/domain-error';
 import { quote, serializeBytesTensor } from '../inference-protocol/binary-codec';
+import { int64ShapeProblem } from '../inference-protocol/tensor-shape';
 import type { InferInputTensor, ModelInferRequest, Parameters, TensorContents } from './grpc-definitions';
 
 /** A ModelInferRequest in the terms /v2's decoder checks: the JSON request's shape, and each input's raw bytes. */
@@ -53,25 +54,28 @@ export function fromGrpcInferRequest(message: ModelInferRequest): InferRequestPa
 
   const binaryInputs: (Buffer | undefined)[] = [];
   const inputs = message.inputs.map((input, i) => {
+    // Checked here, on the exact int64 text: as numbers, dimensions above 2^53 would be rounded before any message names them.
+    const shapeProblem = int64ShapeProblem(input.shape);
+    if (shapeProblem) problems.push(`inputs[${i}].shape: ${shapeProblem}`);
     const typed = typedContents(input, raw.length > 0, problems);
     binaryInputs.push(raw.length > 0 ? raw[i] : typed.bytes);
     return {
       name: input.name,
       datatype: input.datatype,
       shape: input.shape.map(Number),
-      ...parametersOf(input.parameters),
+      ...parametersOf(input.parameters, `input ${quote(input.name)}`, problems),
       ...(typed.data ? { data: typed.data } : {}),
     };
   });
+  const parameters = parametersOf(message.parameters, 'the request', problems);
+  const outputs = message.outputs.map((output) => ({ name: output.name, ...parametersOf(output.parameters, `output ${quote(output.name)}`, problems) }));
   if (problems.length) throw new InvalidInputError(problems);
   return {
     header: {
       ...(message.id ? { id: message.id } : {}),
-      ...parametersOf(message.parameters),
+      ...parameters,
       inputs,
-      ...(message.outputs.length
-        ? { outputs: message.outputs.map((output) => ({ name: output.name, ...parametersOf(output.parameters) })) }
-        : {}),
+      ...(outputs.length ? { outputs } : {}),
     },
     binaryInputs,
   };
@@ -128,16 +132,21 @@ const CONTENTS_FIELD_NAMES: Readonly<Record<keyof TensorContents, true>> = {
 };
 
 /** Parameters as /v2's JSON carries them: the chosen value of each (64-bit integers as numbers). */
-function parametersOf(parameters: Parameters): { parameters?: Record<string, ParameterValue> } {
+function parametersOf(parameters: Parameters, owner: string, problems: string[]): { parameters?: Record<string, ParameterValue> } {
   const entries = Object.entries(parameters);
   if (entries.length === 0) return {};
-  return {
-    parameters: Object.fromEntries(
-      entries.map(([key, parameter]) => {
-        const choice = parameter.parameter_choice;
-        const value = choice ? parameter[choice] : undefined;
-        return [key, choice === 'int64_param' || choice === 'uint64_param' ? Number(value) : (value ?? '')];
-      }),
-    ),
-  };
+  const values: [string, ParameterValue][] = [];
+  for (const [key, parameter] of entries) {
+    const choice = parameter?.parameter_choice;
+    const value = choice ? parameter[choice] : undefined;
+    // A parameter without a value has no meaning (/v2's JSON cannot even say it): a map entry cut short looks like this.
+    if (value === undefined || value === null) {
+      problems.push(`${owner} has parameter ${quote(key)} without a value; set one of ${PARAMETER_CHOICES.join(', ')}`);
+      continue;
+    }
+    values.push([key, choice === 'int64_param' || choice === 'uint64_param' ? Number(value) : value]);
+  }
+  return { parameters: Object.fromEntries(values) };
 }
+
+const PARAMETER_CHOICES = ['bool_param', 'int64_param', 'string_param', 'double_param', 'uint64_param'] as const;

@@ -109,6 +109,18 @@ describe('validateInferenceRequest (compiled schema in front of the DTO)', () =>
     expect(refused).toBeGreaterThan(bodies.length / 2);
   });
 
+  it.each<[unknown[], string]>([
+    [[2 ** 62, 4], 'inputs[0].shape: dimension 0 is larger than 9007199254740991, the largest integer a JSON number carries exactly here'],
+    [[1, 9007199254740992], 'inputs[0].shape: dimension 1 is larger than 9007199254740991'],
+    [[-3, 4], 'inputs[0].shape: dimension 0 is -3; a dimension must be an integer from 0 to 9007199254740991'],
+    [[1.5, 4], 'inputs[0].shape: dimension 0 is 1.5; a dimension must be an integer from 0 to 9007199254740991'],
+  ])('refuses shape %j naming the dimension, never a rounded value', (shape, expected) => {
+    const refusal = outcomeOf(() => validateInferenceRequest({ inputs: [{ name: 'x', shape, datatype: 'FP32', data: [1] }] }));
+    expect(refusal).toMatchObject({ ok: false, status: 422 });
+    expect(refusal.message).toContain(expected);
+    expect(refusal.message).not.toMatch(/4611686018427388000|9007199254740992/);
+  });
+
   it('returns the request with its tensor data intact', () => {
     const body = VALID[1] as { inputs: { data?: unknown }[] };
     const request = validateInferenceRequest(clone(body as Json));

@@ -16,8 +16,12 @@ export interface SelectorSources {
 const HEADERS: SelectorSources = { version: 'X-Model-Version', requestKey: 'X-Request-Key' };
 
 /**
- * Parses what a client wrote in `X-Model-Version` (or a path segment, or a
- * gRPC field): a version number, a label such as `stable`, or nothing for the default.
+ * Parses what a client wrote in `X-Model-Version` (or a gRPC field or
+ * metadata): a version number, a label such as `stable`, or nothing for the
+ * default. A number is written as the path's `/versions/{v}` and the version
+ * folders are (VERSION_PATTERN): " 1" or "01" name no version, and are
+ * refused, not read as 1. HTTP has already stripped a header's surrounding
+ * whitespace by the time it gets here; a gRPC field keeps what the client sent.
  */
 export function parseVersionSelector(
   raw: string | string[] | undefined,
@@ -27,13 +31,14 @@ export function parseVersionSelector(
   if (Array.isArray(raw)) {
     throw new DomainError('BAD_REQUEST', `${sources.version} must be given once`);
   }
-  const value = raw?.trim() ?? '';
+  const value = raw ?? '';
   if (value === '') return { kind: 'default', ...parseRequestKey(requestKey, sources) };
   if (VERSION_PATTERN.test(value)) return { kind: 'number', version: Number(value) };
   if (LABEL_NAME_PATTERN.test(value)) return { kind: 'label', label: value };
   throw new DomainError(
     'BAD_REQUEST',
-    `${sources.version} must be a positive integer version or a label (letters, digits, _ . -), got "${truncate(value)}"`,
+    `${sources.version} must be a positive integer version or a label: a version is digits only, without a leading zero or spaces (e.g. 1); ` +
+      `a label starts with a letter, then letters, digits, _ . - (e.g. stable); got ${JSON.stringify(truncate(value))}`,
   );
 }
 

@@ -20,6 +20,12 @@ export interface GrpcTestClient {
   close(): void;
 }
 
+/** A request message's bytes as a client's serializer writes them, for tests that then cut or corrupt them. */
+export function serializedRequest(method: string, request: object): Buffer {
+  const service = loadSync(PROTO_FILE, LOADER_OPTIONS)['inference.GRPCInferenceService'] as Record<string, { requestSerialize(value: object): Buffer }>;
+  return service[method].requestSerialize(request);
+}
+
 /** A @grpc/grpc-js client for the service's own .proto, as a Node user would build one. */
 export function grpcClient(port: number): GrpcTestClient {
   const address = `127.0.0.1:${port}`;

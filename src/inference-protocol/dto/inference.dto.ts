@@ -3,16 +3,15 @@ import { Type } from 'class-transformer';
 import {
   IsArray,
   IsIn,
-  IsInt,
   IsNotEmpty,
   IsOptional,
   IsString,
-  Min,
   ValidateBy,
   ValidateNested,
   type ValidationOptions,
 } from 'class-validator';
 import { V2_DATATYPES, type V2DataType } from '../datatypes';
+import { jsonShapeProblem } from '../tensor-shape';
 
 /** The protocol's $parameters: an object whose values are strings, numbers or booleans. */
 export type Parameters = Record<string, string | number | boolean>;
@@ -28,6 +27,21 @@ function IsParameters(options?: ValidationOptions): PropertyDecorator {
           !Array.isArray(value) &&
           Object.values(value).every((member) => ['string', 'number', 'boolean'].includes(typeof member)),
         defaultMessage: () => '$property must be an object whose values are strings, numbers or booleans',
+      },
+    },
+    options,
+  );
+}
+
+/** Each dimension by the rule of tensor-shape.ts, the message naming the first one that breaks it. */
+function IsTensorShape(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isTensorShape',
+      validator: {
+        // Not an array: @IsArray says so.
+        validate: (value: unknown) => !Array.isArray(value) || jsonShapeProblem(value) === undefined,
+        defaultMessage: (args) => jsonShapeProblem(args?.value as unknown[]) ?? '',
       },
     },
     options,
@@ -52,8 +66,7 @@ export class V2RequestInputDto {
     description: "The tensor's full shape (batch included); each fixed dimension of the model's input must match",
   })
   @IsArray()
-  @IsInt({ each: true })
-  @Min(0, { each: true })
+  @IsTensorShape()
   shape!: number[];
 
   @ApiProperty({ enum: V2_DATATYPES, example: 'FP32', description: "Must be the model input's datatype" })

@@ -1,5 +1,6 @@
 import { compileGate } from '../../common/schema-gate';
 import { V2_DATATYPES } from '../datatypes';
+import { MAX_DIMENSION } from '../tensor-shape';
 
 /** Most tensors one request may name (inputs, and requested outputs): far beyond any real model. */
 export const MAX_TENSORS_PER_REQUEST = 1024;
@@ -23,7 +24,7 @@ const INPUT = {
   additionalProperties: false,
   properties: {
     name: { type: 'string', minLength: 1 },
-    shape: { type: 'array', maxItems: MAX_TENSOR_RANK, items: { type: 'integer', minimum: 0 } },
+    shape: { type: 'array', maxItems: MAX_TENSOR_RANK, items: { type: 'integer', minimum: 0, maximum: MAX_DIMENSION } },
     datatype: { enum: V2_DATATYPES },
     parameters: OPTIONAL_PARAMETERS,
     // Only "is an array": the elements are checked against the model's datatype while decoding, once.
