@@ -1,6 +1,7 @@
 import fastifyMultipart from '@fastify/multipart';
 import { NestFactory } from '@nestjs/core';
-import { LogController } from 'fastify';
+import { type FastifyBaseLogger, LogController } from 'fastify';
+import type { Bindings, ChildLoggerOptions, Logger as PinoLogger } from 'pino';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { ServerProcess } from './cluster/server-process';
@@ -18,7 +19,7 @@ import { ShutdownState } from './lifecycle/shutdown-state';
 import { HttpRequestRecords } from './observability/http-request-records';
 import { installRequestHooks, RouterRefusals } from './observability/http-request-hooks';
 import { installRequestTracing } from './observability/http-tracing';
-import { createLogger } from './observability/logger';
+import { createLogger, requestChildLogger } from './observability/logger';
 import { MetricsService } from './observability/metrics.service';
 import { METRICS_ROUTE } from './observability/metrics.routes';
 import { requestIdFor } from './observability/request-id';
@@ -40,6 +41,7 @@ export async function createApp(
   const adapter = new FastifyAdapter({
     frameworkErrors: refusals.frameworkErrors,
     loggerInstance: logger,
+    childLoggerFactory: (parent: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions) => requestChildLogger(parent as PinoLogger, bindings, options) as FastifyBaseLogger,
     // One line per request is written by our interceptors (or hook), with model and version in it.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     bodyLimit: config.BODY_LIMIT_BYTES,

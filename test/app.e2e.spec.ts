@@ -217,6 +217,22 @@ describe('service on the bundled iris models', () => {
       expect(JSON.stringify(doc.components.schemas.PredictRequestDto)).toContain('sepal_length');
     });
 
+    it('answers /docs-json and /docs-yaml the same way every time (kept from the first answer), with their media types', async () => {
+      for (const [url, type] of [
+        ['/docs-json', 'application/json'],
+        ['/docs-yaml', 'text/yaml'],
+      ]) {
+        const first = await server.app.inject({ method: 'GET', url });
+        const again = await server.app.inject({ method: 'GET', url: `${url}?again=1` });
+        expect(first.statusCode).toBe(200);
+        expect(first.headers['content-type']).toContain(type);
+        expect(again.statusCode).toBe(200);
+        expect(again.headers['content-type']).toBe(first.headers['content-type']);
+        expect(again.body).toBe(first.body);
+        expect(first.body).toContain('X-Model-Version');
+      }
+    });
+
     it('documents the prediction answers as they are: each real answer has exactly the fields of one documented shape', async () => {
       const doc = (await server.app.inject({ method: 'GET', url: '/docs-json' })).json();
       const schemas = doc.components.schemas as Record<string, { properties: Record<string, unknown>; required?: string[] }>;
