@@ -2,6 +2,23 @@ import { errorCodes, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { DomainError } from './domain-error';
 import { INFERENCE_HEADER_LENGTH } from './http-headers';
 import { jsonLimitExceeded, type JsonLimits } from './json-limits';
+import { describePoisoningKey, poisoningKeyPath } from './json-poisoning';
+
+/**
+ * Fastify's parser refuses a body holding `__proto__` (or `constructor.prototype`) as if it were
+ * not JSON at all; when it is JSON, the refusal names the key and where it is. Only refused bodies
+ * pay for the second parse.
+ */
+function poisoningRefusal(text: string): DomainError | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const path = poisoningKeyPath(value);
+  return path === undefined ? undefined : new DomainError('BAD_REQUEST', `request body: ${describePoisoningKey(path)}`);
+}
 
 export const OPEN_INFERENCE_PREFIX = '/v2';
 
@@ -23,7 +40,7 @@ export function installBodyParsers(fastify: FastifyInstance, bodyLimit: number, 
   const parseJson: typeof defaultJson = (request, text, done) => {
     const exceeded = jsonLimitExceeded(text as string, jsonLimits);
     if (exceeded) done(new DomainError('BAD_REQUEST', `JSON body ${exceeded}`), undefined);
-    else defaultJson(request, text, done);
+    else defaultJson(request, text, (error, body) => done(error ? (poisoningRefusal(text as string) ?? error) : null, body));
   };
   fastify.removeContentTypeParser(['application/json', 'text/plain']);
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, (request, body, done) => {

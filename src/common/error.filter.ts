@@ -4,6 +4,7 @@ import { isOpenInferenceRequest } from './body-parsers';
 import { DomainError, isRetryLater } from './domain-error';
 import { errorBody, type ErrorBody } from './error-body';
 import { RETRY_AFTER_HEADER } from './http-headers';
+import { loggableUrl } from './loggable-url';
 
 /**
  * Maps every error that leaves a handler to a status and the one error body.
@@ -32,7 +33,7 @@ export class ErrorFilter implements ExceptionFilter {
     // Overload and loading refusals are expected and counted (503 in the request log and metrics), not faults.
     if (body.statusCode >= 500 && !retryLater) {
       this.logger.error(
-        `${request.method} ${request.url} failed: ${exception instanceof Error ? exception.stack : String(exception)}`,
+        `${request.method} ${loggableUrl(request.url)} failed: ${exception instanceof Error ? exception.stack : String(exception)}`,
       );
     }
     if (isOpenInferenceRequest(request)) {
