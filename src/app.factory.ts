@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { LogController } from 'fastify';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
+import { ADMIN_BODY_LIMITS } from './admin/admin-routes';
 import { ServerProcess } from './cluster/server-process';
 import { sharedRateLimitStore } from './cluster/shared-rate-limit-store';
 import { installBodyParsers } from './common/body-parsers';
@@ -58,7 +59,7 @@ export async function createApp(
   const fastify = app.getHttpAdapter().getInstance();
   // First of all hooks: every request gets its context before any other hook can answer it (rate limit).
   installRequestHooks(fastify, app.get(HttpRequestRecords), refusals);
-  installBodyParsers(fastify, config.BODY_LIMIT_BYTES, jsonLimitsOf(config));
+  installBodyParsers(fastify, config.BODY_LIMIT_BYTES, jsonLimitsOf(config), [ADMIN_BODY_LIMITS]);
   await installHttpHardening(
     app,
     config,

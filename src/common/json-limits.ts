@@ -4,17 +4,25 @@
  * - depth: JSON.parse recurses, so 100,000 '[' would exhaust the stack;
  * - containers (arrays and objects): JSON.parse builds every one of them, so
  *   a 1 MB body of 350,000 empty objects costs 100+ ms of event loop (and
- *   more in garbage collection) before any validator can refuse it.
+ *   more in garbage collection) before any validator can refuse it;
+ * - keys, where a body is a handful of maps (the admin API's config): each
+ *   key costs the validators and the registry work of its own.
  */
 export interface JsonLimits {
   readonly maxDepth: number;
   readonly maxContainers: number;
+  /** Most object keys in the whole body; unbounded when absent (tensor bodies are bounded by their containers). */
+  readonly maxKeys?: number;
+  /** For limits fixed in code, whose they are, named in refusals instead of the MAX_JSON_* settings. */
+  readonly fixedFor?: string;
 }
 
 /** What is over a limit, as the end of a sentence starting with the body's name; undefined when within them. */
 export function jsonLimitExceeded(text: string, limits: JsonLimits): string | undefined {
+  const maxKeys = limits.maxKeys ?? Infinity;
   let depth = 0;
   let containers = 0;
+  let keys = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
     const char = text.charCodeAt(i);
@@ -24,12 +32,17 @@ export function jsonLimitExceeded(text: string, limits: JsonLimits): string | un
     } else if (char === 0x22) {
       inString = true;
     } else if (char === 0x5b || char === 0x7b) {
-      if (++depth > limits.maxDepth) return `is nested deeper than ${limits.maxDepth} levels (MAX_JSON_DEPTH)`;
+      if (++depth > limits.maxDepth) return `is nested deeper than ${limits.maxDepth} levels (${limits.fixedFor ?? 'MAX_JSON_DEPTH'})`;
       if (++containers > limits.maxContainers) {
-        return `has more than ${limits.maxContainers} arrays and objects (MAX_JSON_CONTAINERS); send tensors flat, or binary`;
+        return limits.fixedFor
+          ? `has more than ${limits.maxContainers} arrays and objects (${limits.fixedFor})`
+          : `has more than ${limits.maxContainers} arrays and objects (MAX_JSON_CONTAINERS); send tensors flat, or binary`;
       }
     } else if (char === 0x5d || char === 0x7d) {
       depth--;
+    } else if (char === 0x3a && ++keys > maxKeys) {
+      // Outside strings a colon ends a key: one per object member.
+      return `has more than ${maxKeys} object keys (${limits.fixedFor ?? 'MAX_JSON_KEYS'})`;
     }
   }
   return undefined;
