@@ -4,6 +4,7 @@ import { type FastifyBaseLogger, LogController } from 'fastify';
 import type { Bindings, ChildLoggerOptions, Logger as PinoLogger } from 'pino';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
+import { ADMIN_BODY_LIMITS } from './admin/admin-routes';
 import { ServerProcess } from './cluster/server-process';
 import { sharedRateLimitStore } from './cluster/shared-rate-limit-store';
 import { installBodyParsers } from './common/body-parsers';
@@ -74,7 +75,7 @@ export async function createApp(
         : `closed a connection whose answers stayed unsent for ${config.SEND_TIMEOUT_MS} ms while ${outstanding} requests waited (SEND_TIMEOUT_MS)`,
     );
   });
-  installBodyParsers(fastify, config.BODY_LIMIT_BYTES, jsonLimitsOf(config));
+  installBodyParsers(fastify, config.BODY_LIMIT_BYTES, jsonLimitsOf(config), [ADMIN_BODY_LIMITS]);
   await installHttpHardening(
     app,
     config,

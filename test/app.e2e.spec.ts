@@ -102,6 +102,13 @@ describe('service on the bundled iris models', () => {
       ['the wrong feature count', { instances: [[1, 2, 3]] }, 422, 'instances[0] must have 4 elements, got 3'],
       ['the wrong nesting', { instances: [[[1], 2, 3, 4]] }, 422, 'instances[0][0] must be a single value'],
       ['a scalar instance', { instances: [5] }, 422, 'instances[0] must be an array'],
+      // Keys named after Object.prototype members are named like any other key, never as "undefined".
+      ['a top-level "constructor"', '{"constructor": 1}', 422, 'constructor: property constructor should not exist'],
+      ['a top-level "hasOwnProperty"', '{"hasOwnProperty": 1, "instances": [[1, 2, 3, 4]]}', 422, 'hasOwnProperty: property hasOwnProperty should not exist'],
+      ['a top-level "toString"', '{"toString": 1}', 422, 'toString: property toString should not exist'],
+      ['a "constructor" feature', '{"instances": [{"constructor": 1}]}', 422, 'instances[0].constructor is not a feature'],
+      ['a "__proto__" key', '{"__proto__": {"x": 1}}', 400, '__proto__: the key "__proto__" is not allowed'],
+      ['a "__proto__" key in an instance', '{"instances": [[1, 2, 3, 4], {"a": {"__proto__": 1}}]}', 400, 'instances[1].a.__proto__: the key "__proto__" is not allowed'],
     ];
 
     it.each(cases)('%s is refused, naming the field', async (_name, body, status, message) => {
@@ -109,6 +116,7 @@ describe('service on the bundled iris models', () => {
       expect(response.statusCode).toBe(status);
       expect(response.json()).toMatchObject({ statusCode: status });
       expect(response.json().message).toContain(message);
+      expect(response.json().message).not.toMatch(/\bundefined\b/);
     });
 
     it('reports every broken field of a request at once', async () => {

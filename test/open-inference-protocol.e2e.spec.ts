@@ -514,7 +514,7 @@ describe('Open Inference Protocol (/v2)', () => {
       ['id not a string', { id: 5, inputs: [IDS, MASK, TEXT, SCALE] }, 'id must be a string'],
       ['an unknown datatype', withInput({ ...IDS, datatype: 'INT128' }), 'inputs[0].datatype must be one of the following values: BOOL'],
       ['a negative dimension', withInput({ ...IDS, shape: [-1, 3] }), 'inputs[0].shape'],
-      ['nested parameters', { parameters: { a: { b: 1 } }, inputs: [IDS, MASK, TEXT, SCALE] }, 'parameters must be an object whose values are strings, numbers or booleans'],
+      ['nested parameters', { parameters: { a: { b: 1 } }, inputs: [IDS, MASK, TEXT, SCALE] }, 'parameters must be an object whose values are strings, numbers or booleans ("a" is not)'],
       ['data not an array', withInput({ ...IDS, data: 5 }), 'inputs[0].data must be an array'],
       ['a datatype other than the model input\'s', withInput({ ...IDS, datatype: 'INT32' }), 'input "ids" has datatype INT32, but the model expects INT64'],
       ['another rank', withInput({ ...IDS, shape: [3] }), 'input "ids" has shape [3], but the model expects [-1, 3] (-1: any size)'],

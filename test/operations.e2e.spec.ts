@@ -1,6 +1,7 @@
 import { cp, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { Logger } from '@nestjs/common';
+import { describe, expect, it, vi } from 'vitest';
 import { ShutdownState } from '../src/lifecycle/shutdown-state';
 import { useTestApp, withTestApp } from './support/test-app';
 
@@ -130,6 +131,85 @@ describe('admin API', () => {
     }
     expect([...served].sort()).toEqual(['1', '2']);
     await admin('DELETE', '/v1/admin/models/iris/config');
+  });
+
+  const putConfig = (payload: string) =>
+    server.app.inject({
+      method: 'PUT',
+      url: '/v1/admin/models/iris/config',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      payload,
+    });
+
+  it('answers prototype-named keys nested in the config maps with a 4xx naming their path, or takes them as labels, never a 500', async () => {
+    for (const [body, status, message] of [
+      ['{"weights": {"constructor": 1}}', 422, 'weights.constructor'],
+      ['{"weights": {"1": {"constructor": 1}}}', 422, 'weights.1'],
+      ['{"labels": {"toString": {"valueOf": 1}}}', 422, 'labels.toString'],
+      ['{"weights": {"1": {"__proto__": 1}}}', 400, 'weights.1.__proto__: the key "__proto__" is not allowed'],
+      ['{"labels": {"constructor": {"prototype": 1}}}', 400, 'labels.constructor.prototype: the key "constructor.prototype" is not allowed'],
+      ['{"default_version": {"__proto__": 1}}', 400, 'default_version.__proto__'],
+    ] as const) {
+      const response = await putConfig(body);
+      expect(response.statusCode, `${body}: ${response.body}`).toBe(status);
+      expect(response.json().message).toContain(message);
+    }
+    const set = await putConfig('{"labels": {"constructor": 2, "hasOwnProperty": 1}}');
+    expect(set.statusCode, set.body).toBe(200);
+    expect(set.json().labels).toEqual({ constructor: 2, hasOwnProperty: 1 });
+    expect((await predict({ 'x-model-version': 'constructor' })).headers['x-model-version']).toBe('2');
+    await admin('DELETE', '/v1/admin/models/iris/config');
+  });
+
+  it('refuses unknown keys with a 422 naming their path, as /v1 does, and changes nothing', async () => {
+    for (const [body, message] of [
+      ['{"hasOwnProperty": 1}', 'hasOwnProperty: property hasOwnProperty should not exist'],
+      ['{"default_version": 2, "valueOf": 1}', 'valueOf: property valueOf should not exist'],
+      ['{"canary": {"foo": 1}}', 'canary: property canary should not exist'],
+      ['{"weights": {"x": {"y": 1}}}', 'weights.x: weights key "x" must be a version number'],
+      ['{"labels": {"beta version": 1}}', 'labels.beta version: label "beta version" must start with a letter'],
+    ] as const) {
+      const response = await putConfig(body);
+      expect(response.statusCode, `${body}: ${response.body}`).toBe(422);
+      expect(response.json()).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining(message) });
+    }
+    expect((await predict()).headers['x-model-version']).toBe('1');
+  });
+
+  it('bounds a config body while it arrives and before it is parsed, naming the limit', async () => {
+    const huge = JSON.stringify({ labels: Object.fromEntries(Array.from({ length: 60_000 }, (_, i) => [`l${i}`, 1])) });
+    const tooLarge = await putConfig(huge);
+    expect(tooLarge.statusCode).toBe(413);
+    expect(tooLarge.json()).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', message: 'request body is larger than 65536 bytes (the admin API limit)' });
+    const deep = await putConfig('{"labels": {"a": {"b": {"c": {"d": 1}}}}}');
+    expect(deep.statusCode).toBe(400);
+    expect(deep.json().message).toBe('JSON body is nested deeper than 4 levels (the admin API limit)');
+    const manyKeys = await putConfig(JSON.stringify({ labels: Object.fromEntries(Array.from({ length: 600 }, (_, i) => [`l${i}`, 1])) }));
+    expect(manyKeys.statusCode).toBe(400);
+    expect(manyKeys.json().message).toBe('JSON body has more than 528 object keys (the admin API limit)');
+    const manyLabels = await putConfig(JSON.stringify({ labels: Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`l${i}`, 1])) }));
+    expect(manyLabels.statusCode).toBe(422);
+    expect(manyLabels.json().message).toBe('labels must NOT have more than 256 properties, got 300');
+    // The limits are the admin API's own: /v1 still takes bodies of BODY_LIMIT_BYTES.
+    const rows = JSON.stringify({ instances: Array.from({ length: 8 }, () => [5.1, 3.5, 1.4, 0.2]), padding: 'x'.repeat(100_000) });
+    expect((await server.app.inject({ method: 'POST', url: '/v1/models/iris/predict', headers: { 'content-type': 'application/json' }, payload: rows })).statusCode).toBe(422);
+  });
+
+  it('logs a refused call without the secrets its URL or headers carried', async () => {
+    const warnings = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const response = await server.app.inject({
+        method: 'POST',
+        url: '/v1/admin/rescan?token=query-secret-1&API_KEY=query-secret-2&dry_run=1',
+        headers: { authorization: 'Bearer header-secret-3-wrong-token' },
+      });
+      expect(response.statusCode).toBe(403);
+      const logged = warnings.mock.calls.map((call) => call.map(String).join(' ')).join('\n');
+      expect(logged).toContain('Refused admin call POST /v1/admin/rescan?token=[REDACTED]&API_KEY=[REDACTED]&dry_run=[REDACTED]');
+      expect(logged).not.toMatch(/secret-\d/);
+    } finally {
+      warnings.mockRestore();
+    }
   });
 
   it('answers 400 for a malformed version in the path', async () => {

@@ -2,13 +2,16 @@ import { type CanActivate, type ExecutionContext, Injectable, Logger } from '@ne
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { DomainError } from '../common/domain-error';
+import { loggableUrl } from '../common/loggable-url';
 import { AppConfig } from '../config/app-config';
 
 /**
  * The admin API is off (404, as if it did not exist) unless ADMIN_TOKEN is
  * set; then it needs `Authorization: Bearer <ADMIN_TOKEN>`. Tokens are
  * compared as SHA-256 digests in constant time, so neither the content nor the
- * length of the token leaks through response timing. Every refusal is logged.
+ * length of the token leaks through response timing. Every refusal is logged,
+ * with the URL's secrets redacted (a client may have put the token in the query
+ * string) and never the Authorization header.
  */
 @Injectable()
 export class AdminTokenGuard implements CanActivate {
@@ -40,7 +43,7 @@ export class AdminTokenGuard implements CanActivate {
 
   private refuse(request: FastifyRequest, reason: string): void {
     this.logger.warn(
-      `Refused admin call ${request.method} ${request.url} from ${request.ip} (request ${request.id}): ${reason}`,
+      `Refused admin call ${request.method} ${loggableUrl(request.url)} from ${request.ip} (request ${request.id}): ${reason}`,
     );
   }
 }

@@ -8,19 +8,20 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiParam,
+  ApiPayloadTooLargeResponse,
   ApiTags,
   ApiUnauthorizedResponse,
+  ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import { InvalidInputError } from '../common/domain-error';
-import { validateFlatDto } from '../common/validation';
-import { ManifestError, parseModelOverrides } from '../model-registry/manifest';
 import { ParsePathVersionPipe, type PathVersion } from '../serving/path-version.pipe';
 import { ModelRegistry } from '../model-registry/model-registry.service';
 import { ModelListDto, ModelSummaryDto } from '../model-summary/model-summary.dto';
 import { mapModelSummary } from '../model-summary/model-summary.mapper';
 import { AdminActions } from './admin-actions';
+import { ADMIN_ROUTES_PREFIX } from './admin-routes';
 import { AdminTokenGuard } from './admin-token.guard';
 import { ModelConfigDto } from './dto/model-config.dto';
+import { parseModelConfigBody } from './model-config-body';
 
 /**
  * Operations on what is served, without a restart. Off unless ADMIN_TOKEN is
@@ -33,8 +34,9 @@ import { ModelConfigDto } from './dto/model-config.dto';
 @ApiUnauthorizedResponse({ description: 'No bearer token' })
 @ApiForbiddenResponse({ description: 'Wrong bearer token' })
 @ApiNotFoundResponse({ description: 'Admin API disabled (ADMIN_TOKEN unset), or unknown model or version' })
+@ApiPayloadTooLargeResponse({ description: 'A body over 64 KiB (the admin API limit)' })
 @UseGuards(AdminTokenGuard)
-@Controller('v1/admin')
+@Controller(ADMIN_ROUTES_PREFIX.slice(1))
 export class AdminController {
   constructor(
     private readonly registry: ModelRegistry,
@@ -91,21 +93,11 @@ export class AdminController {
   @ApiOkResponse({ type: ModelSummaryDto })
   @ApiBody({ type: ModelConfigDto })
   @ApiConflictResponse({ description: 'The new default version is not READY' })
+  @ApiUnprocessableEntityResponse({ description: 'An unknown key, a bad label, weight or version, or more than 256 labels or weights; the message names the key and its path' })
   async setConfig(@Param('name') name: string, @Body() raw: unknown): Promise<ModelSummaryDto> {
     // Checked here, not by the global pipe: class-transformer's copy drops keys named after Object.prototype
     // members, so {"labels": {"toString": 2}} reached the handler as {"labels": {}} and wiped the labels.
-    // The DTO's gate names each bad field and refuses shapes class-transformer cannot take (the fuzz suite
-    // found {"default_version": {"constructor": 1}} crashing it); then config.json's own rules for labels
-    // and weights apply.
-    validateFlatDto(ModelConfigDto, raw);
-    let overrides;
-    try {
-      overrides = parseModelOverrides(raw, 'request body');
-    } catch (error) {
-      if (!(error instanceof ManifestError)) throw error;
-      throw new InvalidInputError([error.message]);
-    }
-    await this.actions.apply({ op: 'set-config', model: name, overrides });
+    await this.actions.apply({ op: 'set-config', model: name, overrides: parseModelConfigBody(raw) });
     return this.summary(name);
   }
 

@@ -1,8 +1,8 @@
-import { BadRequestException, HttpException, NotFoundException } from '@nestjs/common';
-import { describe, expect, it } from 'vitest';
+import { type ArgumentsHost, BadRequestException, HttpException, Logger, NotFoundException } from '@nestjs/common';
+import { describe, expect, it, vi } from 'vitest';
 import { DomainError, InvalidInputError } from './domain-error';
 import { MAX_ERROR_MESSAGE_CHARS } from './error-body';
-import { toErrorBody } from './error.filter';
+import { ErrorFilter, toErrorBody } from './error.filter';
 
 describe('toErrorBody', () => {
   it("maps a DomainError to its status, code, message and details", () => {
@@ -41,5 +41,29 @@ describe('toErrorBody', () => {
       error: 'Internal Server Error',
       message: 'internal error while handling the request',
     });
+  });
+});
+
+describe('ErrorFilter', () => {
+  it('logs a fault with the URL its secrets redacted', () => {
+    const errors = vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const reply = { status: vi.fn(() => reply), header: vi.fn(() => reply), send: vi.fn(() => reply) };
+    const request = { method: 'POST', url: '/v1/models/iris/predict?access_token=s3cr3t&top_k=3', headers: {}, routeOptions: { url: '/v1/models/:name/predict' } };
+    const host = { switchToHttp: () => ({ getResponse: () => reply, getRequest: () => request }) } as unknown as ArgumentsHost;
+    try {
+      new ErrorFilter().catch(new TypeError('a bug'), host);
+      expect(reply.status).toHaveBeenCalledWith(500);
+      expect(errors).toHaveBeenCalledTimes(1);
+      expect(String(errors.mock.calls[0][0])).toMatch(/^POST \/v1\/models\/iris\/predict\?access_token=\[REDACTED\]&top_k=3 failed: TypeError: a bug/);
+    } finally {
+      errors.mockRestore();
+    }
+  });
+
+  it('names the route\'s own byte limit when a body is over it', () => {
+    const tooLarge = Object.assign(new Error('too large'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 });
+    const limits = { prefix: '/v1/admin', bytes: 65536, json: { maxDepth: 4, maxContainers: 16, fixedFor: 'the admin API limit' } };
+    expect(toErrorBody(tooLarge, 'application/json', limits).message).toBe('request body is larger than 65536 bytes (the admin API limit)');
+    expect(toErrorBody(tooLarge, 'application/json').message).toContain('BODY_LIMIT_BYTES');
   });
 });

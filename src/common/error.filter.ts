@@ -1,9 +1,10 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isOpenInferenceRequest } from './body-parsers';
+import { isOpenInferenceRequest, routeBodyLimits, type RouteBodyLimits } from './body-parsers';
 import { DomainError, isRetryLater } from './domain-error';
 import { errorBody, type ErrorBody } from './error-body';
 import { RETRY_AFTER_HEADER } from './http-headers';
+import { loggableUrl } from './loggable-url';
 
 /**
  * Maps every error that leaves a handler to a status and the one error body.
@@ -23,7 +24,7 @@ export class ErrorFilter implements ExceptionFilter {
       void reply.status(exception.getStatus()).send(exception.getResponse());
       return;
     }
-    const body = toErrorBody(exception, request.headers['content-type']);
+    const body = toErrorBody(exception, request.headers['content-type'], routeBodyLimits(request));
     const retryLater = exception instanceof DomainError && isRetryLater(exception.code);
     if (retryLater) {
       // Queues are short and models load in seconds: a client that waits a second finds room again.
@@ -32,7 +33,7 @@ export class ErrorFilter implements ExceptionFilter {
     // Overload and loading refusals are expected and counted (503 in the request log and metrics), not faults.
     if (body.statusCode >= 500 && !retryLater) {
       this.logger.error(
-        `${request.method} ${request.url} failed: ${exception instanceof Error ? exception.stack : String(exception)}`,
+        `${request.method} ${loggableUrl(request.url)} failed: ${exception instanceof Error ? exception.stack : String(exception)}`,
       );
     }
     if (isOpenInferenceRequest(request)) {
@@ -51,14 +52,14 @@ function isHealthReport(exception: unknown): exception is HttpException {
   return typeof response === 'object' && response !== null && 'status' in response && 'details' in response;
 }
 
-export function toErrorBody(exception: unknown, contentType?: string): ErrorBody {
+export function toErrorBody(exception: unknown, contentType?: string, bodyLimits?: RouteBodyLimits): ErrorBody {
   if (exception instanceof DomainError) {
     return errorBody(exception.status, shortenRouteNotFound(exception.message), exception.details, exception.code);
   }
   if (exception instanceof HttpException) {
     // Nest wraps Fastify's own refusals (bad JSON, too large, bad media type); their code says more than the text.
     const cause = exception.cause as (Error & { code?: string }) | undefined;
-    if (cause?.code?.startsWith('FST_')) return errorBody(exception.getStatus(), clientMessage(cause, exception.getStatus(), contentType));
+    if (cause?.code?.startsWith('FST_')) return errorBody(exception.getStatus(), clientMessage(cause, exception.getStatus(), contentType, bodyLimits));
     const response = exception.getResponse();
     const message =
       typeof response === 'string'
@@ -70,16 +71,23 @@ export function toErrorBody(exception: unknown, contentType?: string): ErrorBody
   }
   const status = (exception as { statusCode?: unknown })?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    return errorBody(status, clientMessage(exception as Error & { code?: string }, status, contentType));
+    return errorBody(status, clientMessage(exception as Error & { code?: string }, status, contentType, bodyLimits));
   }
   return errorBody(500, 'internal error while handling the request');
 }
 
 /** Fastify's own messages for refused bodies, made to say what the client should change. */
-function clientMessage(error: Error & { code?: string }, status: number, contentType: string | undefined): string {
+function clientMessage(
+  error: Error & { code?: string },
+  status: number,
+  contentType: string | undefined,
+  bodyLimits: RouteBodyLimits | undefined,
+): string {
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return 'request body is larger than the limit of this service (BODY_LIMIT_BYTES)';
+      return bodyLimits
+        ? `request body is larger than ${bodyLimits.bytes} bytes (${bodyLimits.json.fixedFor})`
+        : 'request body is larger than the limit of this service (BODY_LIMIT_BYTES)';
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return `unsupported Content-Type ${contentType ? `"${contentType.slice(0, 100)}"` : '(none given)'}; send application/json`;
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':

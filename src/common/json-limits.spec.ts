@@ -33,3 +33,18 @@ describe('jsonNestedDeeperThan', () => {
     expect(jsonNestedDeeperThan(`[${Array.from({ length: 1000 }, () => '{}').join(',')}]`, 2)).toBe(false);
   });
 });
+
+describe('jsonLimitExceeded with limits fixed in code', () => {
+  const FIXED = { maxDepth: 2, maxContainers: 3, maxKeys: 3, fixedFor: 'the admin API limit' };
+
+  it('counts object keys, not colons inside strings, and names whose limits they are', () => {
+    expect(jsonLimitExceeded('{"a":{"b:c":1,"d":"e:f"}}', FIXED)).toBeUndefined();
+    expect(jsonLimitExceeded('{"a":1,"b":2,"c":3,"d":4}', FIXED)).toBe('has more than 3 object keys (the admin API limit)');
+    expect(jsonLimitExceeded('{"a":{"b":[1]}}', FIXED)).toBe('is nested deeper than 2 levels (the admin API limit)');
+    expect(jsonLimitExceeded('[[],[],[]]', FIXED)).toBe('has more than 3 arrays and objects (the admin API limit)');
+  });
+
+  it('leaves keys unbounded when no bound is given', () => {
+    expect(jsonLimitExceeded(JSON.stringify(Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`k${i}`, i]))), LIMITS)).toBeUndefined();
+  });
+});

@@ -6,6 +6,8 @@ import type { ValidationError } from 'class-validator';
  */
 export function describeValidationErrors(errors: readonly ValidationError[], parent = ''): string[] {
   return errors.flatMap((error) => {
+    // class-validator reports an object it cannot validate at all with no property: it is the parent itself.
+    if (error.property === undefined) return Object.values(error.constraints ?? {}).map((rule) => `${parent || 'request body'}: ${rule}`);
     const path = /^\d+$/.test(error.property)
       ? `${parent}[${error.property}]`
       : parent

@@ -1,6 +1,6 @@
 import { ValidationPipe } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
-import { validateSync } from 'class-validator';
+import { getMetadataStorage, validateSync } from 'class-validator';
 import { DomainError, InvalidInputError } from './domain-error';
 import { describeSchemaError, type SchemaGate } from './schema-gate';
 import { describeValidationErrors } from './validation-errors';
@@ -37,8 +37,11 @@ export function validateFlatDto<T extends object>(
     throw new InvalidInputError([`${options.what ?? 'request body'} must be a JSON object`]);
   }
   const validate = (): T => {
-    const instance = options.convert ? plainToInstance(cls, body) : Object.assign(new cls(), body);
-    throwIfInvalid(instance);
+    const unknown = undeclaredKeys(cls, body);
+    const known = unknown.length === 0 ? body : Object.fromEntries(Object.entries(body).filter(([key]) => !unknown.includes(key)));
+    const instance = options.convert ? plainToInstance(cls, known) : Object.assign(new cls(), known);
+    const problems = [...unknown.map((key) => `${key}: property ${key} should not exist`), ...problemsOf(instance)];
+    if (problems.length > 0) throw new InvalidInputError(problems);
     return instance;
   };
   return options.gate ? gated<T>(options.gate, body, validate) : validate();
@@ -72,6 +75,29 @@ export function gated<T>(gate: SchemaGate, value: unknown, validate: () => unkno
 }
 
 function throwIfInvalid(instance: object): void {
-  const errors = validateSync(instance, { whitelist: true, forbidNonWhitelisted: true });
-  if (errors.length > 0) throw new InvalidInputError(describeValidationErrors(errors));
+  const problems = problemsOf(instance);
+  if (problems.length > 0) throw new InvalidInputError(problems);
+}
+
+function problemsOf(instance: object): string[] {
+  return describeValidationErrors(validateSync(instance, { whitelist: true, forbidNonWhitelisted: true }));
+}
+
+const declaredFields = new WeakMap<Function, ReadonlySet<string>>();
+
+/**
+ * The body's own keys the DTO does not declare, found here rather than by
+ * class-validator's whitelist, which looks keys up in a plain object: a key
+ * named after an Object.prototype member (`hasOwnProperty`, `valueOf`) passed
+ * as declared, and a `constructor` key, copied onto the instance, hid its
+ * class, so the refusal named `undefined` instead of the key.
+ */
+function undeclaredKeys(cls: Function, body: object): string[] {
+  let fields = declaredFields.get(cls);
+  if (!fields) {
+    fields = new Set(getMetadataStorage().getTargetValidationMetadatas(cls, '', true, false).map((metadata) => metadata.propertyName));
+    declaredFields.set(cls, fields);
+  }
+  const known = fields;
+  return Object.keys(body).filter((key) => !known.has(key));
 }

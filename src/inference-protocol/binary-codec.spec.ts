@@ -76,7 +76,10 @@ describe('readInferenceBody', () => {
     [Buffer.from('{"inputs": []}'), ['5', '5'], 'Inference-Header-Content-Length must be given once'],
     [Buffer.from('{"inputs": []}xyz'), '0', 'JSON header (the first Inference-Header-Content-Length bytes) is empty'],
     [Buffer.from('{"inputs": []}xyz'), '10', 'JSON header (the first Inference-Header-Content-Length bytes) is not valid JSON'],
-    [Buffer.from('{"__proto__": {"x": 1}, "inputs": []}'), undefined, 'the key "__proto__" is not allowed'],
+    [Buffer.from('{"__proto__": {"x": 1}, "inputs": []}'), undefined, 'request body: __proto__: the key "__proto__" is not allowed'],
+    [Buffer.from('{"inputs": [{"parameters": {"x": {"__proto__": 1}}}]}'), undefined, 'inputs[0].parameters.x.__proto__: the key "__proto__" is not allowed'],
+    [Buffer.from('{"inputs": [{"parameters": {"\\u005f_proto__": 1}}]}'), undefined, 'inputs[0].parameters.__proto__: the key "__proto__" is not allowed'],
+    [Buffer.from('{"parameters": {"constructor": {"prototype": {}}}}'), undefined, 'parameters.constructor.prototype: the key "constructor.prototype" is not allowed'],
     [Buffer.from(`${'['.repeat(100)}${']'.repeat(100)}`), undefined, 'request body is nested deeper than 64 levels'],
   ])('refuses %s with header %s: %s', (body, header, message) => {
     expect(badRequest(() => readInferenceBody(body, header as string | string[] | undefined, DEPTH))).toContain(message);

@@ -1,6 +1,7 @@
 import { endianness } from 'node:os';
 import { jsonLimitExceeded, type JsonLimits } from '../common/json-limits';
 import { DomainError } from '../common/domain-error';
+import { describePoisoningKey, poisoningKeyPath } from '../common/json-poisoning';
 import { allocateUninitialized, elementCount, type DataType, type Tensor, type TensorData } from '../inference/tensors';
 import { elementByteSize, toV2DataType } from './datatypes';
 
@@ -79,13 +80,20 @@ function parseJson(text: string, what: string, limits: JsonLimits): unknown {
   if (text.length === 0) throw badRequest(`${what} is empty; send an inference request JSON object`);
   const exceeded = jsonLimitExceeded(text, limits);
   if (exceeded) throw badRequest(`${what} ${exceeded}`);
+  let value: unknown;
   try {
-    // A reviver costs a call per value, so it runs only when a poisoning key could be there.
-    return text.includes('__proto__') || text.includes('constructor') ? JSON.parse(text, rejectPoisoning) : JSON.parse(text);
+    value = JSON.parse(text);
   } catch (error) {
     throw badRequest(`${what} is not valid JSON: ${(error as Error).message}`);
   }
+  // The walk runs only when a poisoning key could be there, spelled out or escaped ("\u005f_proto__").
+  const poisoned = MAY_HOLD_POISONING_KEY.test(text) ? poisoningKeyPath(value) : undefined;
+  if (poisoned !== undefined) throw badRequest(`${what}: ${describePoisoningKey(poisoned)}`);
+  return value;
 }
+
+/** Fastify's JSON parser refuses prototype-poisoning keys ("error" for both); so does this one. */
+const MAY_HOLD_POISONING_KEY = /__proto__|constructor|\\u/;
 
 export interface BinaryInputRef {
   readonly name: string;
@@ -240,15 +248,6 @@ export function encodeInferenceBody(json: string, binaryOutputs: readonly Buffer
   if (!binaryOutputs) return { body: json };
   const header = Buffer.from(json, 'utf8');
   return { body: Buffer.concat([header, ...binaryOutputs]), headerLength: header.length };
-}
-
-/** Fastify's JSON parser refuses prototype-poisoning keys ("error" for both); so does this one. */
-function rejectPoisoning(key: string, value: unknown): unknown {
-  if (key === '__proto__') throw new SyntaxError('the key "__proto__" is not allowed');
-  if (key === 'constructor' && typeof value === 'object' && value !== null && Object.hasOwn(value, 'prototype')) {
-    throw new SyntaxError('the key "constructor.prototype" is not allowed');
-  }
-  return value;
 }
 
 function swapBytes(bytes: Uint8Array, size: number): void {

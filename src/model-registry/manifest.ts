@@ -24,6 +24,8 @@ export type Task = (typeof TASKS)[number];
 
 export const FEATURE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
 export const LABEL_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+/** A key of `weights`: a version number as its folder is named. */
+export const VERSION_KEY_PATTERN = /^[1-9][0-9]{0,8}$/;
 
 /** A width and height in pixels (image.content). */
 export class ContentBox {
@@ -280,7 +282,7 @@ export function parseManifest(json: unknown, file: string): VersionManifest {
 }
 
 export function parseModelConfig(json: unknown, file: string): ModelConfig {
-  return checkedLabelsAndWeights(validated(ModelConfig, json, file), json, file);
+  return checkedLabelsAndWeights(validated(ModelConfig, withoutMapEntries(json), file), json, file);
 }
 
 /**
@@ -289,7 +291,7 @@ export function parseModelConfig(json: unknown, file: string): ModelConfig {
  * not none).
  */
 export function parseModelOverrides(json: unknown, file: string): ModelConfigValues {
-  const checked = checkedLabelsAndWeights(validated(ModelOverrides, json, file), json, file);
+  const checked = checkedLabelsAndWeights(validated(ModelOverrides, withoutMapEntries(json), file), json, file);
   const has = (key: string) => Object.hasOwn(json as object, key);
   return {
     ...(checked.default_version !== undefined ? { default_version: checked.default_version } : {}),
@@ -298,26 +300,40 @@ export function parseModelOverrides(json: unknown, file: string): ModelConfigVal
   };
 }
 
+/**
+ * class-transformer's copy of a plain object drops keys named after Object.prototype members (a label
+ * "toString") and crashes on a key named "constructor": labels and weights are checked as the JSON's own
+ * entries (checkedLabelsAndWeights), and class-validator sees them empty (still checked to be objects).
+ */
+function withoutMapEntries(json: unknown): unknown {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return json;
+  const raw = json as { labels?: unknown; weights?: unknown };
+  const emptied = (value: unknown) => (typeof value === 'object' && value !== null && !Array.isArray(value) ? {} : value);
+  return {
+    ...json,
+    ...(Object.hasOwn(json, 'labels') ? { labels: emptied(raw.labels) } : {}),
+    ...(Object.hasOwn(json, 'weights') ? { weights: emptied(raw.weights) } : {}),
+  };
+}
+
 function checkedLabelsAndWeights<T extends ModelOverrides>(config: T, json: unknown, file: string): T {
-  // class-transformer's copy of a plain object drops keys named after Object.prototype members (a label
-  // "toString"): labels and weights are taken from the JSON itself, own keys only.
   const raw = json as { labels?: unknown; weights?: unknown };
   config.labels = ownEntries(raw.labels) as Record<string, number>;
   config.weights = ownEntries(raw.weights) as Record<string, number>;
   for (const [label, version] of Object.entries(config.labels)) {
     if (!LABEL_NAME_PATTERN.test(label)) {
-      throw new ManifestError(`${file}: label "${label}" must start with a letter and use only letters, digits, _ . -`);
+      throw new ManifestError(`${file}: labels.${label}: label "${label}" must start with a letter and use only letters, digits, _ . -`);
     }
     if (!Number.isInteger(version) || version < 1) {
-      throw new ManifestError(`${file}: label "${label}" must point to a positive integer version`);
+      throw new ManifestError(`${file}: labels.${label}: label "${label}" must point to a positive integer version`);
     }
   }
   for (const [version, weight] of Object.entries(config.weights)) {
-    if (!/^[1-9][0-9]{0,8}$/.test(version)) {
-      throw new ManifestError(`${file}: weights key "${version}" must be a version number`);
+    if (!VERSION_KEY_PATTERN.test(version)) {
+      throw new ManifestError(`${file}: weights.${version}: weights key "${version}" must be a version number`);
     }
     if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0) {
-      throw new ManifestError(`${file}: weights["${version}"] must be a number >= 0`);
+      throw new ManifestError(`${file}: weights.${version}: weights["${version}"] must be a number >= 0`);
     }
   }
   return config;

@@ -56,6 +56,6 @@ describe('the request log line', () => {
   });
 
   it('hides query values a client may have put a secret in', () => {
-    expect(lineOf(contextOf('/v1/models/iris/predict?top_k=3&token=s3cret')).url).toBe('/v1/models/iris/predict?top_k=3&token=[redacted]');
+    expect(lineOf(contextOf('/v1/models/iris/predict?top_k=3&token=s3cret')).url).toBe('/v1/models/iris/predict?top_k=3&token=[REDACTED]');
   });
 });

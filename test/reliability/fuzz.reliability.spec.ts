@@ -33,7 +33,7 @@ function hostileRequest(index: number): RequestSpec {
     '/health/ready',
     '/metrics',
     '/docs-json',
-    `/v1/admin/${pick(['rescan', 'models/iris/reload', 'models/iris/versions/1/unload'])}`,
+    `/v1/admin/${pick(['rescan', 'models/iris/reload', 'models/iris/versions/1/unload', 'models/iris/config', 'models/iris/config'])}`,
     `/${'x/'.repeat(Math.floor(random() * 50))}`,
   ];
   const deep = (n: number) => `${'['.repeat(n)}1${']'.repeat(n)}`;
@@ -48,6 +48,10 @@ function hostileRequest(index: number): RequestSpec {
     () => JSON.stringify({ instances: [{ sepal_length: 'a'.repeat(Math.floor(random() * 50_000)) }] }),
     () => JSON.stringify({ instances: [{ __proto__: { x: 1 }, constructor: { prototype: {} } }] }),
     () => '{"__proto__": {"polluted": true}, "instances": [[1,2,3,4]]}',
+    // Admin config bodies: prototype-named keys nested in its maps, unknown keys, and far more labels than it takes.
+    () => `{"labels": {"${pick(['constructor', 'toString', 'prototype', 'stable'])}": ${pick(['1', '{"constructor": 1}', '{"__proto__": {}}', '[1]'])}}, "weights": {"${pick(['1', 'constructor', 'x'])}": {"y": 1}}}`,
+    () => JSON.stringify({ default_version: 1, [pick(['hasOwnProperty', 'canary', 'valueOf'])]: { foo: 1 } }),
+    () => JSON.stringify({ labels: Object.fromEntries(Array.from({ length: Math.floor(random() * 60_000) }, (_, i) => [`l${i}`, 1])) }),
     () => JSON.stringify({ inputs: [{ name: 'input', datatype: pick(['FP32', 'BYTES', 'BOOL', 'XX']), shape: [pick([1, -1, 0, 1e9]), 4], data: pick([[1, 2, 3, 4], 'abc', [[1]], []]) }] }),
     () => JSON.stringify({ inputs: 'x', outputs: [{ name: 7 }] }),
     () => Buffer.from(Array.from({ length: Math.floor(random() * 2000) }, () => Math.floor(random() * 256))),
@@ -73,6 +77,8 @@ function hostileRequest(index: number): RequestSpec {
   if (random() < 0.2) headers['x-request-key'] = 'k'.repeat(Math.floor(random() * 400));
   if (random() < 0.2) headers['inference-header-content-length'] = pick(['10', '-5', 'abc', '999999999', '0']);
   if (random() < 0.1) headers.authorization = pick(['Bearer x', 'Basic abc', 'Bearer ']);
+  // Half the admin calls carry the token, so their bodies reach the admin API's own checks.
+  else if (random() < 0.5) headers.authorization = 'Bearer reliability-admin-token-123';
   const method = pick(['POST', 'POST', 'POST', 'GET', 'PUT', 'DELETE', 'PATCH']);
   const body = method === 'GET' ? undefined : pick(bodies)();
   // Now and then a body with no framing at all: its bytes arrive as garbage where the next request should start.

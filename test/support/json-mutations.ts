@@ -63,3 +63,31 @@ export function* mutationsOf(valid: readonly Json[], extraReplacements: readonly
     }
   }
 }
+
+/** A key put into a body: into the object numbered `at` (modulo the number of objects, in document order), at any depth. */
+export interface KeyInsertion {
+  at: number;
+  key: string;
+  value: Json;
+}
+
+/** Every object inside `value` (arrays looked into), the root first when it is one. */
+function objectsIn(value: Json): Record<string, Json>[] {
+  if (value === null || typeof value !== 'object') return [];
+  if (Array.isArray(value)) return value.flatMap(objectsIn);
+  return [value, ...Object.values(value).flatMap(objectsIn)];
+}
+
+/**
+ * A copy of `value` with each key inserted into one of its objects, at whatever depth that object
+ * is; with no object in it, the copy as it is. Own keys even for `__proto__` (see mutationsOf).
+ */
+export function withKeysInserted(value: Json, insertions: readonly KeyInsertion[]): Json {
+  const copy = clone(value);
+  const objects = objectsIn(copy);
+  if (objects.length === 0) return copy;
+  for (const { at, key, value: inserted } of insertions) {
+    Object.defineProperty(objects[at % objects.length], key, { value: inserted, enumerable: true, writable: true, configurable: true });
+  }
+  return copy;
+}

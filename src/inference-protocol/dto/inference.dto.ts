@@ -21,12 +21,12 @@ function IsParameters(options?: ValidationOptions): PropertyDecorator {
     {
       name: 'isParameters',
       validator: {
-        validate: (value: unknown) =>
-          typeof value === 'object' &&
-          value !== null &&
-          !Array.isArray(value) &&
-          Object.values(value).every((member) => ['string', 'number', 'boolean'].includes(typeof member)),
-        defaultMessage: () => '$property must be an object whose values are strings, numbers or booleans',
+        validate: (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value) && firstBadParameter(value) === undefined,
+        // The key whose value is wrong is named: a parameters object may hold any key, "prototype" or "constructor" too.
+        defaultMessage: (args) => {
+          const bad = typeof args?.value === 'object' && args.value !== null && !Array.isArray(args.value) ? firstBadParameter(args.value) : undefined;
+          return `$property must be an object whose values are strings, numbers or booleans${bad === undefined ? '' : ` (${JSON.stringify(bad.slice(0, 100))} is not)`}`;
+        },
       },
     },
     options,
@@ -46,6 +46,10 @@ function IsTensorShape(options?: ValidationOptions): PropertyDecorator {
     },
     options,
   );
+}
+
+function firstBadParameter(parameters: object): string | undefined {
+  return Object.entries(parameters).find(([, member]) => !['string', 'number', 'boolean'].includes(typeof member))?.[0];
 }
 
 const PARAMETERS_DOC = {

@@ -1,0 +1,35 @@
+import { compileGate } from '../../common/schema-gate';
+import { LABEL_NAME_PATTERN, VERSION_KEY_PATTERN } from '../../model-registry/manifest';
+import { MAX_CONFIG_MAP_ENTRIES } from '../admin-routes';
+
+/** Counts bounded before anything looks at the entries (see enforceLimits). */
+export const withinModelConfigLimits = compileGate({
+  type: 'object',
+  properties: {
+    labels: { maxProperties: MAX_CONFIG_MAP_ENTRIES },
+    weights: { maxProperties: MAX_CONFIG_MAP_ENTRIES },
+  },
+});
+
+/**
+ * ModelConfigDto and config.json's rules for labels and weights as one
+ * compiled schema: a body it accepts is valid as it is; for any other, the
+ * DTO and those rules word the refusal (model-config-body.ts).
+ */
+export const isValidModelConfig = compileGate({
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    default_version: { type: 'integer', minimum: 1 },
+    labels: {
+      type: 'object',
+      propertyNames: { pattern: LABEL_NAME_PATTERN.source },
+      additionalProperties: { type: 'integer', minimum: 1 },
+    },
+    weights: {
+      type: 'object',
+      propertyNames: { pattern: VERSION_KEY_PATTERN.source },
+      additionalProperties: { type: 'number', minimum: 0 },
+    },
+  },
+});

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidInputError } from '../common/domain-error';
+import { MAX_CONFIG_MAP_ENTRIES } from './admin-routes';
+import { parseModelConfigBody } from './model-config-body';
+
+function refusal(body: string): string {
+  try {
+    parseModelConfigBody(JSON.parse(body));
+  } catch (error) {
+    if (error instanceof InvalidInputError) return error.message;
+    throw error;
+  }
+  throw new Error(`${body} was accepted`);
+}
+
+describe('parseModelConfigBody', () => {
+  it('takes the fields a body has, labels named after Object.prototype members included', () => {
+    const body = JSON.parse('{"default_version": 2, "labels": {"stable": 1, "toString": 2, "constructor": 1, "hasOwnProperty": 2}, "weights": {"1": 90, "2": 10}}');
+    const overrides = parseModelConfigBody(body);
+    expect(overrides).toEqual({ default_version: 2, labels: { stable: 1, toString: 2, constructor: 1, hasOwnProperty: 2 }, weights: { '1': 90, '2': 10 } });
+    expect(Object.hasOwn(overrides.labels!, 'constructor')).toBe(true);
+    expect(parseModelConfigBody({ weights: {} })).toEqual({ weights: {} });
+  });
+
+  it.each([
+    ['{"canary": {"foo": 1}}', 'canary: property canary should not exist'],
+    ['{"hasOwnProperty": 1}', 'hasOwnProperty: property hasOwnProperty should not exist'],
+    ['{"constructor": {"a": 1}, "labels": {}}', 'constructor: property constructor should not exist'],
+    ['{"valueOf": 1, "default_version": 1}', 'valueOf: property valueOf should not exist'],
+  ])('refuses the unknown key of %s by its name', (body, message) => {
+    expect(refusal(body)).toBe(message);
+  });
+
+  it.each([
+    ['{"weights": {"x": {"y": 1}}}', 'weights.x'],
+    ['{"weights": {"1": {"constructor": 1}}}', 'weights.1'],
+    ['{"weights": {"constructor": 1}}', 'weights.constructor'],
+    ['{"labels": {"constructor": {"a": 1}}}', 'labels.constructor'],
+    ['{"labels": {"toString": "1"}}', 'labels.toString'],
+    ['{"labels": {"prototype": 0}}', 'labels.prototype'],
+    ['{"labels": {"1bad": 1}}', 'labels.1bad'],
+    ['{"default_version": {"constructor": 1}}', 'default_version must be an integer number'],
+    ['{"labels": [1]}', 'labels must be an object'],
+  ])('refuses %s naming %s', (body, named) => {
+    const message = refusal(body);
+    expect(message).toContain(named);
+    expect(message).not.toContain('undefined');
+  });
+
+  it('bounds the labels and the weights before looking at them, naming the field and the bound', () => {
+    const labels = Object.fromEntries(Array.from({ length: MAX_CONFIG_MAP_ENTRIES + 1 }, (_, i) => [`l${i}`, 1]));
+    expect(refusal(JSON.stringify({ labels }))).toBe(`labels must NOT have more than ${MAX_CONFIG_MAP_ENTRIES} properties, got ${MAX_CONFIG_MAP_ENTRIES + 1}`);
+    const weights = Object.fromEntries(Array.from({ length: MAX_CONFIG_MAP_ENTRIES + 5 }, (_, i) => [`${i + 1}`, 'x']));
+    expect(refusal(JSON.stringify({ weights }))).toContain(`weights must NOT have more than ${MAX_CONFIG_MAP_ENTRIES} properties`);
+  });
+
+  it('refuses a body that is not an object', () => {
+    for (const body of ['[]', 'null', '1', '"x"']) expect(refusal(body)).toBe('request body must be a JSON object');
+  });
+});

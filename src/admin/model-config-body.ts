@@ -1,0 +1,36 @@
+import { InvalidInputError } from '../common/domain-error';
+import { describeSchemaError, enforceLimits } from '../common/schema-gate';
+import { validateFlatDto } from '../common/validation';
+import { ManifestError, parseModelOverrides } from '../model-registry/manifest';
+import type { ModelConfigValues } from '../model-registry/model-version';
+import { ModelConfigDto } from './dto/model-config.dto';
+import { isValidModelConfig, withinModelConfigLimits } from './dto/model-config.schema';
+
+/**
+ * The body of PUT /v1/admin/models/{name}/config, checked as /v1 checks its
+ * bodies: counts bounded first, then the compiled schema decides (unknown
+ * keys refused at any depth, keys named after Object.prototype members taken
+ * as the labels they are), and a refusal is worded by the DTO (fields) and by
+ * config.json's rules (labels, weights), naming the key and its path; the
+ * schema's own finding when neither names one.
+ */
+export function parseModelConfigBody(raw: unknown): ModelConfigValues {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new InvalidInputError(['request body must be a JSON object']);
+  enforceLimits(withinModelConfigLimits, raw);
+  if (!isValidModelConfig(raw)) {
+    const finding = describeSchemaError(isValidModelConfig.errors?.[0]);
+    validateFlatDto(ModelConfigDto, raw);
+    overridesOf(raw);
+    throw new InvalidInputError([finding]);
+  }
+  return overridesOf(raw);
+}
+
+function overridesOf(raw: object): ModelConfigValues {
+  try {
+    return parseModelOverrides(raw, 'request body');
+  } catch (error) {
+    if (!(error instanceof ManifestError)) throw error;
+    throw new InvalidInputError([error.message]);
+  }
+}
