@@ -146,7 +146,7 @@ describe('ModelRegistry', () => {
     const model = registry.get('m');
     expect(model.configError).toMatchObject({ file: 'm/config.json', reason: expect.stringContaining('label "1bad" must start with a letter') });
     // Its default version, labels and cache are unknown: it is not served with a guessed config.
-    expect(model.versions[0]).toMatchObject({ state: 'FAILED', reason: expect.stringContaining('m/config.json: label "1bad"') });
+    expect(model.versions[0]).toMatchObject({ state: 'FAILED', reason: expect.stringContaining('m/config.json: labels.1bad: label "1bad"') });
     expect(engine.loadedTexts).toEqual(['ok']);
     expect(registry.isReady()).toBe(true);
     expect(registry.isRequired('m')).toBe(false);
