@@ -9,7 +9,7 @@ import { ServerProcess } from './cluster/server-process';
 import { sharedRateLimitStore } from './cluster/shared-rate-limit-store';
 import { installBodyParsers } from './common/body-parsers';
 import { answerClientError } from './common/client-error';
-import { installConnectionBackpressure } from './common/connection-backpressure';
+import { httpServerSkippingClosedConnections, installConnectionBackpressure } from './common/connection-backpressure';
 import { installHttpHardening } from './common/http-hardening';
 import { createValidationPipe } from './common/validation';
 import { type AppConfig, connectionLimitsOf, jsonLimitsOf, trustProxyOf } from './config/app-config';
@@ -52,6 +52,7 @@ export async function createApp(
     // (Fastify's handlerTimeout costs an AbortSignal per request, which profiles showed on the hot path).
     requestTimeout: config.REQUEST_TIMEOUT_MS,
     http: slowClientLimits(config.REQUEST_TIMEOUT_MS),
+    serverFactory: httpServerSkippingClosedConnections,
     // request.ip (rate limits, logs) and request.protocol (HSTS) from X-Forwarded-* only when the peer is one of these.
     trustProxy: trustProxyOf(config),
   });
@@ -63,8 +64,8 @@ export async function createApp(
   app.useLogger(app.get(Logger));
 
   const fastify = app.getHttpAdapter().getInstance();
-  // First of all hooks: every request gets its context before any other hook can answer it (rate limit).
-  installRequestHooks(fastify, app.get(HttpRequestRecords), refusals);
+  // First of all hooks: a connection's requests wait here, before anything is made for them, while its
+  // earlier answers are unsent; a request the connection's closing drops never gets a context or a record.
   const connectionsClosed = app.get(MetricsService).connectionsClosed;
   installConnectionBackpressure(fastify, connectionLimitsOf(config), (reason, socket, outstanding) => {
     connectionsClosed.inc({ reason });
@@ -75,6 +76,8 @@ export async function createApp(
         : `closed a connection whose answers stayed unsent for ${config.SEND_TIMEOUT_MS} ms while ${outstanding} requests waited (SEND_TIMEOUT_MS)`,
     );
   });
+  // Then every request gets its context before any other hook can answer it (rate limit).
+  installRequestHooks(fastify, app.get(HttpRequestRecords), refusals);
   installBodyParsers(fastify, config.BODY_LIMIT_BYTES, jsonLimitsOf(config), [ADMIN_BODY_LIMITS]);
   await installHttpHardening(
     app,
