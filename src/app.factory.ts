@@ -7,14 +7,14 @@ import { Logger } from 'nestjs-pino';
 import { ADMIN_BODY_LIMITS } from './admin/admin-routes';
 import { ServerProcess } from './cluster/server-process';
 import { sharedRateLimitStore } from './cluster/shared-rate-limit-store';
-import { installBodyParsers } from './common/body-parsers';
-import { answerClientError } from './common/client-error';
-import { httpServerSkippingClosedConnections, installConnectionBackpressure } from './common/connection-backpressure';
-import { installHttpHardening } from './common/http-hardening';
-import { createValidationPipe } from './common/validation';
+import { installBodyParsers } from './common/http/body-parsers';
+import { answerClientError } from './common/errors/client-error';
+import { httpServerSkippingClosedConnections, installConnectionBackpressure } from './common/http/connection-backpressure';
+import { installHttpHardening } from './common/http/http-hardening';
+import { createValidationPipe } from './common/validation/dto-validation';
 import { type AppConfig, connectionLimitsOf, jsonLimitsOf, trustProxyOf } from './config/app-config';
 import { AppModule } from './app.module';
-import { HEALTH_PREFIXES } from './health/health.routes';
+import { HEALTH_PREFIXES } from './health/health-paths';
 import { closeConnectionsWhileDraining } from './lifecycle/graceful-shutdown';
 import { ShutdownState } from './lifecycle/shutdown-state';
 import { HttpRequestRecords } from './observability/http-request-records';
@@ -22,11 +22,11 @@ import { installRequestHooks, RouterRefusals } from './observability/http-reques
 import { installRequestTracing } from './observability/http-tracing';
 import { createLogger, requestChildLogger } from './observability/logger';
 import { MetricsService } from './observability/metrics.service';
-import { METRICS_ROUTE } from './observability/metrics.routes';
+import { METRICS_ROUTE } from './observability/metrics-path';
 import { requestIdFor } from './observability/request-id';
 import { Tracing } from './observability/tracing';
 import { setUpSwagger } from './swagger';
-import packageJson from '../package.json';
+import { SERVICE_VERSION } from './config/service-identity';
 
 /**
  * Builds the whole application on Fastify, ready for `listen` or for tests'
@@ -99,7 +99,7 @@ export async function createApp(
     },
   });
   app.useGlobalPipes(createValidationPipe());
-  setUpSwagger(app, packageJson.version);
+  setUpSwagger(app, SERVICE_VERSION);
   return app;
 }
 

@@ -1,10 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, onSendHookHandler } from 'fastify';
-import { errorBody } from './common/error-body';
+import { errorBody } from './common/errors/error-body';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { AppConfig } from './config/app-config';
 import { IMAGE_FIELD } from './predict/multipart-images';
-import { UI_ROUTE } from './ui/ui.routes';
+import { UI_ROUTE } from './ui/ui-path';
 
 export const DOCS_PATH = 'docs';
 

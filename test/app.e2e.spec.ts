@@ -1,7 +1,7 @@
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { INFERENCE_ENGINE, type InferenceEngine } from '../src/inference/inference-engine';
+import { INFERENCE_ENGINE, type InferenceEngine } from '../src/inference/engine-contracts';
 import { ModelRegistry } from '../src/model-registry/model-registry.service';
 import { irisPrediction, irisProbabilities } from './support/iris';
 import { REPO_MODELS_DIR, removeDir, startTestApp, tempModelsDir, useTestApp } from './support/test-app';

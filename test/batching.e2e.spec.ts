@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { describe, expect, it } from 'vitest';
-import { INFERENCE_ENGINE } from '../src/inference/inference-engine';
+import { INFERENCE_ENGINE } from '../src/inference/engine-contracts';
 import { byLabel, irisProbabilities } from './support/iris';
 import { useTestApp, withTestApp } from './support/test-app';
 

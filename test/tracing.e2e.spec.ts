@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest';
 import type { RequestContext } from '../src/request-context/request-context';
 import { PINO_LOGGER } from '../src/observability/logger';
-import { traceHeadersFor } from '../src/observability/trace-context';
+import { traceHeadersFor } from '../src/observability/w3c-trace-context';
 import { ModelRunner } from '../src/serving/model-runner';
 import { PredictionObservers, type PredictionRecord } from '../src/serving/prediction-observers';
 import packageJson from '../package.json';

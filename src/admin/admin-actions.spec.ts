@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { channelPair } from '../../test/support/ipc-channel';
 import { relayAdminAction } from '../cluster/primary';
 import { ServerProcess, TO_PRIMARY } from '../cluster/server-process';
-import { DomainError } from '../common/domain-error';
+import { DomainError } from '../common/errors/domain-error';
 import type { ModelRegistry } from '../model-registry/model-registry.service';
 import { AdminActions } from './admin-actions';
 

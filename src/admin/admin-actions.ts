@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { SiblingOutcome } from '../cluster/primary';
 import { ServerProcess, TO_HTTP_PROCESS, TO_PRIMARY } from '../cluster/server-process';
-import { DomainError, ERROR_STATUS, type ErrorCode } from '../common/domain-error';
+import { DomainError, ERROR_STATUS, type ErrorCode } from '../common/errors/domain-error';
 import { ModelRegistry } from '../model-registry/model-registry.service';
 import type { ModelConfigValues } from '../model-registry/model-version';
 

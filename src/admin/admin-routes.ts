@@ -1,4 +1,4 @@
-import type { RouteBodyLimits } from '../common/body-parsers';
+import type { RouteBodyLimits } from '../common/http/body-parsers';
 
 export const ADMIN_ROUTES_PREFIX = '/v1/admin';
 

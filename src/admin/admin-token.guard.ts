@@ -1,8 +1,8 @@
 import { type CanActivate, type ExecutionContext, Injectable, Logger } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { DomainError } from '../common/domain-error';
-import { loggableUrl } from '../common/loggable-url';
+import { DomainError } from '../common/errors/domain-error';
+import { loggableUrl } from '../common/http/loggable-url';
 import { AppConfig } from '../config/app-config';
 
 /**

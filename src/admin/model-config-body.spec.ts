@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidInputError } from '../common/domain-error';
+import { InvalidInputError } from '../common/errors/domain-error';
 import { MAX_CONFIG_MAP_ENTRIES } from './admin-routes';
 import { parseModelConfigBody } from './model-config-body';
 

@@ -1,6 +1,6 @@
-import { InvalidInputError } from '../common/domain-error';
-import { describeSchemaError, enforceLimits } from '../common/schema-gate';
-import { validateFlatDto } from '../common/validation';
+import { InvalidInputError } from '../common/errors/domain-error';
+import { describeSchemaError, enforceLimits } from '../common/validation/schema-gate';
+import { validateFlatDto } from '../common/validation/dto-validation';
 import { ManifestError, parseModelOverrides } from '../model-registry/manifest';
 import type { ModelConfigValues } from '../model-registry/model-version';
 import { ModelConfigDto } from './dto/model-config.dto';

@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import { plainToInstance, Transform, Type } from 'class-transformer';
-import type { JsonLimits } from '../common/json-limits';
-import type { ConnectionLimits } from '../common/connection-backpressure';
-import { parseTrustedProxies } from '../common/trusted-proxies';
+import type { JsonLimits } from '../common/validation/json-limits';
+import type { ConnectionLimits } from '../common/http/connection-backpressure';
+import { parseTrustedProxies } from '../common/http/trusted-proxies';
 import {
   IsBoolean,
   IsIn,
@@ -18,7 +18,7 @@ import {
   ValidateIf,
   validateSync,
 } from 'class-validator';
-import { parseLogTarget } from '../prediction-log/log-target';
+import { parseLogTarget } from './prediction-log-target';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

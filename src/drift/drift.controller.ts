@@ -1,10 +1,10 @@
 import { Controller, Get, Headers, Param, Res } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ApiVersionHeader } from '../common/api-headers';
-import { MODEL_VERSION_HEADER } from '../common/http-headers';
+import { ApiVersionHeader } from '../common/http/api-headers';
+import { MODEL_VERSION_HEADER } from '../common/http/http-headers';
 import { ModelRegistry } from '../model-registry/model-registry.service';
-import { parseVersionSelector } from '../model-registry/version-selector';
+import { parseVersionSelector } from '../model-registry/requested-version';
 import { DriftMonitor } from './drift-monitor';
 import { DriftReportDto } from './drift.dto';
 

@@ -1,28 +1,27 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Metadata, status as Status, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { DomainError } from '../common/domain-error';
-import { CACHE_HEADER, MODEL_VERSION_HEADER, REQUEST_ID_HEADER, REQUEST_KEY_HEADER } from '../common/http-headers';
+import { DomainError } from '../common/errors/domain-error';
+import { CACHE_HEADER, MODEL_VERSION_HEADER, REQUEST_ID_HEADER, REQUEST_KEY_HEADER } from '../common/http/http-headers';
 import { AppConfig } from '../config/app-config';
 import { Probes } from '../health/probes';
-import { EXTENSIONS, SERVER_NAME } from '../inference-protocol/inference-protocol.controller';
+import { serverMetadata } from '../inference-protocol/server-metadata';
 import { InferenceProtocolService, type VersionHeaders } from '../inference-protocol/inference-protocol.service';
 import { decodeInferenceInputs } from '../inference-protocol/request-decoder';
 import { validateInferenceRequest } from '../inference-protocol/request-validation';
 import { PINO_LOGGER } from '../observability/logger';
 import { MetricsService } from '../observability/metrics.service';
 import { acceptedRequestId } from '../observability/request-id';
-import { GRPC_SERVER_ERROR_CODES, TRACEPARENT_HEADER, traceIdOfTraceparent } from '../observability/trace-context';
+import { TRACEPARENT_HEADER, traceIdOfTraceparent } from '../observability/w3c-trace-context';
 import { Tracing } from '../observability/tracing';
 import { RequestContext } from '../request-context/request-context';
 import { ModelRunner } from '../serving/model-runner';
-import { deadlineOf } from '../serving/request-deadline';
-import packageJson from '../../package.json';
+import { deadlineOf } from '../request-context/deadline';
 import { GrpcCallRecords } from './grpc-call-records';
 import { INFERENCE_SERVICE_NAME, isMalformed, type ModelInferRequest, type ModelInferResponse } from './grpc-definitions';
 import { fromGrpcInferRequest } from './grpc-request';
 import { toGrpcInferResponse } from './grpc-response';
-import { toGrpcError } from './grpc-status';
+import { GRPC_SERVER_ERROR_CODES, toGrpcError } from './grpc-status';
 
 interface NamedVersion {
   readonly name: string;
@@ -57,7 +56,7 @@ export class GrpcInferenceHandlers {
     return {
       ServerLive: this.unary('ServerLive', async () => ({ live: (await this.probes.notLiveBecause()) === undefined })),
       ServerReady: this.unary('ServerReady', async () => ({ ready: (await this.probes.notReadyBecause()) === undefined })),
-      ServerMetadata: this.unary('ServerMetadata', () => ({ name: SERVER_NAME, version: packageJson.version, extensions: [...EXTENSIONS] })),
+      ServerMetadata: this.unary('ServerMetadata', serverMetadata),
       ModelReady: this.unary('ModelReady', (request: NamedVersion, _context, call) => ({
         ready: this.protocol.isModelReady(request.name, undefined, versionOf(request.version, 'version', call.metadata)),
       })),

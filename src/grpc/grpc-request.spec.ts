@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DomainError } from '../common/domain-error';
+import { DomainError } from '../common/errors/domain-error';
 import type { InferInputTensor, ModelInferRequest, TensorContents } from './grpc-definitions';
 import { fromGrpcInferRequest } from './grpc-request';
 

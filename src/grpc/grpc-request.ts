@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../common/domain-error';
+import { InvalidInputError } from '../common/errors/domain-error';
 import { quote, serializeBytesTensor } from '../inference-protocol/binary-codec';
 import { int64ShapeProblem } from '../inference-protocol/tensor-shape';
 import type { InferInputTensor, ModelInferRequest, Parameters, TensorContents } from './grpc-definitions';

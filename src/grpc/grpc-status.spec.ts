@@ -1,7 +1,7 @@
 import { status as Status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { DomainError, InvalidInputError, type ErrorCode } from '../common/domain-error';
-import { toGrpcError } from './grpc-status';
+import { DomainError, InvalidInputError, type ErrorCode } from '../common/errors/domain-error';
+import { GRPC_SERVER_ERROR_CODES, toGrpcError } from './grpc-status';
 
 describe('toGrpcError', () => {
   it.each<[ErrorCode, Status]>([
@@ -36,5 +36,13 @@ describe('toGrpcError', () => {
 
   it('says nothing of an unexpected error but that it was internal (its stack is logged, not sent)', () => {
     expect(toGrpcError(new TypeError('x is undefined at /app/dist/secret.js:1'))).toEqual({ code: Status.INTERNAL, details: 'internal error' });
+  });
+});
+
+describe('GRPC_SERVER_ERROR_CODES', () => {
+  it('marks only server-side gRPC codes as errors', () => {
+    // OK, CANCELLED, INVALID_ARGUMENT, NOT_FOUND, RESOURCE_EXHAUSTED are the client's or no error.
+    for (const code of [0, 1, 3, 5, 8]) expect(GRPC_SERVER_ERROR_CODES.has(code)).toBe(false);
+    for (const code of [2, 4, 12, 13, 14, 15]) expect(GRPC_SERVER_ERROR_CODES.has(code)).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import { Metadata, status as Status, type ServiceError } from '@grpc/grpc-js';
-import { DomainError, isRetryLater } from '../common/domain-error';
+import { DomainError, isRetryLater } from '../common/errors/domain-error';
 
 /** How long a refused client should wait: queues are short and models load in seconds (REST's Retry-After: 1). */
 export const RETRY_AFTER_MS = 1_000;
@@ -43,3 +43,16 @@ function statusOf(httpStatus: number): Status {
       return httpStatus < 500 ? Status.INVALID_ARGUMENT : Status.INTERNAL;
   }
 }
+
+/**
+ * gRPC status codes that are the server's fault (UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL,
+ * UNAVAILABLE, DATA_LOSS): OpenTelemetry's RPC conventions mark a server span with one as an error.
+ */
+export const GRPC_SERVER_ERROR_CODES: ReadonlySet<number> = new Set([
+  Status.UNKNOWN,
+  Status.DEADLINE_EXCEEDED,
+  Status.UNIMPLEMENTED,
+  Status.INTERNAL,
+  Status.UNAVAILABLE,
+  Status.DATA_LOSS,
+]);

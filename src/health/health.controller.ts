@@ -1,10 +1,10 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
-import { HEALTH_ROUTES } from './health.routes';
+import { HEALTH_ROUTES } from './health-paths';
 import { InferenceHealthIndicator } from './inference.health';
 import { ModelRegistryHealthIndicator } from './model-registry.health';
-import { PredictionLogHealthIndicator } from './prediction-log.health';
+import { ReadinessDetails } from './readiness-details';
 
 @ApiTags('health')
 @Controller()
@@ -13,7 +13,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly models: ModelRegistryHealthIndicator,
     private readonly inference: InferenceHealthIndicator,
-    private readonly predictionLog: PredictionLogHealthIndicator,
+    private readonly details: ReadinessDetails,
   ) {}
 
   @Get(HEALTH_ROUTES.live)
@@ -31,8 +31,7 @@ export class HealthController {
     description: 'Still loading, shutting down, or a required model cannot serve; names the models that cause it and why',
   })
   ready() {
-    // The prediction log's sink is shown, never judged: it is always up (see PredictionLogHealthIndicator).
-    const predictionLog = this.predictionLog.enabled ? [() => this.predictionLog.check()] : [];
-    return this.health.check([() => this.models.check(), ...predictionLog]);
+    // Details such as the prediction log's sink are shown, never judged (see ReadinessDetails).
+    return this.health.check([() => this.models.check(), ...this.details.checks()]);
   }
 }

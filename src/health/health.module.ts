@@ -5,14 +5,13 @@ import { HealthController } from './health.controller';
 import { InferenceModule } from '../inference/inference.module';
 import { InferenceHealthIndicator } from './inference.health';
 import { ModelRegistryHealthIndicator } from './model-registry.health';
-import { PredictionLogModule } from '../prediction-log/prediction-log.module';
-import { PredictionLogHealthIndicator } from './prediction-log.health';
 import { Probes } from './probes';
+import { ReadinessDetails } from './readiness-details';
 
 @Module({
-  imports: [TerminusModule.forRoot({ logger: false }), ModelRegistryModule, InferenceModule, PredictionLogModule],
+  imports: [TerminusModule.forRoot({ logger: false }), ModelRegistryModule, InferenceModule],
   controllers: [HealthController],
-  providers: [ModelRegistryHealthIndicator, InferenceHealthIndicator, PredictionLogHealthIndicator, Probes],
-  exports: [Probes],
+  providers: [ModelRegistryHealthIndicator, InferenceHealthIndicator, ReadinessDetails, Probes],
+  exports: [Probes, ReadinessDetails],
 })
 export class HealthModule {}

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { IpcPeer } from '../cluster/ipc-peer';
 import { HEALTH_SHARE_MS, ServerProcess, TO_HTTP_PROCESS, TO_PRIMARY } from '../cluster/server-process';
-import type { InferenceEngine } from '../inference/inference-engine';
+import type { InferenceEngine } from '../inference/engine-contracts';
 import { ShutdownState } from '../lifecycle/shutdown-state';
 import type { ModelRegistry } from '../model-registry/model-registry.service';
 import { Probes } from './probes';

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HEALTH_SHARE_MS, type ProcessHealth, ServerProcess, TO_HTTP_PROCESS, TO_PRIMARY } from '../cluster/server-process';
-import { INFERENCE_ENGINE, type InferenceEngine } from '../inference/inference-engine';
+import { INFERENCE_ENGINE, type InferenceEngine } from '../inference/engine-contracts';
 import { ShutdownState } from '../lifecycle/shutdown-state';
 import { ModelRegistry } from '../model-registry/model-registry.service';
 

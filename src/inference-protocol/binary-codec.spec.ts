@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DomainError } from '../common/domain-error';
+import { DomainError } from '../common/errors/domain-error';
 import type { DataType, Tensor } from '../inference/tensors';
 import {
   decodeBinaryTensor,

@@ -1,7 +1,7 @@
 import { endianness } from 'node:os';
-import { jsonLimitExceeded, type JsonLimits } from '../common/json-limits';
-import { DomainError } from '../common/domain-error';
-import { describePoisoningKey, poisoningKeyPath } from '../common/json-poisoning';
+import { jsonLimitExceeded, type JsonLimits } from '../common/validation/json-limits';
+import { DomainError } from '../common/errors/domain-error';
+import { describePoisoningKey, poisoningKeyPath } from '../common/validation/json-poisoning';
 import { allocateUninitialized, elementCount, type DataType, type Tensor, type TensorData } from '../inference/tensors';
 import { elementByteSize, toV2DataType } from './datatypes';
 

@@ -14,20 +14,17 @@ import {
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ApiRequestKeyHeader, ApiRequestTimeoutHeader, ApiVersionHeader } from '../common/api-headers';
-import { DomainError } from '../common/domain-error';
-import { CACHE_HEADER, INFERENCE_HEADER_LENGTH, MODEL_VERSION_HEADER, REQUEST_KEY_HEADER, REQUEST_TIMEOUT_HEADER } from '../common/http-headers';
+import { ApiRequestKeyHeader, ApiRequestTimeoutHeader, ApiVersionHeader } from '../common/http/api-headers';
+import { DomainError } from '../common/errors/domain-error';
+import { CACHE_HEADER, INFERENCE_HEADER_LENGTH, MODEL_VERSION_HEADER, REQUEST_KEY_HEADER, REQUEST_TIMEOUT_HEADER } from '../common/http/http-headers';
 import { ParsePathVersionPipe, type PathVersion } from '../serving/path-version.pipe';
-import { deadlineOf, deadlineOfTimeoutHeader } from '../serving/request-deadline';
+import { deadlineOf, deadlineOfTimeoutHeader } from '../request-context/deadline';
 import { AppConfig } from '../config/app-config';
 import { Probes } from '../health/probes';
 import { V2ErrorDto, V2InferenceRequestDto, V2InferenceResponseDto } from './dto/inference.dto';
 import { V2ModelMetadataDto, V2ServerMetadataDto } from './dto/metadata.dto';
 import { InferenceProtocolService, type VersionHeaders } from './inference-protocol.service';
-import packageJson from '../../package.json';
-
-export const SERVER_NAME = 'onnx-model-server';
-export const EXTENSIONS = ['binary_tensor_data'] as const;
+import { serverMetadata } from './server-metadata';
 
 /** The protocol's health answers are the status code alone: 200 true, 4xx false (400, as Triton answers), empty body. */
 const NOT_READY = 400;
@@ -97,7 +94,7 @@ export class InferenceProtocolController {
   @ApiOperation({ summary: 'Server metadata: name, version, supported extensions' })
   @ApiOkResponse({ type: V2ServerMetadataDto })
   serverMetadata(): V2ServerMetadataDto {
-    return { name: SERVER_NAME, version: packageJson.version, extensions: [...EXTENSIONS] };
+    return serverMetadata();
   }
 
   @Get('health/live')

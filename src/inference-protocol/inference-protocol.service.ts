@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError } from '../common/domain-error';
-import type { JsonLimits } from '../common/json-limits';
+import { DomainError } from '../common/errors/domain-error';
+import type { JsonLimits } from '../common/validation/json-limits';
 import { AppConfig, jsonLimitsOf } from '../config/app-config';
 import type { TensorMap, TensorSpec } from '../inference/tensors';
 import { ModelRegistry } from '../model-registry/model-registry.service';
 import type { ReadyVersion } from '../model-registry/model-version';
-import { parseVersionSelector, type SelectorSources, type VersionSelector } from '../model-registry/version-selector';
+import { parseVersionSelector, type SelectorSources, type VersionSelector } from '../model-registry/requested-version';
 import type { RequestContext } from '../request-context/request-context';
 import { ModelRunner } from '../serving/model-runner';
 import type { EncodedBody } from './binary-codec';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DomainError } from '../common/domain-error';
+import { DomainError } from '../common/errors/domain-error';
 import { serializeBytesTensor } from './binary-codec';
 import type { V2InferenceRequestDto, V2RequestInputDto } from './dto/inference.dto';
 import { decodeInferenceRequest, type VersionSignature } from './request-decoder';

@@ -1,5 +1,5 @@
-import { DomainError, InvalidInputError } from '../common/domain-error';
-import type { LoadedModel } from '../inference/inference-engine';
+import { DomainError, InvalidInputError } from '../common/errors/domain-error';
+import type { LoadedModel } from '../inference/engine-contracts';
 import { elementCount, type TensorMap, type TensorSpec } from '../inference/tensors';
 import type { ReadyVersion } from '../model-registry/model-version';
 import { decodeBinaryTensor, quote, sliceBinaryInputs } from './binary-codec';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DomainError } from '../common/domain-error';
-import { createValidationPipe } from '../common/validation';
+import { DomainError } from '../common/errors/domain-error';
+import { createValidationPipe } from '../common/validation/dto-validation';
 import { V2InferenceRequestDto } from './dto/inference.dto';
 import { MAX_PARAMETERS, MAX_TENSOR_RANK, MAX_TENSORS_PER_REQUEST } from './dto/inference.schema';
 import { validateInferenceRequest } from './request-validation';

@@ -1,6 +1,6 @@
-import { DomainError } from '../common/domain-error';
-import { enforceLimits } from '../common/schema-gate';
-import { gated, validateNestedDto } from '../common/validation';
+import { DomainError } from '../common/errors/domain-error';
+import { enforceLimits } from '../common/validation/schema-gate';
+import { gated, validateNestedDto } from '../common/validation/dto-validation';
 import { V2InferenceRequestDto } from './dto/inference.dto';
 import { isValidInferenceRequest, withinInferenceRequestLimits } from './dto/inference.schema';
 

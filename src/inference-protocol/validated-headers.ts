@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { JsonLimits } from '../common/json-limits';
+import type { JsonLimits } from '../common/validation/json-limits';
 import { readInferenceBody } from './binary-codec';
 import type { V2InferenceRequestDto } from './dto/inference.dto';
 import { validateInferenceRequest } from './request-validation';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BatchingModel, type BatchSettings } from './batcher';
-import type { BatchedRun, BatchObserver, LoadedModel } from './inference-engine';
+import type { BatchedRun, BatchObserver, LoadedModel } from './engine-contracts';
 import type { TensorMap } from './tensors';
 
 /**

@@ -1,5 +1,5 @@
-import { DomainError } from '../common/domain-error';
-import { abandonedBecause, type BatchObserver, type LoadedModel, type RunOptions } from './inference-engine';
+import { DomainError } from '../common/errors/domain-error';
+import { abandonedBecause, type BatchObserver, type LoadedModel, type RunOptions } from './engine-contracts';
 import { allocateUninitialized, elementCount, type Tensor, type TensorData, type TensorMap } from './tensors';
 
 export interface BatchSettings {

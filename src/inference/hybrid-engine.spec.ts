@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HybridEngine } from './hybrid-engine';
-import type { LoadedModel } from './inference-engine';
-import { WorkerPoolEngine } from './inference-pool';
+import type { LoadedModel } from './engine-contracts';
+import { WorkerPoolEngine } from './worker-pool';
 import { OnnxRuntimeEngine } from './onnx-runtime.adapter';
 
 const MODELS = path.resolve(__dirname, '../../models');

@@ -1,5 +1,5 @@
-import type { InferenceEngine, LoadedModel, LoadHints } from './inference-engine';
-import type { PooledModel, WorkerPoolEngine } from './inference-pool';
+import type { InferenceEngine, LoadedModel, LoadHints } from './engine-contracts';
+import type { PooledModel, WorkerPoolEngine } from './worker-pool';
 import { zeroFeeds } from './warm-up';
 
 /**

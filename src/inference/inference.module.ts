@@ -1,8 +1,8 @@
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { INFERENCE_ENGINE, type InferenceEngine } from './inference-engine';
+import { INFERENCE_ENGINE, type InferenceEngine } from './engine-contracts';
 import { HybridEngine } from './hybrid-engine';
-import { WorkerPoolEngine } from './inference-pool';
+import { WorkerPoolEngine } from './worker-pool';
 import { OnnxRuntimeEngine } from './onnx-runtime.adapter';
 
 @Module({

@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import type { InferenceEngine, LoadedModel, SessionSettings } from './inference-engine';
+import type { InferenceEngine, LoadedModel, SessionSettings } from './engine-contracts';
 import { isDataType, type Tensor, type TensorData, type TensorMap, type TensorSpec } from './tensors';
 
 /** The only module that imports onnxruntime-node. */

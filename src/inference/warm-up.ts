@@ -1,4 +1,4 @@
-import type { LoadedModel } from './inference-engine';
+import type { LoadedModel } from './engine-contracts';
 import { allocate, elementCount, type TensorMap } from './tensors';
 
 /**

@@ -1,6 +1,6 @@
 import type { TensorMap, TensorSpec } from './tensors';
 
-/** Messages between the main thread (inference-pool) and an inference worker. */
+/** Messages between the main thread (worker-pool) and an inference worker. */
 export type WorkerRequest =
   | { op: 'load'; id: number; modelId: number; bytes: Uint8Array; label: string }
   | { op: 'run'; id: number; modelId: number; feeds: TensorMap; outputNames?: readonly string[] }

@@ -16,7 +16,7 @@ import {
   ValidateNested,
   validateSync,
 } from 'class-validator';
-import { describeValidationErrors } from '../common/validation-errors';
+import { describeValidationErrors } from '../common/validation/validation-errors';
 import { type DriftReference, parseDriftReference } from './drift-reference';
 
 export const TASKS = ['classification', 'regression', 'generic'] as const;

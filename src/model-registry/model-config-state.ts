@@ -1,4 +1,4 @@
-import { DomainError } from '../common/domain-error';
+import { DomainError } from '../common/errors/domain-error';
 import type { BatchSettings } from '../inference/batcher';
 import type { StoredModel } from './model-store';
 import type { ConfigError, ModelConfigValues, ModelStatus } from './model-version';

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { BATCH_OBSERVERS, type BatchObservers } from '../inference/inference-engine';
+import { BATCH_OBSERVERS, type BatchObservers } from '../inference/engine-contracts';
 import { InferenceModule } from '../inference/inference.module';
 import { ModelRegistry, MODEL_STORE, REGISTRY_OPTIONS, type RegistryOptions } from './model-registry.service';
 import { ModelStore } from './model-store';

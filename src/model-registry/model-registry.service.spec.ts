@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Logger } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { InferenceEngine, LoadedModel } from '../inference/inference-engine';
+import type { InferenceEngine, LoadedModel } from '../inference/engine-contracts';
 import { DEFAULT_REGISTRY_OPTIONS, ModelRegistry } from './model-registry.service';
 import { ModelStore } from './model-store';
 

@@ -6,19 +6,19 @@ import {
   type OnApplicationShutdown,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { DomainError } from '../common/domain-error';
+import { DomainError } from '../common/errors/domain-error';
 import type { BatchSettings } from '../inference/batcher';
-import { type BatchObserver, INFERENCE_ENGINE, type InferenceEngine } from '../inference/inference-engine';
+import { type BatchObserver, INFERENCE_ENGINE, type InferenceEngine } from '../inference/engine-contracts';
 import { applyOverrides, describeAvailable } from './model-config-state';
 import { ModelStore } from './model-store';
 import { ModelTable } from './model-table';
 import { type NotReady, requiredModelsNotServing, stillLoadingAtStart } from './readiness';
 import type { ModelConfigValues, ModelStatus, ReadyVersion, VersionStatus } from './model-version';
 import { RepositorySync } from './repository-sync';
-import { chooseVersion, defaultReady, defaultVersion } from './version-choice';
-import { messageOf } from './version-loader';
-import { VersionLoads } from './version-loads';
-import type { VersionSelector } from './version-selector';
+import { chooseVersion, defaultReady, defaultVersion } from './version-resolution';
+import { messageOf } from './prepare-version';
+import { VersionLifecycle } from './version-lifecycle';
+import type { VersionSelector } from './requested-version';
 
 export const MODEL_STORE = Symbol('MODEL_STORE');
 export const REGISTRY_OPTIONS = Symbol('REGISTRY_OPTIONS');
@@ -56,13 +56,13 @@ export const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = {
  * serves this request". The repository is read in the background: at start
  * (so liveness answers while models warm up) and then on every poll, where new
  * versions are loaded, changed files reloaded and swapped in only once READY,
- * and removed versions drained and released (RepositorySync, VersionLoads).
+ * and removed versions drained and released (RepositorySync, VersionLifecycle).
  */
 @Injectable()
 export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
   private readonly logger = new Logger(ModelRegistry.name);
   private readonly table = new ModelTable();
-  private readonly loads: VersionLoads;
+  private readonly loads: VersionLifecycle;
   private readonly repository: RepositorySync;
   private initialSync: Promise<void> | undefined;
   private poller: NodeJS.Timeout | undefined;
@@ -74,7 +74,7 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
     @Inject(INFERENCE_ENGINE) engine: InferenceEngine,
     @Inject(REGISTRY_OPTIONS) private readonly options: RegistryOptions = DEFAULT_REGISTRY_OPTIONS,
   ) {
-    this.loads = new VersionLoads(store, engine, this.table, options, this.logger);
+    this.loads = new VersionLifecycle(store, engine, this.table, options, this.logger);
     this.repository = new RepositorySync(store, this.table, this.loads, options.settleMs, this.logger);
   }
 

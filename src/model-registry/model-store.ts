@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { lstat, open, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { jsonNestedDeeperThan } from '../common/json-limits';
+import { jsonNestedDeeperThan } from '../common/validation/json-limits';
 import { ManifestError, parseManifest, parseModelConfig, type ModelConfig, type VersionManifest } from './manifest';
 
 export const MODEL_FILE = 'model.onnx';

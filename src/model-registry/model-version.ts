@@ -1,4 +1,4 @@
-import type { LoadedModel } from '../inference/inference-engine';
+import type { LoadedModel } from '../inference/engine-contracts';
 import type { ResponseCache } from '../inference/response-cache';
 import type { ModelConfigValues, VersionManifest } from './manifest';
 

@@ -1,6 +1,6 @@
 import { hasUsableConfig } from './model-config-state';
 import type { ModelStatus } from './model-version';
-import { defaultReady, defaultVersion } from './version-choice';
+import { defaultReady, defaultVersion } from './version-resolution';
 
 /** Why the replica must not receive traffic: a sentence for probes and logs, and the models that cause it. */
 export interface NotReady {

@@ -3,7 +3,7 @@ import { applyFileConfig, hasUsableConfig } from './model-config-state';
 import type { ModelStore, StoredModel } from './model-store';
 import type { ModelTable } from './model-table';
 import type { ModelStatus } from './model-version';
-import type { VersionLoads } from './version-loads';
+import type { VersionLifecycle } from './version-lifecycle';
 
 interface PendingChange {
   fingerprint: string;
@@ -27,7 +27,7 @@ export class RepositorySync {
   constructor(
     private readonly store: ModelStore,
     private readonly table: ModelTable,
-    private readonly loads: VersionLoads,
+    private readonly loads: VersionLifecycle,
     private readonly settleMs: number,
     private readonly logger: Logger,
   ) {}
@@ -84,7 +84,7 @@ export class RepositorySync {
       if (existing?.pinnedUnloaded || existing?.loading || existing?.fingerprint === fingerprint) continue;
       if (!immediate && !this.settled(`${stored.name}/${version}`, fingerprint, now)) continue;
       if (!hasUsableConfig(model)) {
-        // Not loaded (VersionLoads.start says why); the files count as settled, so a fixed config loads them on the next pass.
+        // Not loaded (VersionLifecycle.start says why); the files count as settled, so a fixed config loads them on the next pass.
         if (immediate) this.pending.set(`${stored.name}/${version}`, { fingerprint, since: Number.NEGATIVE_INFINITY });
         void this.loads.start(model, this.table.statusFor(model, version), fingerprint);
         continue;

@@ -1,9 +1,10 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { errorBody } from '../common/error-body';
-import { REQUEST_ID_HEADER } from '../common/http-headers';
+import { errorBody } from '../common/errors/error-body';
+import { REQUEST_ID_HEADER } from '../common/http/http-headers';
 import { RequestContext } from '../request-context/request-context';
 import { type HttpRequestRecords, UNMATCHED_ROUTE } from './http-request-records';
-import { TRACEPARENT_HEADER, traceIdOfTraceparent } from './trace-context';
+import { isOpenInferenceRequest } from '../common/http/open-inference-route';
+import { TRACEPARENT_HEADER, traceIdOfTraceparent } from './w3c-trace-context';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -85,7 +86,7 @@ export class RouterRefusals {
     void reply
       .code(status)
       .header(REQUEST_ID_HEADER, request.id)
-      .send(request.url.startsWith('/v2/') || request.url === '/v2' ? { error: body.message } : body);
+      .send(isOpenInferenceRequest(request) ? { error: body.message } : body);
     const context = contextOf(request, reply);
     this.records?.observe(context, status, reply.elapsedTime);
     this.records?.log(context, status, reply.elapsedTime);

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { RequestContext } from '../request-context/request-context';
-import { loggableUrl } from '../common/loggable-url';
+import { loggableUrl } from '../common/http/loggable-url';
 import { addServingFields, roundMicros } from './request-log-fields';
 import { PINO_LOGGER } from './logger';
 import { MetricsService } from './metrics.service';

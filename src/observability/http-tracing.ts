@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { ServerSpan, SpanStarter } from './tracing';
+import type { ServerSpan, SpanStarter } from './spans';
 
 /**
  * A server span per HTTP request, from the first hook to the response sent

@@ -1,7 +1,7 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { MetricsService } from './metrics.service';
-import { METRICS_ROUTE } from './metrics.routes';
+import { METRICS_ROUTE } from './metrics-path';
 
 @ApiTags('observability')
 @Controller()

@@ -2,11 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, type Registry } from 'prom-client';
 import { registerProcessMemoryGauge } from '../cluster/process-memory';
 import { ServerProcess, TO_HTTP_PROCESS, TO_PRIMARY } from '../cluster/server-process';
-import { DomainError } from '../common/domain-error';
+import { DomainError } from '../common/errors/domain-error';
 import { ModelRegistry } from '../model-registry/model-registry.service';
 import type { Outcome, Protocol } from '../request-context/request-context';
 import { BoundCounter, BoundHistogram } from './bound-metrics';
-import { InferenceMetrics } from './inference-metrics';
+import { InferenceMetrics } from './metrics-registry';
 
 
 /** The primary waits up to 5 s for each process; this covers that and the hop. */

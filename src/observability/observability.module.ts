@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import type { Logger } from 'pino';
 import { ModelRegistryModule } from '../model-registry/model-registry.module';
-import packageJson from '../../package.json';
+import { SERVICE_VERSION } from '../config/service-identity';
 import { PINO_LOGGER } from './logger';
 import { MetricsController } from './metrics.controller';
 import { HttpRequestRecords } from './http-request-records';
@@ -20,7 +20,7 @@ import { Tracing } from './tracing';
     { provide: APP_INTERCEPTOR, useClass: LatencyLoggingInterceptor },
     { provide: APP_INTERCEPTOR, useClass: MetricsInterceptor },
     // Decided by the process's OTEL_* variables, as the OpenTelemetry SDK reads them (see tracing.ts).
-    { provide: Tracing, useFactory: (logger: Logger) => Tracing.fromEnvironment(process.env, logger, packageJson.version), inject: [PINO_LOGGER] },
+    { provide: Tracing, useFactory: (logger: Logger) => Tracing.fromEnvironment(process.env, logger, SERVICE_VERSION), inject: [PINO_LOGGER] },
   ],
   exports: [MetricsService, HttpRequestRecords, Tracing],
 })

@@ -1,8 +1,9 @@
 import type * as Api from '@opentelemetry/api';
 import type { Logger } from 'pino';
-import type { BatchedRun } from '../inference/inference-engine';
-import { placementKind } from './trace-context';
-import { DEFAULT_SERVICE_NAME, type ServerSpan, type SpanStarter } from './tracing';
+import type { BatchedRun } from '../inference/engine-contracts';
+import { SERVICE_NAME } from '../config/service-identity';
+import type { ServerSpan, SpanStarter } from './spans';
+import { placementKind } from '../inference/engine-contracts';
 
 /**
  * The one place that loads OpenTelemetry, and only when tracing is on
@@ -31,7 +32,7 @@ export function startSdkTracing(env: NodeJS.ProcessEnv, logger: Logger, serviceV
 
   const sdk = new NodeSDK({
     // The resource detectors (process, host, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES) override these.
-    resource: defaultResource().merge(resourceFromAttributes({ 'service.name': DEFAULT_SERVICE_NAME, 'service.version': serviceVersion })),
+    resource: defaultResource().merge(resourceFromAttributes({ 'service.name': SERVICE_NAME, 'service.version': serviceVersion })),
     instrumentations: [],
     contextManager: new ExplicitParentsOnly(api.ROOT_CONTEXT),
     metricReaders: [],
@@ -41,7 +42,7 @@ export function startSdkTracing(env: NodeJS.ProcessEnv, logger: Logger, serviceV
   // unless OTEL_LOG_LEVEL asked the SDK for its console logger.
   if (env.OTEL_LOG_LEVEL === undefined) api.diag.setLogger(new DiagToPino(logger), { logLevel: api.DiagLogLevel.WARN, suppressOverrideMessage: true });
   sdk.start();
-  const tracer = api.trace.getTracer(DEFAULT_SERVICE_NAME, serviceVersion);
+  const tracer = api.trace.getTracer(SERVICE_NAME, serviceVersion);
   logger.info({ endpoint: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT }, 'tracing: exporting spans over OTLP');
 
   return {

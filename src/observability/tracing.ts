@@ -1,13 +1,10 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
-import type { RequestTrace } from '../request-context/request-context';
+import type { SpanStarter } from './spans';
 import { startSdkTracing } from './tracing-sdk';
 
 /** How long closing the app waits for the last spans to reach the collector. */
 export const TRACE_FLUSH_TIMEOUT_MS = 5_000;
-
-/** The service's name in traces unless OTEL_SERVICE_NAME or OTEL_RESOURCE_ATTRIBUTES name it. */
-export const DEFAULT_SERVICE_NAME = 'onnx-model-server';
 
 /**
  * Whether the standard OTEL_* variables ask for traces: an OTLP endpoint
@@ -21,27 +18,6 @@ export function tracingRequested(env: NodeJS.ProcessEnv): boolean {
   if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return false;
   // As the SDK reads it: "none" first turns traces off ("none" after another exporter is ignored).
   return (env.OTEL_TRACES_EXPORTER ?? '').split(',')[0].trim() !== 'none';
-}
-
-/** A request's server span (HTTP request or gRPC call), parent of its queue and inference spans. */
-export interface ServerSpan extends RequestTrace {
-  readonly traceId: string;
-  /**
-   * Ends the span with the answer's attributes; `failed` marks it an error (5xx, a server-side gRPC
-   * code). `model` and `version` name the version that answered when the runner did not (a refusal
-   * after the version was resolved, model metadata).
-   */
-  end(attributes: Readonly<Record<string, string | number>>, failed: boolean, model?: string, version?: number): void;
-}
-
-/** What starts spans; exists only when tracing is on (tracing-sdk.ts, the one place that loads OpenTelemetry). */
-export interface SpanStarter {
-  /** A server span for an HTTP request, child of the caller's span when its headers carry one. */
-  httpRequest(method: string, route: string | undefined, path: string, requestId: string, headers: Readonly<Record<string, unknown>>): ServerSpan;
-  /** A server span for a gRPC call; `metadata` reads the call's metadata (traceparent, tracestate). */
-  grpcCall(service: string, method: string, requestId: string, metadata: (key: string) => string | undefined): ServerSpan;
-  /** Exports what is buffered and stops, within `timeoutMs`. */
-  shutdown(timeoutMs: number): Promise<void>;
 }
 
 /**

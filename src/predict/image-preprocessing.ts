@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { InvalidInputError } from '../common/domain-error';
+import { InvalidInputError } from '../common/errors/domain-error';
 import type { ImagePreprocessing } from '../model-registry/manifest';
 import { crop, fittedSize, type GrayImage, hasLightBackground, inkBox, inverted, isolateInk, placeInFrame } from './ink-fitting';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { imagePreprocessing, manifestWith, readyVersion, tensorSpec } from '../../test/support/predict-versions';
-import { InvalidInputError } from '../common/domain-error';
+import { InvalidInputError } from '../common/errors/domain-error';
 import { type DataType, floatToHalf } from '../inference/tensors';
 import { decodeInstances, decodePixelInstances } from './instance-decoder';
 

@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../common/domain-error';
+import { InvalidInputError } from '../common/errors/domain-error';
 import { allocate, type DataType, type TensorMap, type TensorSpec, writeElement } from '../inference/tensors';
 import type { ImagePreprocessing } from '../model-registry/manifest';
 import type { ReadyVersion } from '../model-registry/model-version';

@@ -1,6 +1,6 @@
 import type {} from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
-import { DomainError, InvalidInputError } from '../common/domain-error';
+import { DomainError, InvalidInputError } from '../common/errors/domain-error';
 import type { UploadedImage } from './image-preprocessing';
 
 export const IMAGE_FIELD = 'image';

@@ -14,13 +14,13 @@ import {
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ApiRequestKeyHeader, ApiRequestTimeoutHeader, ApiVersionHeader } from '../common/api-headers';
-import { CACHE_HEADER, MODEL_VERSION_HEADER, REQUEST_KEY_HEADER, REQUEST_TIMEOUT_HEADER } from '../common/http-headers';
-import { deadlineOf, deadlineOfTimeoutHeader } from '../serving/request-deadline';
-import { validateFlatDto } from '../common/validation';
+import { ApiRequestKeyHeader, ApiRequestTimeoutHeader, ApiVersionHeader } from '../common/http/api-headers';
+import { CACHE_HEADER, MODEL_VERSION_HEADER, REQUEST_KEY_HEADER, REQUEST_TIMEOUT_HEADER } from '../common/http/http-headers';
+import { deadlineOf, deadlineOfTimeoutHeader } from '../request-context/deadline';
+import { validateFlatDto } from '../common/validation/dto-validation';
 import { AppConfig } from '../config/app-config';
 import { ModelRegistry } from '../model-registry/model-registry.service';
-import { parseVersionSelector } from '../model-registry/version-selector';
+import { parseVersionSelector } from '../model-registry/requested-version';
 import { ModelListDto } from '../model-summary/model-summary.dto';
 import { mapConfigError, mapModelSummary } from '../model-summary/model-summary.mapper';
 import { ModelMetadataDto } from './dto/model.dto';

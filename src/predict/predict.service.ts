@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { DomainError, InvalidInputError } from '../common/domain-error';
-import { abandonedBecause } from '../inference/inference-engine';
+import { DomainError, InvalidInputError } from '../common/errors/domain-error';
+import { abandonedBecause } from '../inference/engine-contracts';
 import type { ImagePreprocessing } from '../model-registry/manifest';
 import { ModelRegistry } from '../model-registry/model-registry.service';
 import type { ReadyVersion } from '../model-registry/model-version';
-import type { VersionSelector } from '../model-registry/version-selector';
+import type { VersionSelector } from '../model-registry/requested-version';
 import type { RequestContext } from '../request-context/request-context';
 import { ModelRunner } from '../serving/model-runner';
 import { decodeImage, type Pixels, prepareJsonPixels, type UploadedImage, writePixels } from './image-preprocessing';

@@ -1,5 +1,5 @@
 import type { PredictionRecord } from '../serving/prediction-observers';
-import type { SinkName } from './log-target';
+import type { SinkName } from '../config/prediction-log-target';
 
 /** What a sink answers for a write that went through: records it refused for good (bad data), if any. */
 export interface WriteResult {

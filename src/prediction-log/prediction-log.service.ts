@@ -3,10 +3,11 @@ import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } fro
 import { Counter, Gauge } from 'prom-client';
 import { ServerProcess } from '../cluster/server-process';
 import { AppConfig } from '../config/app-config';
-import { InferenceMetrics } from '../observability/inference-metrics';
+import { ReadinessDetails } from '../health/readiness-details';
+import { InferenceMetrics } from '../observability/metrics-registry';
 import { type PredictionObserver, PredictionObservers, type PredictionRecord } from '../serving/prediction-observers';
 import type { LogSink } from './log-sink';
-import { describeTarget, fileOfProcess, type LogTarget, parseLogTarget } from './log-target';
+import { describeTarget, fileOfProcess, type LogTarget, parseLogTarget } from '../config/prediction-log-target';
 import { DROP_REASONS, LogWriter, type WriterStatus } from './log-writer';
 import { sampler } from './sampling';
 import { FileSink } from './sinks/file-sink';
@@ -48,6 +49,7 @@ export class PredictionLog implements PredictionObserver, OnModuleInit, OnApplic
     private readonly observers: PredictionObservers,
     serverProcess: ServerProcess,
     private readonly metrics: InferenceMetrics,
+    private readonly readinessDetails: ReadinessDetails,
   ) {
     // Validated with the rest of the configuration at start; parsed again here for its parts.
     this.target = parseLogTarget(config.PREDICTION_LOG);
@@ -64,6 +66,7 @@ export class PredictionLog implements PredictionObserver, OnModuleInit, OnApplic
   onModuleInit(): void {
     const target = this.target;
     if (!target) return;
+    this.readinessDetails.show('prediction_log', () => ({ ...this.status() }));
     const written = new Counter({
       name: 'prediction_log_records_total',
       help: 'Predictions written to the prediction log, by sink (file, postgres, http)',

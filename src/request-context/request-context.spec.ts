@@ -1,6 +1,6 @@
 import { BadRequestException, InternalServerErrorException } from '@nestjs/common';
 import { describe, expect, it, vi } from 'vitest';
-import { DomainError, InvalidInputError } from '../common/domain-error';
+import { DomainError, InvalidInputError } from '../common/errors/domain-error';
 import { outcomeOf, RequestContext, type RequestRecorder } from './request-context';
 
 describe('outcomeOf: the one outcome rule of every protocol', () => {

@@ -1,6 +1,6 @@
 import { HttpException } from '@nestjs/common';
-import { DomainError, isRetryLater } from '../common/domain-error';
-import type { BatchedRun, RunOptions } from '../inference/inference-engine';
+import { DomainError, isRetryLater } from '../common/errors/domain-error';
+import type { BatchedRun, RunOptions } from '../inference/engine-contracts';
 
 /** How a request reached the server: HTTP (/v1 and /v2 REST) or gRPC (the Open Inference Protocol's gRPC half). */
 export type Protocol = 'http' | 'grpc';

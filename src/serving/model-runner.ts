@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError } from '../common/domain-error';
+import { DomainError } from '../common/errors/domain-error';
 import type { TensorMap } from '../inference/tensors';
 import type { ReadyVersion } from '../model-registry/model-version';
 import { MetricsService } from '../observability/metrics.service';

@@ -1,5 +1,5 @@
 import { Injectable, type PipeTransform } from '@nestjs/common';
-import { DomainError } from '../common/domain-error';
+import { DomainError } from '../common/errors/domain-error';
 import { VERSION_PATTERN } from '../model-registry/model-store';
 
 /**

@@ -2,7 +2,7 @@ import { type DynamicModule, Inject, Logger, Module, type OnModuleInit } from '@
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import { UiAssets } from './ui-assets';
-import { installUiRoutes } from './ui-routes';
+import { installUiRoutes } from './playground-routes';
 
 /**
  * The playground at /ui: a static page, bundled at build time from ui/src

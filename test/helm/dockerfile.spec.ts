@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_DEFAULTS } from '../../src/config/app-config';
-import { HEALTH_ROUTES } from '../../src/health/health.routes';
+import { HEALTH_ROUTES } from '../../src/health/health-paths';
 import { ROOT, get, read, values } from '../support/chart';
 
 /** The image the chart deploys: its build, its user (the chart's security contexts), port, health check and build context. */

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HEALTH_ROUTES } from '../../src/health/health.routes';
+import { HEALTH_ROUTES } from '../../src/health/health-paths';
 import { ROOT, type JsonObject } from '../support/chart';
 import { HELM, byKind, envOf, helmTemplate, type Container } from '../support/helm';
 

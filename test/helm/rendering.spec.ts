@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { CONFIG_DEFAULTS } from '../../src/config/app-config';
-import { HEALTH_ROUTES } from '../../src/health/health.routes';
-import { METRICS_ROUTE } from '../../src/observability/metrics.routes';
+import { HEALTH_ROUTES } from '../../src/health/health-paths';
+import { METRICS_ROUTE } from '../../src/observability/metrics-path';
 import { CHART_DIR, FIXTURES_DIR, GOOD_VALUES_FILES, get, read, values, type JsonObject } from '../support/chart';
 import {
   HELM,

@@ -1,4 +1,4 @@
-import type { LoadedModel } from '../../src/inference/inference-engine';
+import type { LoadedModel } from '../../src/inference/engine-contracts';
 import type { DataType, Tensor, TensorData, TensorSpec } from '../../src/inference/tensors';
 import { ImagePreprocessing, VersionManifest } from '../../src/model-registry/manifest';
 import type { ReadyVersion } from '../../src/model-registry/model-version';

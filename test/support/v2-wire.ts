@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { INFERENCE_HEADER_LENGTH } from '../../src/common/http-headers';
+import { INFERENCE_HEADER_LENGTH } from '../../src/common/http/http-headers';
 
 /**
  * The Open Inference Protocol's binary tensor data extension (Triton's), built and read by hand as

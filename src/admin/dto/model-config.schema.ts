@@ -1,4 +1,4 @@
-import { compileGate } from '../../common/schema-gate';
+import { compileGate } from '../../common/validation/schema-gate';
 import { LABEL_NAME_PATTERN, VERSION_KEY_PATTERN } from '../../model-registry/manifest';
 import { MAX_CONFIG_MAP_ENTRIES } from '../admin-routes';
 

@@ -1,4 +1,4 @@
-import { compileGate } from '../../common/schema-gate';
+import { compileGate } from '../../common/validation/schema-gate';
 import { V2_DATATYPES } from '../datatypes';
 import { MAX_DIMENSION } from '../tensor-shape';
 

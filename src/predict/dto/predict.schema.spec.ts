@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DomainError } from '../../common/domain-error';
-import { validateFlatDto } from '../../common/validation';
+import { DomainError } from '../../common/errors/domain-error';
+import { validateFlatDto } from '../../common/validation/dto-validation';
 import { type Json, mutationsOf, PROTOTYPE_MEMBER_KEYS } from '../../../test/support/json-mutations';
 import { PredictRequestDto } from './predict.dto';
 import { isValidPredictRequest } from './predict.schema';

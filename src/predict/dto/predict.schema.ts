@@ -1,4 +1,4 @@
-import { compileGate } from '../../common/schema-gate';
+import { compileGate } from '../../common/validation/schema-gate';
 
 /** PredictRequestDto's envelope as a compiled schema; the instances themselves are checked against the model. */
 export const isValidPredictRequest = compileGate({

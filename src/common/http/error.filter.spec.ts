@@ -1,7 +1,7 @@
 import { type ArgumentsHost, BadRequestException, HttpException, Logger, NotFoundException } from '@nestjs/common';
 import { describe, expect, it, vi } from 'vitest';
-import { DomainError, InvalidInputError } from './domain-error';
-import { MAX_ERROR_MESSAGE_CHARS } from './error-body';
+import { DomainError, InvalidInputError } from '../errors/domain-error';
+import { MAX_ERROR_MESSAGE_CHARS } from '../errors/error-body';
 import { ErrorFilter, toErrorBody } from './error.filter';
 
 describe('toErrorBody', () => {

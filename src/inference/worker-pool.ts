@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Logger } from '@nestjs/common';
-import { DomainError } from '../common/domain-error';
-import type { InferenceEngine, LoadedModel, SessionSettings } from './inference-engine';
+import { DomainError } from '../common/errors/domain-error';
+import type { InferenceEngine, LoadedModel, SessionSettings } from './engine-contracts';
 import type { TensorMap, TensorSpec } from './tensors';
 import type { WorkerReply, WorkerRequestBody } from './worker-protocol';
 
@@ -13,9 +13,9 @@ import type { WorkerReply, WorkerRequestBody } from './worker-protocol';
  * used, which the test setup builds first.
  */
 function workerScript(): string {
-  const beside = path.join(__dirname, 'inference-worker.js');
+  const beside = path.join(__dirname, 'worker-thread.js');
   if (existsSync(beside)) return beside;
-  const compiled = path.resolve(__dirname, '../../dist/inference/inference-worker.js');
+  const compiled = path.resolve(__dirname, '../../dist/inference/worker-thread.js');
   if (existsSync(compiled)) return compiled;
   throw new Error(`inference worker script not found (${beside}); run "npm run build" first`);
 }
@@ -29,7 +29,7 @@ interface Pending {
 const REPLACEMENT_ATTEMPTS = 3;
 
 /** One worker thread and the requests it has not answered yet. */
-class InferenceWorker {
+class WorkerThreadHandle {
   private readonly worker: Worker;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
@@ -37,7 +37,7 @@ class InferenceWorker {
   /** Runs sent and not answered, used to pick the least busy worker. */
   busy = 0;
 
-  constructor(settings: SessionSettings, index: number, onDeath: (worker: InferenceWorker) => void) {
+  constructor(settings: SessionSettings, index: number, onDeath: (worker: WorkerThreadHandle) => void) {
     this.worker = new Worker(workerScript(), { workerData: settings, name: `inference-${index}` });
     this.worker.unref();
     this.worker.on('message', (reply: WorkerReply) => {
@@ -85,7 +85,7 @@ class InferenceWorker {
  */
 export class WorkerPoolEngine implements InferenceEngine {
   private readonly logger = new Logger('InferencePool');
-  private workers: InferenceWorker[] | undefined;
+  private workers: WorkerThreadHandle[] | undefined;
   private nextModelId = 1;
   private readonly models = new Map<number, { bytes: Uint8Array; label: string }>();
   private readonly replacing = new Set<Promise<void>>();
@@ -134,9 +134,9 @@ export class WorkerPoolEngine implements InferenceEngine {
   }
 
   /** The least busy live worker; while every worker is being replaced, the first replacement to be ready. */
-  async liveWorker(): Promise<InferenceWorker> {
+  async liveWorker(): Promise<WorkerThreadHandle> {
     for (;;) {
-      let best: InferenceWorker | undefined;
+      let best: WorkerThreadHandle | undefined;
       for (const worker of this.workers ?? []) if (!worker.failure && (!best || worker.busy < best.busy)) best = worker;
       if (best) return best;
       if (this.gaveUp || this.closed || this.replacing.size === 0) {
@@ -147,7 +147,7 @@ export class WorkerPoolEngine implements InferenceEngine {
   }
 
   /** Every live worker, for releasing a model's sessions. */
-  liveWorkers(): InferenceWorker[] {
+  liveWorkers(): WorkerThreadHandle[] {
     return (this.workers ?? []).filter((worker) => !worker.failure);
   }
 
@@ -155,11 +155,11 @@ export class WorkerPoolEngine implements InferenceEngine {
     this.models.delete(modelId);
   }
 
-  private startWorker(index: number): InferenceWorker {
-    return new InferenceWorker(this.settings, index, (dead) => this.replace(dead, index));
+  private startWorker(index: number): WorkerThreadHandle {
+    return new WorkerThreadHandle(this.settings, index, (dead) => this.replace(dead, index));
   }
 
-  private replace(dead: InferenceWorker, index: number): void {
+  private replace(dead: WorkerThreadHandle, index: number): void {
     // Only a worker in the pool is replaced: one that dies while being started as a replacement is retried below.
     if (this.closed || this.workers?.[index] !== dead) return;
     const replacing = this.startReplacement(index, dead.failure?.message ?? 'died').finally(() => this.replacing.delete(replacing));

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../config/app-config';
-import { describeTarget, fileOfProcess, parseLogTarget } from './log-target';
+import { ConfigError, loadConfig } from './app-config';
+import { describeTarget, fileOfProcess, parseLogTarget } from './prediction-log-target';
 
 describe('parseLogTarget (PREDICTION_LOG)', () => {
   it('is off when empty', () => {

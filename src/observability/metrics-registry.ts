@@ -1,7 +1,7 @@
 import { Global, Injectable, Module } from '@nestjs/common';
 import { Gauge, Registry } from 'prom-client';
 import { BoundHistogram } from './bound-metrics';
-import { BATCH_OBSERVERS, type BatchObserver, type BatchObservers } from '../inference/inference-engine';
+import { BATCH_OBSERVERS, type BatchObserver, type BatchObservers } from '../inference/engine-contracts';
 
 /**
  * The Prometheus registry every series of the service lives in, and the

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { WorkerPoolEngine } from './inference-pool';
+import { placementKind } from './engine-contracts';
+import { WorkerPoolEngine } from './worker-pool';
 
 const IRIS = readFileSync(path.resolve(__dirname, '../../models/iris/1/model.onnx'));
 const SETTINGS = { intraOpThreads: 1, interOpThreads: 1 };
@@ -55,5 +56,14 @@ describe('WorkerPoolEngine when a worker dies', () => {
       timeout: 20_000,
     });
     await expect(model.run(flower())).rejects.toMatchObject({ code: 'ENGINE_UNAVAILABLE' });
+  });
+});
+
+describe('placementKind', () => {
+  it('names where a batch ran', () => {
+    expect(placementKind('in 2 worker threads')).toBe('worker');
+    expect(placementKind('in 1 worker thread')).toBe('worker');
+    expect(placementKind('on the event loop (a batch of 32 took 15 µs in a worker)')).toBe('inline');
+    expect(placementKind(undefined)).toBe('inline');
   });
 });

@@ -1,5 +1,5 @@
 import Ajv, { type ErrorObject, type Schema, type ValidateFunction } from 'ajv';
-import { InvalidInputError } from './domain-error';
+import { InvalidInputError } from '../errors/domain-error';
 
 /**
  * One Ajv instance for every gate: schemas compile once, at module load.

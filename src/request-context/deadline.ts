@@ -1,4 +1,4 @@
-import { DomainError } from '../common/domain-error';
+import { DomainError } from '../common/errors/domain-error';
 
 /**
  * How long a caller still wants its answer, for every protocol: queued

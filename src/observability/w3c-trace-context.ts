@@ -35,15 +35,3 @@ export function traceIdOfTraceparent(value: unknown): string | undefined {
 export function traceHeadersFor(context: { readonly trace?: RequestTrace } | undefined): Record<string, string> {
   return context?.trace?.headers() ?? {};
 }
-
-/** Where a batch ran, as the inference span's `inference.placement` says it: LoadedModel.placement is prose for the logs. */
-export function placementKind(placement: string | undefined): 'worker' | 'inline' {
-  // inference-pool.ts: "in N worker thread(s)"; the hybrid engine's and the plain adapter's models run on the event loop.
-  return placement !== undefined && placement.includes('worker thread') ? 'worker' : 'inline';
-}
-
-/**
- * gRPC status codes that are the server's fault (UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL,
- * UNAVAILABLE, DATA_LOSS): OpenTelemetry's RPC conventions mark a server span with one as an error.
- */
-export const GRPC_SERVER_ERROR_CODES: ReadonlySet<number> = new Set([2, 4, 12, 13, 14, 15]);

@@ -1,8 +1,9 @@
 import { errorCodes, type FastifyInstance, type FastifyRequest } from 'fastify';
-import { DomainError } from './domain-error';
+import { DomainError } from '../errors/domain-error';
 import { INFERENCE_HEADER_LENGTH } from './http-headers';
-import { jsonLimitExceeded, type JsonLimits } from './json-limits';
-import { describePoisoningKey, poisoningKeyPath } from './json-poisoning';
+import { isOpenInferenceRequest } from './open-inference-route';
+import { jsonLimitExceeded, type JsonLimits } from '../validation/json-limits';
+import { describePoisoningKey, poisoningKeyPath } from '../validation/json-poisoning';
 
 /**
  * Fastify's parser refuses a body holding `__proto__` (or `constructor.prototype`) as if it were
@@ -38,13 +39,6 @@ declare module 'fastify' {
 /** The limits of the request's route, when it has its own. */
 export function routeBodyLimits(request: FastifyRequest): RouteBodyLimits | undefined {
   return request.routeOptions.config?.bodyLimits;
-}
-
-export const OPEN_INFERENCE_PREFIX = '/v2';
-
-export function isOpenInferenceRequest(request: FastifyRequest): boolean {
-  const route = request.routeOptions.url ?? request.url;
-  return route === OPEN_INFERENCE_PREFIX || route.startsWith(`${OPEN_INFERENCE_PREFIX}/`);
 }
 
 /**

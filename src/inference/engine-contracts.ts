@@ -2,7 +2,7 @@ import type { TensorMap, TensorSpec } from './tensors';
 
 /**
  * Everything the rest of the service knows about running a model. Behind it:
- * sessions in worker threads (inference-pool) or in this thread
+ * sessions in worker threads (worker-pool) or in this thread
  * (onnx-runtime.adapter), and a dynamic batcher in front of either.
  */
 export interface InferenceEngine {
@@ -19,6 +19,13 @@ export interface LoadHints {
   /** The most rows a batched inference of this model will carry. */
   maxBatchRows?: number;
 }
+
+/** Where a batch ran, as the inference span's `inference.placement` says it: LoadedModel.placement is prose for the logs. */
+export function placementKind(placement: string | undefined): 'worker' | 'inline' {
+  // worker-pool.ts: "in N worker thread(s)"; the hybrid engine's and the plain adapter's models run on the event loop.
+  return placement !== undefined && placement.includes('worker thread') ? 'worker' : 'inline';
+}
+
 
 export interface LoadedModel {
   /** Where its inferences run, for the logs (e.g. "in 2 worker threads"). */

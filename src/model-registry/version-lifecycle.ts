@@ -1,13 +1,13 @@
 import type { Logger } from '@nestjs/common';
 import type { BatchSettings } from '../inference/batcher';
-import type { BatchObserver, InferenceEngine } from '../inference/inference-engine';
+import type { BatchObserver, InferenceEngine } from '../inference/engine-contracts';
 import { batchSettingsFor, hasUsableConfig } from './model-config-state';
 import type { ModelStore } from './model-store';
 import type { ModelTable } from './model-table';
 import type { ModelStatus, VersionStatus } from './model-version';
-import { loadVersion, messageOf } from './version-loader';
+import { prepareVersion, messageOf } from './prepare-version';
 
-export interface VersionLoadOptions {
+export interface VersionLifecycleOptions {
   batching: BatchSettings;
   observe: (name: string, version: number) => BatchObserver;
   forget: (name: string, version: number) => void;
@@ -17,7 +17,7 @@ export interface VersionLoadOptions {
  * Loads versions in the background and retires them: the only place a
  * version's session starts or ends serving.
  */
-export class VersionLoads {
+export class VersionLifecycle {
   private readonly running = new Set<Promise<void>>();
   /** Set once the service stops: what finishes loading then is released at once. */
   stopped = false;
@@ -26,7 +26,7 @@ export class VersionLoads {
     private readonly store: ModelStore,
     private readonly engine: InferenceEngine,
     private readonly table: ModelTable,
-    private readonly options: VersionLoadOptions,
+    private readonly options: VersionLifecycleOptions,
     private readonly logger: Logger,
   ) {}
 
@@ -60,7 +60,7 @@ export class VersionLoads {
       status.state = 'LOADING';
       status.reason = undefined;
     }
-    const load = loadVersion(
+    const load = prepareVersion(
       this.store,
       this.engine,
       model.name,

@@ -1,9 +1,9 @@
 import { IsInt, IsOptional } from 'class-validator';
 import { describe, expect, it } from 'vitest';
-import { PredictQueryDto, PredictRequestDto } from '../predict/dto/predict.dto';
-import { isValidPredictRequest } from '../predict/dto/predict.schema';
-import { InvalidInputError } from './domain-error';
-import { validateFlatDto } from './validation';
+import { PredictQueryDto, PredictRequestDto } from '../../predict/dto/predict.dto';
+import { isValidPredictRequest } from '../../predict/dto/predict.schema';
+import { InvalidInputError } from '../errors/domain-error';
+import { validateFlatDto } from './dto-validation';
 
 class CountDto {
   @IsOptional()

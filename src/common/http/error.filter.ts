@@ -1,8 +1,9 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isOpenInferenceRequest, routeBodyLimits, type RouteBodyLimits } from './body-parsers';
-import { DomainError, isRetryLater } from './domain-error';
-import { errorBody, type ErrorBody } from './error-body';
+import { routeBodyLimits, type RouteBodyLimits } from './body-parsers';
+import { isOpenInferenceRequest } from './open-inference-route';
+import { DomainError, isRetryLater } from '../errors/domain-error';
+import { errorBody, type ErrorBody } from '../errors/error-body';
 import { RETRY_AFTER_HEADER } from './http-headers';
 import { loggableUrl } from './loggable-url';
 

@@ -2,7 +2,7 @@ import { ROOT_CONTEXT, trace, type TextMapGetter } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { GRPC_SERVER_ERROR_CODES, placementKind, traceHeadersFor, traceIdOfTraceparent } from './trace-context';
+import { traceHeadersFor, traceIdOfTraceparent } from './w3c-trace-context';
 import { tracingRequested } from './tracing';
 
 const propagator = new W3CTraceContextPropagator();
@@ -81,21 +81,8 @@ describe('tracingRequested', () => {
 });
 
 describe('helpers', () => {
-  it('names where a batch ran', () => {
-    expect(placementKind('in 2 worker threads')).toBe('worker');
-    expect(placementKind('in 1 worker thread')).toBe('worker');
-    expect(placementKind('on the event loop (a batch of 32 took 15 µs in a worker)')).toBe('inline');
-    expect(placementKind(undefined)).toBe('inline');
-  });
-
   it('gives no trace headers for an untraced request', () => {
     expect(traceHeadersFor(undefined)).toEqual({});
     expect(traceHeadersFor({ trace: undefined })).toEqual({});
-  });
-
-  it('marks only server-side gRPC codes as errors', () => {
-    // OK, CANCELLED, INVALID_ARGUMENT, NOT_FOUND, RESOURCE_EXHAUSTED are the client's or no error.
-    for (const code of [0, 1, 3, 5, 8]) expect(GRPC_SERVER_ERROR_CODES.has(code)).toBe(false);
-    for (const code of [2, 4, 12, 13, 14, 15]) expect(GRPC_SERVER_ERROR_CODES.has(code)).toBe(true);
   });
 });

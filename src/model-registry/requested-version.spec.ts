@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseVersionSelector } from './version-selector';
+import { parseVersionSelector } from './requested-version';
 
 describe('parseVersionSelector', () => {
   it.each([

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelStatus, VersionStatus } from './model-version';
-import { chooseVersion, defaultVersion } from './version-choice';
-import { parseVersionSelector } from './version-selector';
+import { chooseVersion, defaultVersion } from './version-resolution';
+import { parseVersionSelector } from './requested-version';
 
 const ready = (version: number): VersionStatus => ({ version, state: 'READY', ready: { version } as unknown as VersionStatus['ready'] });
 

@@ -1,7 +1,7 @@
 import { ValidationPipe } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage, validateSync } from 'class-validator';
-import { DomainError, InvalidInputError } from './domain-error';
+import { DomainError, InvalidInputError } from '../errors/domain-error';
 import { describeSchemaError, type SchemaGate } from './schema-gate';
 import { describeValidationErrors } from './validation-errors';
 

@@ -1,10 +1,16 @@
 import fastifyRateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { AppConfig } from '../config/app-config';
-import { errorBody } from './error-body';
+import { errorBody } from '../errors/error-body';
 import { EXPOSED_HEADERS } from './http-headers';
 import { securityHeaderSets } from './security-headers';
 
+/** The settings hardening reads (AppConfig's keys of the same names). */
+export interface HardeningSettings {
+  readonly HSTS_MAX_AGE: number;
+  readonly CORS_ORIGINS: string;
+  readonly RATE_LIMIT_MAX: number;
+  readonly RATE_LIMIT_WINDOW_MS: number;
+}
 
 /**
  * Security headers (helmet's, fitted to plain HTTP or TLS per request), CORS
@@ -12,7 +18,7 @@ import { securityHeaderSets } from './security-headers';
  */
 export async function installHttpHardening(
   app: NestFastifyApplication,
-  config: AppConfig,
+  config: HardeningSettings,
   /** Paths of the platform's own traffic (probes, scrapes), never rate-limited. */
   unthrottledPrefixes: readonly string[],
   /** With several HTTP processes, the limit is counted once for the pod, by the primary. */

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { errorBody } from '../common/error-body';
+import { errorBody } from '../common/errors/error-body';
 import { type UiAsset, type UiAssets, UI_INDEX } from './ui-assets';
-import { UI_ROUTE } from './ui.routes';
+import { UI_ROUTE } from './ui-path';
 
 /**
  * GET /ui, /ui/ (the page) and /ui/<file> (its bundle), as plain Fastify

@@ -1,4 +1,4 @@
-import { DomainError } from '../common/domain-error';
+import { DomainError } from '../common/errors/domain-error';
 import { LABEL_NAME_PATTERN } from './manifest';
 import { VERSION_PATTERN } from './model-store';
 

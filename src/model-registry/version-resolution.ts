@@ -1,8 +1,8 @@
-import { DomainError } from '../common/domain-error';
+import { DomainError } from '../common/errors/domain-error';
 import { describeAvailable, hasUsableConfig } from './model-config-state';
 import type { ModelStatus, ReadyVersion } from './model-version';
 import { pickWeightedVersion } from './traffic-split';
-import { describeSelector, type VersionSelector } from './version-selector';
+import { describeSelector, type VersionSelector } from './requested-version';
 
 // Which version of a model serves a request: by number, label, canary weights or default.
 

@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import type { LoadedModel, SessionSettings } from './inference-engine';
+import type { LoadedModel, SessionSettings } from './engine-contracts';
 import { OnnxRuntimeEngine } from './onnx-runtime.adapter';
 import type { TensorMap } from './tensors';
 import { transferablesOf, type WorkerReply, type WorkerRequest } from './worker-protocol';

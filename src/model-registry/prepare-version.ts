@@ -1,5 +1,5 @@
 import { BatchingModel, type BatchSettings } from '../inference/batcher';
-import type { BatchObserver, InferenceEngine } from '../inference/inference-engine';
+import type { BatchObserver, InferenceEngine } from '../inference/engine-contracts';
 import { ResponseCache } from '../inference/response-cache';
 import { warmUp } from '../inference/warm-up';
 import { checkManifestFitsModel } from './manifest-checks';
@@ -11,7 +11,7 @@ import { ServingVersion } from './model-version';
  * manifest fits the model and warms it up. Only a version that passed all of
  * this is returned; every failure says which step failed and why.
  */
-export async function loadVersion(
+export async function prepareVersion(
   store: ModelStore,
   engine: InferenceEngine,
   name: string,
