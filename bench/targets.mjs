@@ -1,5 +1,6 @@
-// The performance targets (README, "Targets"), each evaluated from one run's
-// results as PASS/MISS lines, SKIP when a cell it needs was not measured.
+// The performance targets (docs/performance.md, "Benchmarks": the Target table),
+// each evaluated from one run's results as PASS/MISS lines, SKIP when a cell it
+// needs was not measured.
 // The evaluation reads the results only, so BENCH_REPORT re-evaluates a saved
 // run with today's rules.
 import { generatorBound } from './cpu.mjs';

@@ -5,7 +5,7 @@ import { REPO_MODELS_DIR, useTestApp } from './support/test-app';
 /** Held-out digits per class in each form: 1,000 uploads per form. */
 const PER_CLASS = 100;
 const FILES_PER_REQUEST = 32;
-/** What the README's table promises for every form. */
+/** What the accuracy table of docs/api.md ("Classify images") promises for every form. */
 const REQUIRED_ACCURACY = 0.97;
 
 /**
@@ -14,7 +14,7 @@ const REQUIRED_ACCURACY = 0.97;
  * them, inverted, drawn dark on paper on larger canvases anywhere on them,
  * JPEG-compressed, on grey or gradient backgrounds (test/support/digit-forms.ts).
  * The manifest's preprocessing (polarity "auto", fit "ink") brings each to
- * the model's form. The figures are the README's accuracy table.
+ * the model's form. The figures are the accuracy table of docs/api.md ("Classify images").
  */
 describe('digit model accuracy through the HTTP endpoint, by the form of the image', () => {
   const server = useTestApp({ env: { MODELS_DIR: REPO_MODELS_DIR }, listen: true });

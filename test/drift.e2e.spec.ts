@@ -115,7 +115,7 @@ describe('drift: live inputs and predictions against the training data', () => {
     expect(after.features.petal_length.counts.at(-1)).toBeGreaterThanOrEqual(before.features.petal_length.counts.at(-1)! + 15);
     for (const name of ['sepal_length', 'sepal_width', 'petal_width']) expect(after.features[name].verdict).toBe('stable');
     // Most setosas with 2 cm longer petals are taken for versicolors: the predictions move too (0.003 -> 0.14 here),
-    // though 60 instances cannot yet tell that from noise (their verdict stays stable; see README "Drift").
+    // though 60 instances cannot yet tell that from noise (their verdict stays stable; see docs/drift.md).
     expect(after.predictions!.counts[0] - before.predictions!.counts[0]).toBeLessThan(5);
     expect(after.predictions!.psi).toBeGreaterThan(before.predictions!.psi! + 0.1);
   });

@@ -126,7 +126,7 @@ describe('one log line and one metric observation per request', () => {
     });
   });
 
-  it("writes the fields the README's example line shows for a /v2 inference", async () => {
+  it('writes the fields the example line of docs/api.md ("Health, metrics, docs") shows for a /v2 inference', async () => {
     await started.app.inject({
       method: 'POST',
       url: '/v2/models/iris/infer',
@@ -134,9 +134,9 @@ describe('one log line and one metric observation per request', () => {
       payload: JSON.stringify({ inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: IRIS_ROW }] }),
     });
     await vi.waitFor(() => expect(linesFor('observability-readme')).toHaveLength(1));
-    const readme = readFileSync(path.resolve(__dirname, '../README.md'), 'utf8');
-    const example = /Each request also writes one JSON log line on stdout:\n\n```json\n([\s\S]*?)\n```/.exec(readme);
-    expect(example, 'the README shows a request log line').not.toBeNull();
+    const page = readFileSync(path.resolve(__dirname, '../docs/api.md'), 'utf8');
+    const example = /Each request also writes one JSON log line on stdout:\n\n```json\n([\s\S]*?)\n```/.exec(page);
+    expect(example, 'docs/api.md shows a request log line').not.toBeNull();
     // pino adds level, time, the logger's bindings and msg to what the records give it.
     const pinoFields = ['level', 'time', 'service', 'process', 'msg'];
     const shown = Object.keys(JSON.parse(example![1].replace('"6f1c..."', '"x"'))).filter((key) => !pinoFields.includes(key));

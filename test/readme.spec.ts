@@ -1,22 +1,40 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { multipartBody } from './support/multipart';
 import { useTestApp } from './support/test-app';
 
 interface Example {
+  /** The page it is on, relative to the repository root: README.md or docs/<page>.md. */
+  file: string;
   command: string;
   expected: unknown;
 }
 
-/** Every ```sh block holding one curl command directly followed by a ```json block. */
-function readmeExamples(): Example[] {
-  const readme = readFileSync(path.resolve(__dirname, '../README.md'), 'utf8');
-  const pattern = /```sh\n(curl [^\n]+)\n```\n```json\n([\s\S]*?)\n```/g;
-  return [...readme.matchAll(pattern)].map((match) => ({ command: match[1], expected: JSON.parse(match[2]) }));
+const ROOT = path.resolve(__dirname, '..');
+
+/** The README and every page under docs/, in a fixed order. */
+function documentationPages(): string[] {
+  const pages = readdirSync(path.join(ROOT, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .sort()
+    .map((name) => `docs/${name}`);
+  return ['README.md', ...pages];
 }
 
-/** Splits a command line the way a shell would for the quoting the README uses (single quotes). */
+/** Every ```sh block holding one curl command directly followed by a ```json block, in every page. */
+function documentationExamples(): Example[] {
+  const pattern = /```sh\n(curl [^\n]+)\n```\n```json\n([\s\S]*?)\n```/g;
+  return documentationPages().flatMap((file) =>
+    [...readFileSync(path.join(ROOT, file), 'utf8').matchAll(pattern)].map((match) => ({
+      file,
+      command: match[1],
+      expected: JSON.parse(match[2]),
+    })),
+  );
+}
+
+/** Splits a command line the way a shell would for the quoting the documentation uses (single quotes). */
 function shellWords(command: string): string[] {
   return [...command.matchAll(/'([^']*)'|(\S+)/g)].map((match) => match[1] ?? match[2]);
 }
@@ -44,7 +62,7 @@ function toRequest(command: string) {
     } else if (word.startsWith('localhost:3000')) {
       url = word.slice('localhost:3000'.length);
     } else {
-      throw new Error(`README curl example uses an option this test does not understand: ${word}`);
+      throw new Error(`documentation curl example uses an option this test does not understand: ${word}`);
     }
   }
   // Like curl: -X wins, else -d or -F means POST.
@@ -61,18 +79,23 @@ async function withUploads(request: ReturnType<typeof toRequest>) {
   return { ...request, payload, headers: { ...request.headers, ...headers } };
 }
 
-describe('README examples', () => {
+describe('documentation examples (README.md and docs/*.md)', () => {
   const server = useTestApp({ models: ['iris', 'digits'], env: { ADMIN_TOKEN: 'change-me-to-a-long-secret' } });
-  const examples = readmeExamples();
+  const examples = documentationExamples();
 
   it('has curl examples to check', () => {
-    expect(examples.length).toBeGreaterThanOrEqual(6);
+    // 24 today (the README's two repeat examples of docs/api.md and docs/open-inference-protocol.md):
+    // an example lost in an edit, or a page whose examples no longer match the pattern, fails here.
+    expect(examples.length).toBeGreaterThanOrEqual(24);
+    expect([...new Set(examples.map((example) => example.file))]).toEqual(
+      expect.arrayContaining(['README.md', 'docs/api.md', 'docs/drift.md', 'docs/open-inference-protocol.md', 'docs/operations.md']),
+    );
   });
 
-  it.each(examples.map((example) => [example.command, example] as const))('%s', async (_command, example) => {
+  it.each(examples.map((example) => [example.file, example.command, example] as const))('%s: %s', async (_file, _command, example) => {
     const { files: _files, ...request } = await withUploads(toRequest(example.command));
     const response = await server.app.inject(request);
-    // The answer holds at least what the README shows; floats within a float32 tolerance (the README's
+    // The answer holds at least what the page shows; floats within a float32 tolerance (the pages'
     // numbers came from one machine, onnxruntime and sharp round the last bits differently on others),
     // labels, classes, shapes, strings and integers exactly.
     expect(response.json()).toMatchModelOutput(example.expected, { subset: true });

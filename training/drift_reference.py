@@ -5,7 +5,7 @@
     /usr/bin/python3 training/drift_reference.py iris       (one model)
     /usr/bin/python3 training/drift_reference.py --held-out-fixture test/fixtures/iris-held-out.json
 
-The service compares what it is sent with this reference (src/drift/, README "Drift"). The reference is
+The service compares what it is sent with this reference (src/drift/, docs/drift.md). The reference is
 the data each model was TRAINED on, never its held-out data, and it leaves model.onnx untouched: only the
 manifest's "drift" key is (re)written, every other key stays as it is.
 

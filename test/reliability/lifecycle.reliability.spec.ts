@@ -48,7 +48,7 @@ describe('lifecycle under load', () => {
   // With a delay (the chart's way: endpoints are removed before the listener closes) and without one. Clients
   // that ignore `Connection: close` and open new connections at once can still meet the instant the listening
   // socket closes (connections the kernel or the cluster primary accepted and no process will read are reset):
-  // 0-5 of about 5,000 requests in runs of such a client; the README says so (Shutdown).
+  // 0-5 of about 5,000 requests in runs of such a client; docs/operations.md says so ("Shutdown").
   it.each([1000, 0])('SIGTERM under load, SHUTDOWN_DELAY_MS=%i: every request that got a connection gets a complete answer, none a 5xx, and the server exits 0 in time', async (delayMs) => {
     modelsDir = await tempModelsDir('iris');
     const graceMs = 10_000;

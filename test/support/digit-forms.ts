@@ -114,7 +114,7 @@ export interface DigitForm {
 
 const png = async (image: sharp.Sharp) => ({ file: await image.png().toBuffer(), type: 'image/png' });
 
-/** The forms of the accuracy table (README, "Classify images"). */
+/** The forms of the accuracy table (docs/api.md, "Classify images"). */
 export const DIGIT_FORMS: readonly DigitForm[] = [
   { name: 'MNIST as it is (light on dark, 28 x 28)', make: (digit) => png(rawImage(Buffer.from(digit.pixels), 28, 28)) },
   {
