@@ -1,0 +1,44 @@
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { CACHE_HEADER, MODEL_VERSION_HEADER, REQUEST_KEY_HEADER, REQUEST_TIMEOUT_HEADER } from '../common/http/http-headers';
+import { parseVersionSelector, type VersionSelector } from '../model-registry/requested-version';
+import { deadlineOfTimeoutHeader } from '../request-context/deadline';
+import type { RequestContext } from '../request-context/request-context';
+
+/**
+ * What a REST request says about how it wants to be served, read from its
+ * headers in one place for every controller: which version (X-Model-Version,
+ * X-Request-Key) and how long the caller waits (X-Request-Timeout-Ms). A
+ * malformed header is the client's error, named in the 400.
+ */
+
+/** The version a request asks for with X-Model-Version (and X-Request-Key for a canary split). */
+export function requestedVersionOf(request: FastifyRequest): VersionSelector {
+  return parseVersionSelector(request.headers[MODEL_VERSION_HEADER], request.headers[REQUEST_KEY_HEADER]);
+}
+
+/** The caller's own deadline (epoch ms) from X-Request-Timeout-Ms, undefined without one. */
+export function callerDeadlineOf(request: FastifyRequest): number | undefined {
+  return deadlineOfTimeoutHeader(request.headers[REQUEST_TIMEOUT_HEADER]);
+}
+
+const httpRequest = (context: ExecutionContext): FastifyRequest => context.switchToHttp().getRequest<FastifyRequest>();
+
+/** Parameter decorator: the VersionSelector of the request's headers. */
+export const RequestedVersion = createParamDecorator((_data: unknown, context: ExecutionContext) => requestedVersionOf(httpRequest(context)));
+
+/** Parameter decorator: the caller's deadline from X-Request-Timeout-Ms (epoch ms or undefined). */
+export const CallerDeadline = createParamDecorator((_data: unknown, context: ExecutionContext) => callerDeadlineOf(httpRequest(context)));
+
+/** Parameter decorator: the request's context (request id, trace, the version that served it, cache verdict...). */
+export const Context = createParamDecorator((_data: unknown, context: ExecutionContext): RequestContext => httpRequest(context).requestContext);
+
+/**
+ * The headers of every answer a model gave, on every REST API: the version
+ * that served it (X-Model-Version) and, for models with a response cache,
+ * whether it came from the cache (X-Cache).
+ */
+export function setModelAnswerHeaders(reply: FastifyReply, version: number, context?: RequestContext): void {
+  void reply.header(MODEL_VERSION_HEADER, String(version));
+  if (context?.cache) void reply.header(CACHE_HEADER, context.cache === 'hit' ? 'HIT' : 'MISS');
+}
