@@ -1,7 +1,8 @@
 import { InvalidInputError } from '../common/errors/domain-error';
 import { describeSchemaError, enforceLimits } from '../common/validation/schema-gate';
 import { validateFlatDto } from '../common/validation/dto-validation';
-import { ManifestError, parseModelOverrides } from '../model-registry/manifest';
+import { parseModelOverrides } from '../model-registry/model-config';
+import { ManifestError } from '../model-registry/repository-json';
 import type { ModelConfigValues } from '../model-registry/model-version';
 import { ModelConfigDto } from './dto/model-config.dto';
 import { isValidModelConfig, withinModelConfigLimits } from './dto/model-config.schema';

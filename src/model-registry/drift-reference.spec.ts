@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ManifestError, parseManifest } from './manifest';
+import { parseManifest } from './manifest';
+import { ManifestError } from './repository-json';
 
 const BASE = { task: 'classification', features: ['a', 'b'], labels: ['x', 'y', 'z'] };
 const withDrift = (drift: unknown) => ({ ...BASE, drift });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ManifestError, parseManifest } from './manifest';
+import { parseManifest } from './manifest';
+import { ManifestError } from './repository-json';
 
 const IMAGE = { color: 'grayscale', width: 28, height: 28, layout: 'NCHW' };
 const manifest = (image: Record<string, unknown>) => ({ task: 'generic', image: { ...IMAGE, ...image } });

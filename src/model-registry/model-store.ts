@@ -3,7 +3,9 @@ import { constants } from 'node:fs';
 import { lstat, open, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { jsonNestedDeeperThan } from '../common/validation/json-limits';
-import { ManifestError, parseManifest, parseModelConfig, type ModelConfig, type VersionManifest } from './manifest';
+import { parseManifest, type VersionManifest } from './manifest';
+import { parseModelConfig, type ModelConfig } from './model-config';
+import { ManifestError } from './repository-json';
 
 export const MODEL_FILE = 'model.onnx';
 export const MANIFEST_FILE = 'manifest.json';

@@ -1,6 +1,7 @@
 import type { LoadedModel } from '../inference/engine-contracts';
 import type { ResponseCache } from '../inference/response-cache';
-import type { ModelConfigValues, VersionManifest } from './manifest';
+import type { VersionManifest } from './manifest';
+import type { ModelConfigValues } from './model-config';
 
 export const VERSION_STATES = ['LOADING', 'READY', 'FAILED', 'UNAVAILABLE'] as const;
 export type VersionState = (typeof VERSION_STATES)[number];

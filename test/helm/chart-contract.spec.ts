@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { AppConfig, CONFIG_DEFAULTS, ConfigError, LOG_LEVELS, loadConfig } from '../../src/config/app-config';
 import { HEALTH_ROUTES } from '../../src/health/health-paths';
-import { LABEL_NAME_PATTERN, parseModelConfig } from '../../src/model-registry/manifest';
+import { LABEL_NAME_PATTERN } from '../../src/model-registry/manifest';
+import { parseModelConfig } from '../../src/model-registry/model-config';
 import { MODEL_NAME_PATTERN } from '../../src/model-registry/model-store';
 import { METRICS_ROUTE } from '../../src/observability/metrics-path';
 import {

@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { ModelOverrides } from '../../model-registry/manifest';
+import { ModelOverrides } from '../../model-registry/model-config';
 
 /**
  * The body of PUT /v1/admin/models/{name}/config as OpenAPI shows it: the

@@ -1,0 +1,102 @@
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsInt, IsNotEmpty, IsString, Matches, Max, Min } from 'class-validator';
+import { RequestLimitSettings } from './request-limit-settings';
+
+/** Where models come from and how they run: repository, polling, workers, batching, queues, drift. Part of AppConfig. */
+export class ModelSettings extends RequestLimitSettings {
+  @IsString()
+  @IsNotEmpty()
+  MODELS_DIR: string = './models';
+
+  /** Directory of <model>.json model configs read in place of models/<model>/config.json; empty = beside the models. */
+  @IsString()
+  MODEL_CONFIG_DIR: string = '';
+
+  /**
+   * Models that must serve for /health/ready, comma-separated; empty = those present at start whose default
+   * version loaded (so not one whose config.json was refused at start: it never blocks readiness unless named).
+   */
+  @Matches(/^([A-Za-z0-9][A-Za-z0-9_.-]{0,127}(,[A-Za-z0-9][A-Za-z0-9_.-]{0,127})*)?$/, {
+    message: 'REQUIRED_MODELS must be model names separated by commas (or empty)',
+  })
+  REQUIRED_MODELS: string = '';
+
+  /** How often MODELS_DIR is rescanned for new, changed and removed versions, in ms; 0 turns watching off. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  MODEL_POLL_INTERVAL_MS: number = 2000;
+
+  /** How long new or changed model files must stay unchanged before they are loaded, in ms (half-copied files are not). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  MODEL_SETTLE_MS: number = 2000;
+
+  /** Worker threads running inference in the whole pod (shared among HTTP_PROCESSES, at least 1 each); 0 runs inference on the event loop. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(64)
+  INFERENCE_WORKERS: number = 2;
+
+  /**
+   * A model whose full batch (MAX_BATCH_SIZE rows) runs within this many µs runs on the event loop of each
+   * HTTP process, not in workers; 0 = never. It is also the longest one batch holds an event loop.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  INLINE_INFERENCE_MAX_US: number = 8000;
+
+  /** Merge concurrent requests to one version into one inference (per model: config.json "batching"). */
+  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean({ message: 'BATCHING_ENABLED must be true or false' })
+  BATCHING_ENABLED: boolean = true;
+
+  /** Most instances one batched inference carries. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  MAX_BATCH_SIZE: number = 32;
+
+  /** How long (µs) a request may wait for others to join its batch; 0 = batch only what is already queued. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(10_000_000)
+  MAX_QUEUE_DELAY_US: number = 0;
+
+  /** Most instances queued per version; more is refused at once with 503 and Retry-After. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  MAX_QUEUE_SIZE: number = 2048;
+
+  /** Inference queued longer than this (ms) is dropped with 503 (a request may lower it with X-Request-Timeout-Ms); 0 = no limit. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  QUEUE_TIMEOUT_MS: number = 30_000;
+
+  /** onnxruntime threads inside one operator, per session. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  INTRA_OP_THREADS: number = 1;
+
+  /** onnxruntime threads across independent operators, per session. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  INTER_OP_THREADS: number = 1;
+
+  /** Watch each version's inputs and predictions against its manifest's drift reference (GET /v1/models/{name}/drift, *_drift_psi series). */
+  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean({ message: 'DRIFT_ENABLED must be true or false' })
+  DRIFT_ENABLED: boolean = true;
+}
