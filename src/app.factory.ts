@@ -66,7 +66,7 @@ export async function createApp(
   const fastify = app.getHttpAdapter().getInstance();
   // First of all hooks: a connection's requests wait here, before anything is made for them, while its
   // earlier answers are unsent; a request the connection's closing drops never gets a context or a record.
-  const connectionsClosed = app.get(MetricsService).connectionsClosed;
+  const connectionsClosed = app.get(MetricsService).http.connectionsClosed;
   installConnectionBackpressure(fastify, connectionLimitsOf(config), (reason, socket, outstanding) => {
     connectionsClosed.inc({ reason });
     logger.warn(

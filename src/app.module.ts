@@ -12,7 +12,7 @@ import { GrpcModule } from './grpc/grpc.module';
 import { HealthModule } from './health/health.module';
 import { InferenceProtocolModule } from './inference-protocol/inference-protocol.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
-import { InferenceMetricsModule } from './observability/metrics-registry';
+import { MetricsRegistryModule } from './observability/metrics-registry';
 import { PinoLoggerModule } from './observability/pino-logger.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { DriftModule } from './drift/drift.module';
@@ -31,7 +31,7 @@ export class AppModule {
         LifecycleModule,
         // The process's pino logger, for the parts that write their own lines (the gRPC call log).
         PinoLoggerModule.forRoot(logger),
-        InferenceMetricsModule,
+        MetricsRegistryModule,
         // Nest's own messages go through the same pino instance as Fastify's; requests are logged by our hook,
         // so no route gets nestjs-pino's middleware (it cost every request a middleware pass, ~3% of its time).
         LoggerModule.forRoot({ pinoHttp: { logger, autoLogging: false }, forRoutes: [] }),

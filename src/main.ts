@@ -3,11 +3,12 @@ import cluster from 'node:cluster';
 import { Primary } from './cluster/primary';
 import { type AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { createLogger } from './observability/logger';
+import { primarySeries } from './observability/metrics/process-series';
 
 async function bootstrap(): Promise<void> {
   const config = configOrExit();
   if (config.HTTP_PROCESSES > 1 && cluster.isPrimary) {
-    new Primary(config, createLogger(config.LOG_LEVEL, { process: 'primary' })).start();
+    new Primary(config, createLogger(config.LOG_LEVEL, { process: 'primary' }), primarySeries()).start();
     return;
   }
   // Required here, not imported at the top: the primary serves no HTTP and needs neither Nest, nor

@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, onSendHookHandler } from 'fastify';
 import { errorBody } from './common/errors/error-body';
+import { shortened } from './common/errors/quoted';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { AppConfig } from './config/app-config';
 import { IMAGE_FIELD } from './predict/multipart-images';
@@ -57,7 +58,7 @@ export function setUpSwagger(app: INestApplication, version: string): void {
       const path = request.url.split('?')[0];
       const served = (request.method === 'GET' || request.method === 'HEAD') && SWAGGER_UI_FILES.has(path.slice(prefix.length));
       // Answered here, in the service's error shape: the static-file plugin's own 404 is plain text.
-      if (path.startsWith(prefix) && !served) void reply.code(404).send(errorBody(404, `Cannot ${request.method} ${path.slice(0, 200)}`));
+      if (path.startsWith(prefix) && !served) void reply.code(404).send(errorBody(404, `Cannot ${request.method} ${shortened(path, 200)}`));
       else done();
     });
 }

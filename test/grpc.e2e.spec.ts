@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest';
 import { ShutdownState } from '../src/lifecycle/shutdown-state';
 import { PINO_LOGGER } from '../src/observability/logger';
-import { MetricsService } from '../src/observability/metrics.service';
+import { MetricsRegistry } from '../src/observability/metrics-registry';
 import { grpcClient, serializedRequest, type GrpcTestClient } from './support/grpc-client';
 import { irisProbabilities } from './support/iris';
 import { ELEM, identityModel, multiIoModel, writeModel } from './support/onnx-models';
@@ -281,7 +281,7 @@ describe('Open Inference Protocol over gRPC, with a @grpc/grpc-js client', () =>
     expect(lines.filter((line) => line.request_id === 'grpc-log-check-2')).toEqual([
       expect.objectContaining({ grpc_code: 'INVALID_ARGUMENT', model: 'iris', outcome: 'invalid_input' }),
     ]);
-    const metrics = await server.app.get(MetricsService).scrape();
+    const metrics = await server.app.get(MetricsRegistry).scrape();
     expect(metrics).toMatch(/grpc_server_handled_total\{grpc_type="unary",grpc_service="inference.GRPCInferenceService",grpc_method="ModelInfer",grpc_code="OK"\} [1-9]/);
     expect(metrics).toMatch(/grpc_server_handled_total\{[^}]*grpc_method="ModelInfer",grpc_code="INVALID_ARGUMENT"\} [1-9]/);
     expect(metrics).toMatch(/grpc_server_handling_seconds_count\{[^}]*grpc_method="ModelInfer"\} [1-9]/);

@@ -1,7 +1,7 @@
 import { copyFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MetricsService } from '../src/observability/metrics.service';
+import { MetricsRegistry } from '../src/observability/metrics-registry';
 import { grpcClient } from './support/grpc-client';
 import { irisProbabilities } from './support/iris';
 import { REPO_MODELS_DIR, useTestApp } from './support/test-app';
@@ -26,7 +26,7 @@ describe('response cache (config.json "cache")', () => {
   });
 
   async function metric(name: string, labels = 'model="iris",version="1"'): Promise<number> {
-    const text = await server.app.get(MetricsService).scrape();
+    const text = await server.app.get(MetricsRegistry).scrape();
     const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`));
     return line ? Number(line.split(' ').pop()) : 0;
   }

@@ -1,9 +1,8 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
-import { AggregatorRegistry, Registry } from 'prom-client';
+import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { AppConfig } from '../config/app-config';
 import { IpcPeer } from './ipc-peer';
-import { registerProcessMemoryGauge } from './process-memory';
 import { HEALTH_SHARE_MS, type ProcessHealth, SERVER_PROCESS_INDEX_ENV, TO_HTTP_PROCESS, TO_PRIMARY } from './server-process';
 
 // @fastify/rate-limit's own in-memory store, kept here so that every HTTP process counts against one
@@ -109,7 +108,6 @@ export function relayAdminAction(siblings: readonly { index: number; peer: IpcPe
  */
 export class Primary {
   private readonly members = new Map<number, Member>();
-  private readonly ownMetrics = new Registry();
   private readonly rateLimits = new LocalStore(false, false, RATE_LIMIT_CLIENTS);
   private stopping = false;
   private sharingHealth = false;
@@ -118,10 +116,10 @@ export class Primary {
   constructor(
     private readonly config: AppConfig,
     private readonly logger: Logger,
+    /** The primary's own series (observability/metrics/process-series.ts), merged into every scrape. */
+    private readonly ownMetrics: Registry,
     private readonly exit: (code: number) => void = (code) => process.exit(code),
-  ) {
-    registerProcessMemoryGauge(this.ownMetrics, 'primary');
-  }
+  ) {}
 
   start(): void {
     const shares = inferenceWorkersPerProcess(this.config.INFERENCE_WORKERS, this.config.HTTP_PROCESSES);

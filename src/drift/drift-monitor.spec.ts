@@ -9,7 +9,7 @@ import type { TensorMap } from '../inference/tensors';
 import { parseManifest } from '../model-registry/manifest';
 import type { ModelRegistry } from '../model-registry/model-registry.service';
 import type { ReadyVersion } from '../model-registry/model-version';
-import { InferenceMetrics } from '../observability/metrics-registry';
+import { MetricsRegistry } from '../observability/metrics-registry';
 import { PredictionObservers } from '../serving/prediction-observers';
 import { DriftMonitor } from './drift-monitor';
 import { psi } from './psi';
@@ -53,9 +53,9 @@ function monitor(
   ready: ReadyVersion,
   serverProcess = ServerProcess.standalone(),
   env: Record<string, string> = {},
-): { drift: DriftMonitor; observers: PredictionObservers; metrics: InferenceMetrics } {
+): { drift: DriftMonitor; observers: PredictionObservers; metrics: MetricsRegistry } {
   const observers = new PredictionObservers();
-  const metrics = new InferenceMetrics();
+  const metrics = new MetricsRegistry(ServerProcess.standalone());
   const drift = new DriftMonitor(registryServing(ready), observers, metrics, serverProcess, loadConfig(env));
   drift.onModuleInit();
   return { drift, observers, metrics };

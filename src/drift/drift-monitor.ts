@@ -1,11 +1,11 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { Counter, Gauge } from 'prom-client';
 import { ServerProcess, TO_HTTP_PROCESS, TO_PRIMARY } from '../cluster/server-process';
 import { DomainError } from '../common/errors/domain-error';
 import { ModelRegistry } from '../model-registry/model-registry.service';
 import type { ReadyVersion } from '../model-registry/model-version';
-import { InferenceMetrics } from '../observability/metrics-registry';
+import { MetricsRegistry } from '../observability/metrics-registry';
+import { type DriftColumnReading, registerDriftSeries, type VersionDriftReading } from '../observability/metrics/drift-series';
 import { type PredictionObserver, PredictionObservers, type PredictionRecord } from '../serving/prediction-observers';
 import { driftLayoutOf, DriftWindow, type WindowCounts } from './drift-window';
 import { mapDriftReport, sumCounts } from './drift-report';
@@ -24,11 +24,11 @@ interface WindowQuestion {
 }
 
 interface Entry {
-  readonly ready: ReadyVersion;
   /** Undefined for a version without a drift reference (remembered, so it is not looked up again). */
   readonly window: DriftWindow | undefined;
   readonly signature: string;
-  readonly labels: { model: string; version: string };
+  /** What the drift series read of the window. */
+  readonly reading: VersionDriftReading | undefined;
 }
 
 /**
@@ -40,12 +40,12 @@ interface Entry {
 @Injectable()
 export class DriftMonitor implements PredictionObserver, OnModuleInit {
   readonly name = 'drift';
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new WeakMap<ReadyVersion, Entry>();
 
   constructor(
     private readonly registry: ModelRegistry,
     private readonly observers: PredictionObservers,
-    private readonly metrics: InferenceMetrics,
+    private readonly metrics: MetricsRegistry,
     private readonly serverProcess: ServerProcess,
     private readonly config: AppConfig,
   ) {}
@@ -53,7 +53,7 @@ export class DriftMonitor implements PredictionObserver, OnModuleInit {
   onModuleInit(): void {
     // Off: no observer (predictions build no record for drift), no series, and the endpoint says why.
     if (!this.config.DRIFT_ENABLED) return;
-    this.registerMetrics();
+    registerDriftSeries(this.metrics.registry, () => this.current());
     this.serverProcess.primary?.handle(TO_HTTP_PROCESS.drift, (question) => this.windowFor(question as WindowQuestion));
     this.observers.add(this);
   }
@@ -110,155 +110,65 @@ export class DriftMonitor implements PredictionObserver, OnModuleInit {
   }
 
   private entryFor(ready: ReadyVersion): Entry {
-    const key = `${ready.name}\u0000${ready.version}`;
-    const known = this.entries.get(key);
-    if (known?.ready === ready) return known;
-    // New, or reloaded (its manifest may have another reference): a fresh window.
+    // Kept by the version itself: a reloaded version (its manifest may have another reference) is another
+    // object, with a fresh window, and a retired one's window goes with it.
+    const known = this.entries.get(ready);
+    if (known) return known;
     const layout = driftLayoutOf(ready);
+    const window = layout ? new DriftWindow(layout) : undefined;
     const entry: Entry = {
-      ready,
-      window: layout ? new DriftWindow(layout) : undefined,
+      window,
       signature: `${ready.sha256}:${layout?.columns.map((column) => `${column.name}/${column.reference.length}`).join(',') ?? ''}`,
-      labels: { model: ready.name, version: String(ready.version) },
+      reading: window ? readingOf(window, { model: ready.name, version: String(ready.version) }) : undefined,
     };
-    this.entries.set(key, entry);
+    this.entries.set(ready, entry);
     return entry;
   }
 
   /**
    * The versions READY now that have a drift reference, with windows for those not asked yet (so every
-   * bin's counter exists at 0 before the first prediction, and rate() sees the first one); windows of
-   * versions no longer READY are dropped, and their series with them.
+   * bin's counter exists at 0 before the first prediction, and rate() sees the first one); versions no
+   * longer READY have no series.
    */
-  private current(): Entry[] {
-    const live = new Set<Entry>();
+  private *current(): Iterable<VersionDriftReading> {
     for (const model of this.registry.list()) {
       for (const status of model.versions) {
-        if (status.state === 'READY' && status.ready) live.add(this.entryFor(status.ready));
+        const reading = status.state === 'READY' && status.ready ? this.entryFor(status.ready).reading : undefined;
+        if (reading) yield reading;
       }
     }
-    for (const [key, entry] of this.entries) if (!live.has(entry)) this.entries.delete(key);
-    return [...live].filter((entry) => entry.window);
-  }
-
-  private registerMetrics(): void {
-    const registers = [this.metrics.registry];
-    const current = () => this.current();
-    new Counter({
-      name: 'model_feature_bin_observations_total',
-      help: 'Instances whose feature value fell in this bin of the drift reference (bins: see GET /v1/models/{name}/drift), since the version loaded',
-      labelNames: ['model', 'version', 'feature', 'bin'] as const,
-      registers,
-      collect() {
-        this.reset();
-        for (const entry of current()) {
-          entry.window!.layout.columns.forEach((column, c) => {
-            if (column.kind !== 'feature') return;
-            entry.window!.totals(c).forEach((count, bin) => this.inc({ ...entry.labels, feature: column.name, bin: String(bin) }, count));
-          });
-        }
-      },
-    });
-    new Counter({
-      name: 'model_prediction_class_observations_total',
-      help: 'Instances predicted as this class (the argmax of the scores), since the version loaded',
-      labelNames: ['model', 'version', 'class'] as const,
-      registers,
-      collect() {
-        this.reset();
-        for (const entry of current()) {
-          const { columns, labels } = entry.window!.layout;
-          columns.forEach((column, c) => {
-            if (column.kind !== 'predictions') return;
-            entry.window!.totals(c).forEach((count, bin) => this.inc({ ...entry.labels, class: labels![bin] }, count));
-          });
-        }
-      },
-    });
-    new Gauge({
-      name: 'model_feature_reference_bin_instances',
-      help: 'Instances of the drift reference (the training data) in this bin of the feature',
-      labelNames: ['model', 'version', 'feature', 'bin'] as const,
-      registers,
-      // The same in every HTTP process: summing would multiply the reference.
-      aggregator: 'first',
-      collect() {
-        this.reset();
-        for (const entry of current()) {
-          for (const column of entry.window!.layout.columns) {
-            if (column.kind !== 'feature') continue;
-            column.reference.forEach((count, bin) => this.set({ ...entry.labels, feature: column.name, bin: String(bin) }, count));
-          }
-        }
-      },
-    });
-    new Gauge({
-      name: 'model_prediction_reference_class_instances',
-      help: 'Instances of the drift reference (the training data) the version predicts as this class',
-      labelNames: ['model', 'version', 'class'] as const,
-      registers,
-      aggregator: 'first',
-      collect() {
-        this.reset();
-        for (const entry of current()) {
-          const { columns, labels } = entry.window!.layout;
-          for (const column of columns) {
-            if (column.kind === 'predictions') column.reference.forEach((count, bin) => this.set({ ...entry.labels, class: labels![bin] }, count));
-          }
-        }
-      },
-    });
-    // A PSI cannot be added up across processes. The merged scrape keeps the largest: keep-alive connections
-    // pin a client to one process, so a drifting client may show in one process's window only.
-    new Gauge({
-      name: 'model_feature_drift_psi',
-      help: "Population stability index of the feature over this process's sliding window against the drift reference (the largest of the HTTP processes)",
-      labelNames: ['model', 'version', 'feature'] as const,
-      registers,
-      aggregator: 'max',
-      collect() {
-        this.reset();
-        for (const entry of current()) {
-          const window = entry.window!;
-          if (window.instances === 0) continue;
-          const { counts } = window.counts();
-          window.layout.columns.forEach((column, c) => {
-            if (column.kind === 'feature' && counted(counts[c])) this.set({ ...entry.labels, feature: column.name }, psi(column.reference, counts[c]));
-          });
-        }
-      },
-    });
-    new Gauge({
-      name: 'model_prediction_drift_psi',
-      help: "Population stability index of the predicted classes over this process's sliding window against the drift reference (the largest of the HTTP processes)",
-      labelNames: ['model', 'version'] as const,
-      registers,
-      aggregator: 'max',
-      collect() {
-        this.reset();
-        for (const entry of current()) {
-          const window = entry.window!;
-          if (window.instances === 0) continue;
-          const { counts } = window.counts();
-          window.layout.columns.forEach((column, c) => {
-            if (column.kind === 'predictions' && counted(counts[c])) this.set(entry.labels, psi(column.reference, counts[c]));
-          });
-        }
-      },
-    });
-    new Gauge({
-      name: 'model_drift_window_instances',
-      help: 'Instances in the sliding drift windows of the version (summed over the HTTP processes)',
-      labelNames: ['model', 'version'] as const,
-      registers,
-      collect() {
-        this.reset();
-        for (const entry of current()) this.set(entry.labels, entry.window!.instances);
-      },
-    });
   }
 }
 
-function counted(counts: readonly number[]): boolean {
-  return counts.some((count) => count > 0);
+/** A version's window as its series read it (observability/metrics/drift-series.ts): every label made once. */
+function readingOf(window: DriftWindow, labels: VersionDriftReading['labels']): VersionDriftReading {
+  const features: DriftColumnReading[] = [];
+  const predictions: DriftColumnReading[] = [];
+  const classes = window.layout.labels ?? [];
+  window.layout.columns.forEach((column, c) => {
+    const feature = column.kind === 'feature';
+    (feature ? features : predictions).push({
+      labels: feature ? { ...labels, feature: column.name } : labels,
+      binLabels: column.reference.map((_, bin) => (feature ? { ...labels, feature: column.name, bin: String(bin) } : { ...labels, class: classes[bin] })),
+      reference: column.reference,
+      observed: () => window.totals(c),
+      psi: () => {
+        const live = window.liveCounts(c);
+        return counted(live) ? psi(column.reference, live) : undefined;
+      },
+    });
+  });
+  return {
+    labels,
+    get instances() {
+      return window.instances;
+    },
+    features,
+    predictions,
+  };
+}
+
+function counted(counts: ArrayLike<number>): boolean {
+  for (let i = 0; i < counts.length; i++) if (counts[i] > 0) return true;
+  return false;
 }

@@ -136,7 +136,12 @@ export class DriftWindow {
 
   /** The window's counts now. */
   counts(): WindowCounts {
-    return { instances: this.filled, counts: this.layout.columns.map((_, c) => Array.from(this.live.subarray(this.offsets[c], this.offsets[c + 1]))) };
+    return { instances: this.filled, counts: this.layout.columns.map((_, c) => Array.from(this.liveCounts(c))) };
+  }
+
+  /** One column's counts in the window now, without a copy (read at once, for its PSI). */
+  liveCounts(column: number): Uint32Array {
+    return this.live.subarray(this.offsets[column], this.offsets[column + 1]);
   }
 
   /** Per column and bin, every instance ever counted (for the counters). */

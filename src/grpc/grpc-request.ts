@@ -1,5 +1,6 @@
 import { InvalidInputError } from '../common/errors/domain-error';
-import { quote, serializeBytesTensor } from '../inference-protocol/binary-codec';
+import { quoted as quote } from '../common/errors/quoted';
+import { serializeBytesTensor } from '../inference-protocol/binary-codec';
 import { int64ShapeProblem } from '../inference-protocol/tensor-shape';
 import type { InferInputTensor, ModelInferRequest, Parameters, TensorContents } from './grpc-definitions';
 

@@ -7,6 +7,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { DomainError } from '../common/errors/domain-error';
+import { quoted } from '../common/errors/quoted';
 import type { BatchSettings } from '../inference/batcher';
 import { type BatchObserver, INFERENCE_ENGINE, type InferenceEngine } from '../inference/engine-contracts';
 import { applyOverrides, describeAvailable } from './model-config-state';
@@ -173,7 +174,7 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
       const known = this.list().map((m) => m.name);
       throw new DomainError(
         'MODEL_NOT_FOUND',
-        `model "${truncate(name)}" not found; available models: ${known.length ? known.join(', ') : 'none'}`,
+        `model ${quoted(name)} not found; available models: ${known.length ? known.join(', ') : 'none'}`,
       );
     }
     return model;
@@ -256,8 +257,4 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
     if (this.repository.running || !this.initialSync || this.loads.stopped) return;
     await this.repository.run(false).catch((error) => this.logger.error(`Rescanning ${this.store.root} failed: ${messageOf(error)}`));
   }
-}
-
-function truncate(value: string): string {
-  return value.length > 64 ? `${value.slice(0, 64)}...` : value;
 }

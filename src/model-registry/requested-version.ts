@@ -1,4 +1,5 @@
 import { DomainError } from '../common/errors/domain-error';
+import { quoted } from '../common/errors/quoted';
 import { LABEL_NAME_PATTERN } from './manifest';
 import { VERSION_PATTERN } from './model-store';
 
@@ -38,7 +39,7 @@ export function parseVersionSelector(
   throw new DomainError(
     'BAD_REQUEST',
     `${sources.version} must be a positive integer version or a label: a version is digits only, without a leading zero or spaces (e.g. 1); ` +
-      `a label starts with a letter, then letters, digits, _ . - (e.g. stable); got ${JSON.stringify(truncate(value))}`,
+      `a label starts with a letter, then letters, digits, _ . - (e.g. stable); got ${quoted(value, 40)}`,
   );
 }
 
@@ -58,8 +59,4 @@ export function describeSelector(selector: VersionSelector): string {
     case 'label':
       return `label "${selector.label}"`;
   }
-}
-
-function truncate(value: string): string {
-  return value.length > 40 ? `${value.slice(0, 40)}...` : value;
 }

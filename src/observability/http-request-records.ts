@@ -29,7 +29,7 @@ export class HttpRequestRecords {
   }
 
   observe(context: RequestContext, statusCode: number, durationMs: number): void {
-    this.metrics.httpRequestDuration.labels({ method: context.method, route: context.route, status_code: String(statusCode) }).observe(durationMs / 1000);
+    this.metrics.http.requestDuration.labels({ method: context.method, route: context.route, status_code: String(statusCode) }).observe(durationMs / 1000);
   }
 
   log(context: RequestContext, statusCode: number, durationMs: number): void {

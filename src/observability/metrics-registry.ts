@@ -1,92 +1,64 @@
 import { Global, Injectable, Module } from '@nestjs/common';
-import { Gauge, Registry } from 'prom-client';
-import { BoundHistogram } from './bound-metrics';
-import { BATCH_OBSERVERS, type BatchObserver, type BatchObservers } from '../inference/engine-contracts';
+import { Registry } from 'prom-client';
+import { ServerProcess, TO_HTTP_PROCESS, TO_PRIMARY } from '../cluster/server-process';
+import { DomainError } from '../common/errors/domain-error';
+import { BATCH_OBSERVERS } from '../inference/engine-contracts';
+import { BatchSeries } from './metrics/batch-series';
+
+/** The primary waits up to 5 s for each process; this covers that and the hop. */
+const CLUSTER_SCRAPE_TIMEOUT_MS = 6_000;
 
 /**
- * The Prometheus registry every series of the service lives in, and the
- * series that show whether batching really batches. Kept apart from
- * MetricsService, which reads the model registry: the registry reaches these
- * series only through the BATCH_OBSERVERS token that inference/ declares.
+ * The Prometheus registry every series of this process lives in, and its
+ * scrape. Each concern defines its series in a module of its own under
+ * metrics/ and registers them here: the process's, HTTP's and serving's
+ * (MetricsService), batching (BatchSeries, which inference/ reaches only
+ * through the BATCH_OBSERVERS token it declares), gRPC, drift and the
+ * prediction log.
  */
 @Injectable()
-export class InferenceMetrics implements BatchObservers {
+export class MetricsRegistry {
   readonly registry = new Registry();
+  private scrapeInFlight: Promise<string> | undefined;
 
-  // Bound histograms: observed once per batch and once per request, without prom-client's per-call label hashing.
-  private readonly inferenceDuration = new BoundHistogram(
-    'model_inference_duration_seconds',
-    'Duration of one inference (one batch) in seconds',
-    ['model', 'version'],
-    [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    this.registry,
-  );
-
-  private readonly batchSize = new BoundHistogram(
-    'model_batch_size',
-    'Rows (instances) per inference: above 1 when requests are batched together',
-    ['model', 'version'],
-    [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
-    this.registry,
-  );
-
-  private readonly queueDuration = new BoundHistogram(
-    'model_queue_duration_seconds',
-    'Time a request waited in the batching queue before its inference started',
-    ['model', 'version'],
-    [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-    this.registry,
-  );
-
-  /**
-   * Each version's queue depth, read when Prometheus scrapes: the batcher
-   * reports it on every enqueue and dispatch, and setting a gauge that often
-   * showed in profiles, while only the value at scrape time is ever seen.
-   */
-  private readonly depths = new Map<string, { labels: { model: string; version: string }; rows: number }>();
-
-  private readonly queueDepth = new Gauge({
-    name: 'model_queue_depth',
-    help: 'Instances waiting in the batching queue',
-    labelNames: ['model', 'version'] as const,
-    registers: [this.registry],
-    collect: () => {
-      for (const { labels, rows } of this.depths.values()) this.queueDepth.set(labels, rows);
-    },
-  });
-
-  observerFor(model: string, version: number): BatchObserver {
-    const labels = { model, version: String(version) };
-    const inference = this.inferenceDuration.labels(labels);
-    const batch = this.batchSize.labels(labels);
-    const queue = this.queueDuration.labels(labels);
-    const depth = { labels, rows: 0 };
-    this.depths.set(`${model}/${version}`, depth);
-    return {
-      onBatch: (rows, queueSeconds, inferenceSeconds) => {
-        batch.observe(rows);
-        inference.observe(inferenceSeconds);
-        for (const seconds of queueSeconds) queue.observe(seconds);
-      },
-      onQueueDepth: (rows) => {
-        depth.rows = rows;
-      },
-    };
+  constructor(private readonly serverProcess: ServerProcess) {
+    serverProcess.primary?.handle(TO_HTTP_PROCESS.metrics, () => this.registry.getMetricsAsJSON());
   }
 
-  /** Drops a retired version's series so removed versions do not linger in scrapes. */
-  forget(model: string, version: number): void {
-    const labels = { model, version: String(version) };
-    this.depths.delete(`${model}/${version}`);
-    for (const metric of [this.inferenceDuration, this.batchSize, this.queueDuration, this.queueDepth]) {
-      metric.remove(labels);
+  /**
+   * The text Prometheus scrapes: this process's series, or with several HTTP
+   * processes everyone's merged by the primary (counters and histograms
+   * summed), so one scrape of the Service sees the whole pod.
+   */
+  scrape(): Promise<string> {
+    // Scrapes that arrive while one is being collected share it: collecting is the expensive part (every
+    // process's registry, merged by the primary), and a client sending hundreds of /metrics requests at
+    // once would otherwise collect hundreds of times: measured, 400 at once kept two processes busy for 2 s.
+    this.scrapeInFlight ??= this.collect().finally(() => {
+      this.scrapeInFlight = undefined;
+    });
+    return this.scrapeInFlight;
+  }
+
+  private async collect(): Promise<string> {
+    const primary = this.serverProcess.primary;
+    if (!primary) return this.registry.metrics();
+    try {
+      return await primary.request<string>(TO_PRIMARY.scrape, undefined, CLUSTER_SCRAPE_TIMEOUT_MS);
+    } catch (error) {
+      // A scrape missing a process would look to Prometheus like counters going back: none is better.
+      throw new DomainError('PROCESS_UNAVAILABLE', `metrics could not be collected from every HTTP process: ${(error as Error).message}`);
     }
   }
 }
 
 @Global()
 @Module({
-  providers: [InferenceMetrics, { provide: BATCH_OBSERVERS, useExisting: InferenceMetrics }],
-  exports: [InferenceMetrics, BATCH_OBSERVERS],
+  providers: [
+    MetricsRegistry,
+    { provide: BatchSeries, useFactory: (metrics: MetricsRegistry) => new BatchSeries(metrics.registry), inject: [MetricsRegistry] },
+    { provide: BATCH_OBSERVERS, useExisting: BatchSeries },
+  ],
+  exports: [MetricsRegistry, BATCH_OBSERVERS],
 })
-export class InferenceMetricsModule {}
+export class MetricsRegistryModule {}

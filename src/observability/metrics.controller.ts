@@ -1,12 +1,12 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { MetricsService } from './metrics.service';
+import { MetricsRegistry } from './metrics-registry';
 import { METRICS_ROUTE } from './metrics-path';
 
 @ApiTags('observability')
 @Controller()
 export class MetricsController {
-  constructor(private readonly metrics: MetricsService) {}
+  constructor(private readonly metrics: MetricsRegistry) {}
 
   @Get(METRICS_ROUTE)
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')

@@ -1,10 +1,10 @@
 import { hostname } from 'node:os';
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { Counter, Gauge } from 'prom-client';
 import { ServerProcess } from '../cluster/server-process';
 import { AppConfig } from '../config/app-config';
 import { ReadinessDetails } from '../health/readiness-details';
-import { InferenceMetrics } from '../observability/metrics-registry';
+import { MetricsRegistry } from '../observability/metrics-registry';
+import { registerPredictionLogSeries } from '../observability/metrics/prediction-log-series';
 import { type PredictionObserver, PredictionObservers, type PredictionRecord } from '../serving/prediction-observers';
 import type { LogSink } from './log-sink';
 import { describeTarget, fileOfProcess, type LogTarget, parseLogTarget } from '../config/prediction-log-target';
@@ -48,7 +48,7 @@ export class PredictionLog implements PredictionObserver, OnModuleInit, OnApplic
     private readonly config: AppConfig,
     private readonly observers: PredictionObservers,
     serverProcess: ServerProcess,
-    private readonly metrics: InferenceMetrics,
+    private readonly metrics: MetricsRegistry,
     private readonly readinessDetails: ReadinessDetails,
   ) {
     // Validated with the rest of the configuration at start; parsed again here for its parts.
@@ -67,30 +67,7 @@ export class PredictionLog implements PredictionObserver, OnModuleInit, OnApplic
     const target = this.target;
     if (!target) return;
     this.readinessDetails.show('prediction_log', () => ({ ...this.status() }));
-    const written = new Counter({
-      name: 'prediction_log_records_total',
-      help: 'Predictions written to the prediction log, by sink (file, postgres, http)',
-      labelNames: ['sink'] as const,
-      registers: [this.metrics.registry],
-    });
-    const dropped = new Counter({
-      name: 'prediction_log_dropped_total',
-      help: 'Sampled predictions the prediction log did not write, by reason (queue_full, sink_error, rejected, shutdown)',
-      labelNames: ['reason'] as const,
-      registers: [this.metrics.registry],
-    });
-    // Every reason from the start, at 0: a rate() over a series that appears only at the first drop misses it.
-    for (const reason of DROP_REASONS) dropped.inc({ reason }, 0);
-    written.inc({ sink: target.sink }, 0);
-    const queuedNow = (): number => this.writer?.status().queued ?? 0;
-    new Gauge({
-      name: 'prediction_log_queued',
-      help: 'Sampled predictions waiting for the prediction log writer (queued or being written)',
-      registers: [this.metrics.registry],
-      collect() {
-        this.set(queuedNow());
-      },
-    });
+    const counts = registerPredictionLogSeries(this.metrics.registry, target.sink, DROP_REASONS, () => this.writer?.status().queued ?? 0);
 
     this.writer = new LogWriter(this.createSink(target), {
       queueSize: this.config.PREDICTION_LOG_QUEUE_SIZE,
@@ -98,8 +75,8 @@ export class PredictionLog implements PredictionObserver, OnModuleInit, OnApplic
       flushIntervalMs: FLUSH_INTERVAL_MS,
       attempts: ATTEMPTS,
       backoff: BACKOFF,
-      onWritten: (records) => written.inc({ sink: target.sink }, records),
-      onDropped: (reason, records) => dropped.inc({ reason }, records),
+      onWritten: counts.written,
+      onDropped: counts.dropped,
       onStateChange: (state, error) => {
         if (state === 'failing') this.logger.warn(`prediction log (${target.sink}) is failing, retrying with backoff: ${error}`);
         else this.logger.log(`prediction log (${target.sink}) is writing again`);

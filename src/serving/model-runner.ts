@@ -30,7 +30,7 @@ export class ModelRunner {
     const key = cache?.keyOf(feeds, outputNames);
     let outputs = key === undefined ? undefined : cache!.get(key);
     if (cache) {
-      this.metrics.recordCacheLookup(ready.name, ready.version, outputs !== undefined);
+      this.metrics.serving.cacheLookup(ready.name, ready.version, outputs !== undefined);
       context.cache = outputs ? 'hit' : 'miss';
     }
     context.trace?.served(ready.name, ready.version, context.cache);
@@ -85,7 +85,7 @@ export class ModelRunner {
 
   private settle(ready: ReadyVersion, context: RequestContext, error: unknown): void {
     context.outcome = outcomeOf(error);
-    this.metrics.recordPrediction(ready.name, ready.version, context.outcome, context.protocol);
+    this.metrics.serving.prediction(ready.name, ready.version, context.outcome, context.protocol);
   }
 }
 

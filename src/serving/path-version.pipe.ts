@@ -1,5 +1,6 @@
 import { Injectable, type PipeTransform } from '@nestjs/common';
 import { DomainError } from '../common/errors/domain-error';
+import { quoted } from '../common/errors/quoted';
 import { VERSION_PATTERN } from '../model-registry/model-store';
 
 /**
@@ -18,8 +19,7 @@ export interface PathVersion {
 export class ParsePathVersionPipe implements PipeTransform<string, PathVersion> {
   transform(raw: string): PathVersion {
     if (!VERSION_PATTERN.test(raw)) {
-      const shown = raw.length > 64 ? `${raw.slice(0, 64)}...` : raw;
-      throw new DomainError('BAD_REQUEST', `the version in the path must be a positive integer (e.g. /versions/1), got ${JSON.stringify(shown)}`);
+      throw new DomainError('BAD_REQUEST', `the version in the path must be a positive integer (e.g. /versions/1), got ${quoted(raw)}`);
     }
     return { number: Number(raw) };
   }

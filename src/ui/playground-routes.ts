@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errorBody } from '../common/errors/error-body';
+import { shortened } from '../common/errors/quoted';
 import { type UiAsset, type UiAssets, UI_INDEX } from './ui-assets';
 import { UI_ROUTE } from './ui-path';
 
@@ -24,7 +25,7 @@ export function installUiRoutes(fastify: FastifyInstance, assets: UiAssets): voi
     const asset = file === UI_INDEX ? undefined : assets.get(file);
     if (asset) send(request, reply, asset);
     // The answer of any unknown URL (the service's error shape; Fastify's own 404 says "Cannot GET <path>").
-    else void reply.code(404).send(errorBody(404, `Cannot ${request.method} ${request.url.split('?')[0].slice(0, 200)}`));
+    else void reply.code(404).send(errorBody(404, `Cannot ${request.method} ${shortened(request.url.split('?')[0], 200)}`));
   });
 }
 

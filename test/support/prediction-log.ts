@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { MetricsService } from '../../src/observability/metrics.service';
+import { MetricsRegistry } from '../../src/observability/metrics-registry';
 
 /** A /v1 iris prediction with the caller's X-Request-Id (and a version when given), for `inject`. */
 export function irisRequest(rows: readonly number[][], requestId: string, version?: string) {
@@ -20,14 +20,14 @@ export function flower(i: number): number[] {
 
 /** The value of one series of the app's /metrics (0 when absent). */
 export async function metricValue(app: NestFastifyApplication, name: string, labels = ''): Promise<number> {
-  const text = await app.get(MetricsService).scrape();
+  const text = await app.get(MetricsRegistry).scrape();
   const line = text.split('\n').find((l) => l.startsWith(labels ? `${name}{${labels}}` : `${name} `));
   return line ? Number(line.split(' ').pop()) : 0;
 }
 
 /** The sum of a counter over all its label values. */
 export async function metricTotal(app: NestFastifyApplication, name: string): Promise<number> {
-  const text = await app.get(MetricsService).scrape();
+  const text = await app.get(MetricsRegistry).scrape();
   return text
     .split('\n')
     .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))

@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http';
+import { shortened } from './quoted';
 
 /** The one error shape of the /v1 API and the service's own routes. */
 export interface ErrorBody {
@@ -45,5 +46,5 @@ export function errorBody(statusCode: number, message: string, details?: readonl
 }
 
 function capped(text: string): string {
-  return text.length > MAX_ERROR_MESSAGE_CHARS ? `${text.slice(0, MAX_ERROR_MESSAGE_CHARS)}... (cut)` : text;
+  return shortened(text, MAX_ERROR_MESSAGE_CHARS, '... (cut)');
 }

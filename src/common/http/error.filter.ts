@@ -4,6 +4,7 @@ import { routeBodyLimits, type RouteBodyLimits } from './body-parsers';
 import { isOpenInferenceRequest } from './open-inference-route';
 import { DomainError, isRetryLater } from '../errors/domain-error';
 import { errorBody, type ErrorBody } from '../errors/error-body';
+import { quoted } from '../errors/quoted';
 import { RETRY_AFTER_HEADER } from './http-headers';
 import { loggableUrl } from './loggable-url';
 
@@ -90,7 +91,7 @@ function clientMessage(
         ? `request body is larger than ${bodyLimits.bytes} bytes (${bodyLimits.json.fixedFor})`
         : 'request body is larger than the limit of this service (BODY_LIMIT_BYTES)';
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return `unsupported Content-Type ${contentType ? `"${contentType.slice(0, 100)}"` : '(none given)'}; send application/json`;
+      return `unsupported Content-Type ${contentType ? quoted(contentType, 100) : '(none given)'}; send application/json`;
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return 'request body is empty; send a JSON object';
     case 'FST_ERR_CTP_INVALID_JSON_BODY':

@@ -1,3 +1,5 @@
+import { shortened } from '../errors/quoted';
+
 /**
  * Query parameters whose values are shown: those the service itself reads and that are never
  * secret. Every other value is redacted, whatever its name: clients and proxies put tokens in
@@ -19,16 +21,12 @@ export const REDACTED = '[REDACTED]';
 export function loggableUrl(url: string): string {
   const queryStart = url.indexOf('?');
   const path = queryStart === -1 ? url : url.slice(0, queryStart);
-  const shownPath = path.length > MAX_PATH_CHARS ? `${path.slice(0, MAX_PATH_CHARS)}...` : path;
+  const shownPath = shortened(path, MAX_PATH_CHARS);
   if (queryStart === -1) return shownPath;
   const parameters = [...new URLSearchParams(url.slice(queryStart + 1)).entries()];
   const shown = parameters
     .slice(0, MAX_PARAMETERS)
-    .map(([name, value]) => `${encodeURIComponent(cut(name))}=${SHOWN_PARAMETERS.has(name) ? encodeURIComponent(cut(value)) : REDACTED}`);
+    .map(([name, value]) => `${encodeURIComponent(shortened(name, MAX_PARAMETER_CHARS))}=${SHOWN_PARAMETERS.has(name) ? encodeURIComponent(shortened(value, MAX_PARAMETER_CHARS)) : REDACTED}`);
   const more = parameters.length > MAX_PARAMETERS ? `&...(${parameters.length - MAX_PARAMETERS} more)` : '';
   return `${shownPath}?${shown.join('&')}${more}`;
-}
-
-function cut(text: string): string {
-  return text.length > MAX_PARAMETER_CHARS ? `${text.slice(0, MAX_PARAMETER_CHARS)}...` : text;
 }

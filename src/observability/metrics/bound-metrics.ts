@@ -8,6 +8,9 @@ import type { Registry } from 'prom-client';
  * profiles). They answer prom-client's metric interface (`get()`), so the
  * prom-client registry they join writes them, merges them across HTTP
  * processes and serves them exactly as it would its own.
+ *
+ * This is the one place a metric's child is kept by its labels: whoever needs
+ * a child per label set asks `labels()` for it (and `remove()` drops it).
  */
 abstract class BoundMetric<L extends string, S extends { readonly labels: Readonly<Record<string, string>> }> {
   readonly aggregator = 'sum';
@@ -44,6 +47,7 @@ abstract class BoundMetric<L extends string, S extends { readonly labels: Readon
 
   protected abstract seriesFor(labels: Record<string, string>): S;
 
+  /** The label values in the metric's order, joined by NUL (which no label value holds). */
   private keyOf(labels: Readonly<Record<L, string>>): string {
     return this.labelNames.map((name) => labels[name]).join('\u0000');
   }
@@ -55,27 +59,49 @@ interface ExportedValue {
   metricName?: string;
 }
 
-class CounterSeries {
+/** One label set's single value: a counter's count or a gauge's level. */
+class ValueSeries {
   value = 0;
 
   constructor(readonly labels: Readonly<Record<string, string>>) {}
+}
 
+class CounterSeries extends ValueSeries {
   inc(amount = 1): void {
     this.value += amount;
   }
 }
 
-export class BoundCounter<L extends string> extends BoundMetric<L, CounterSeries> {
+class GaugeSeries extends ValueSeries {
+  set(value: number): void {
+    this.value = value;
+  }
+}
+
+/** As prom-client's Counter.get() and Gauge.get(): one value per series. */
+abstract class BoundValueMetric<L extends string, S extends ValueSeries, T extends 'counter' | 'gauge'> extends BoundMetric<L, S> {
+  abstract readonly type: T;
+
+  async get(): Promise<{ name: string; help: string; type: T; aggregator: 'sum'; values: ExportedValue[] }> {
+    const values = [...this.series.values()].map((series) => ({ labels: { ...series.labels }, value: series.value }));
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+}
+
+export class BoundCounter<L extends string> extends BoundValueMetric<L, CounterSeries, 'counter'> {
   readonly type = 'counter';
 
   protected seriesFor(labels: Record<string, string>): CounterSeries {
     return new CounterSeries(labels);
   }
+}
 
-  /** As prom-client's Counter.get(). */
-  async get(): Promise<{ name: string; help: string; type: 'counter'; aggregator: 'sum'; values: ExportedValue[] }> {
-    const values = [...this.series.values()].map((series) => ({ labels: { ...series.labels }, value: series.value }));
-    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+/** A gauge set as often as anything changes (a queue's depth), while only the value at scrape time is ever seen. */
+export class BoundGauge<L extends string> extends BoundValueMetric<L, GaugeSeries, 'gauge'> {
+  readonly type = 'gauge';
+
+  protected seriesFor(labels: Record<string, string>): GaugeSeries {
+    return new GaugeSeries(labels);
   }
 }
 

@@ -1,6 +1,6 @@
-import { AggregatorRegistry, Counter, Histogram, Registry } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { BoundCounter, BoundHistogram } from './bound-metrics';
+import { BoundCounter, BoundGauge, BoundHistogram } from './bound-metrics';
 
 const BUCKETS = [0.001, 0.01, 0.1, 1];
 const OBSERVED: [string, number][] = [
@@ -64,6 +64,25 @@ describe('BoundCounter', () => {
   it('is written and merged across processes exactly as prom-client writes and merges its own Counter', async () => {
     const { ours, theirs } = await both();
     expect(await ours.metrics()).toBe(await theirs.metrics());
+    const merged = async (registry: Registry) => AggregatorRegistry.aggregate([await registry.getMetricsAsJSON(), await registry.getMetricsAsJSON()]).metrics();
+    expect(await merged(ours)).toBe(await merged(theirs));
+  });
+});
+
+describe('BoundGauge', () => {
+  it('is written, merged and dropped exactly as prom-client does with its own Gauge', async () => {
+    const ours = new Registry();
+    const theirs = new Registry();
+    const bound = new BoundGauge('queue_depth', 'Depth', ['model', 'version'], ours);
+    const reference = new Gauge({ name: 'queue_depth', help: 'Depth', labelNames: ['model', 'version'], registers: [theirs] });
+    for (const [model, depth] of [['iris', 3], ['digits', 0], ['iris', 7], ['old', 1]] as const) {
+      bound.labels({ model, version: '1' }).set(depth);
+      reference.labels({ model, version: '1' }).set(depth);
+    }
+    bound.remove({ model: 'old', version: '1' });
+    reference.remove({ model: 'old', version: '1' });
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+    expect(await ours.metrics()).toContain('queue_depth{model="iris",version="1"} 7');
     const merged = async (registry: Registry) => AggregatorRegistry.aggregate([await registry.getMetricsAsJSON(), await registry.getMetricsAsJSON()]).metrics();
     expect(await merged(ours)).toBe(await merged(theirs));
   });
