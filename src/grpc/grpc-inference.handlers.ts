@@ -3,25 +3,20 @@ import { Metadata, status as Status, type sendUnaryData, type ServerUnaryCall, t
 import type { Logger } from 'pino';
 import { DomainError } from '../common/errors/domain-error';
 import { CACHE_HEADER, MODEL_VERSION_HEADER, REQUEST_ID_HEADER, REQUEST_KEY_HEADER } from '../common/http/http-headers';
-import { AppConfig } from '../config/app-config';
 import { Probes } from '../health/probes';
+import { InferencePipeline } from '../inference-protocol/inference-pipeline';
 import { serverMetadata } from '../inference-protocol/server-metadata';
-import { InferenceProtocolService, type VersionHeaders } from '../inference-protocol/inference-protocol.service';
-import { decodeInferenceInputs } from '../inference-protocol/request-decoder';
-import { validateInferenceRequest } from '../inference-protocol/request-validation';
+import { parseVersionSelector, type SelectorSources, type VersionSelector } from '../model-registry/requested-version';
 import { PINO_LOGGER } from '../observability/logger';
 import { MetricsService } from '../observability/metrics.service';
 import { acceptedRequestId } from '../observability/request-id';
 import { TRACEPARENT_HEADER, traceIdOfTraceparent } from '../observability/w3c-trace-context';
 import { Tracing } from '../observability/tracing';
 import { RequestContext } from '../request-context/request-context';
-import { ModelRunner } from '../serving/model-runner';
-import { deadlineOf } from '../request-context/deadline';
 import { GrpcCallRecords } from './grpc-call-records';
-import { INFERENCE_SERVICE_NAME, isMalformed, type ModelInferRequest, type ModelInferResponse } from './grpc-definitions';
-import { fromGrpcInferRequest } from './grpc-request';
-import { toGrpcInferResponse } from './grpc-response';
+import { INFERENCE_SERVICE_NAME, isMalformed, type ModelInferRequest } from './grpc-definitions';
 import { GRPC_SERVER_ERROR_CODES, toGrpcError } from './grpc-status';
+import { GRPC_WIRE_FORMAT } from './grpc-wire-format';
 
 interface NamedVersion {
   readonly name: string;
@@ -31,19 +26,20 @@ interface NamedVersion {
 type Handler<Request, Response> = (request: Request, context: RequestContext, call: ServerUnaryCall<unknown, unknown>) => Promise<Response> | Response;
 
 /**
- * The Open Inference Protocol's gRPC methods over the same registry, version
- * choice, batcher, workers and metrics as /v2 REST: every answer here is the
- * one the matching REST route gives, in gRPC's terms.
+ * The Open Inference Protocol's gRPC methods over the pipeline /v2 REST uses
+ * (version choice, checks, batcher, workers, metrics): every answer here is
+ * the one the matching REST route gives, in gRPC's terms. What is gRPC's own
+ * is here: the methods, the version in a field or the metadata, the call's
+ * deadline, status codes, the cache verdict as trailing metadata, and each
+ * call's records (log line, metrics, trace).
  */
 @Injectable()
 export class GrpcInferenceHandlers {
   private readonly records: GrpcCallRecords;
 
   constructor(
-    private readonly protocol: InferenceProtocolService,
-    private readonly runner: ModelRunner,
+    private readonly pipeline: InferencePipeline,
     private readonly probes: Probes,
-    private readonly config: AppConfig,
     private readonly tracing: Tracing,
     metrics: MetricsService,
     @Inject(PINO_LOGGER) logger: Logger,
@@ -58,31 +54,17 @@ export class GrpcInferenceHandlers {
       ServerReady: this.unary('ServerReady', async () => ({ ready: (await this.probes.notReadyBecause()) === undefined })),
       ServerMetadata: this.unary('ServerMetadata', serverMetadata),
       ModelReady: this.unary('ModelReady', (request: NamedVersion, _context, call) => ({
-        ready: this.protocol.isModelReady(request.name, undefined, versionOf(request.version, 'version', call.metadata)),
+        ready: this.pipeline.isModelReady(request.name, selectorOf(request.version, VERSION_FIELD, call.metadata)),
       })),
-      ModelMetadata: this.unary('ModelMetadata', (request: NamedVersion, context, call) => {
-        const ready = this.protocol.resolve(request.name, undefined, versionOf(request.version, 'version', call.metadata));
-        context.resolved(ready.name, ready.version);
-        return this.protocol.modelMetadata(ready);
+      ModelMetadata: this.unary('ModelMetadata', (request: NamedVersion, context, call) =>
+        this.pipeline.metadata(this.pipeline.resolve(request.name, selectorOf(request.version, VERSION_FIELD, call.metadata)), context),
+      ),
+      ModelInfer: this.unary('ModelInfer', (request: ModelInferRequest, context, call) => {
+        const ready = this.pipeline.resolve(request.model_name, selectorOf(request.model_version, MODEL_VERSION_FIELD, call.metadata));
+        // The call's own deadline (Infinity when it has none) bounds the queue as REST's X-Request-Timeout-Ms does.
+        return this.pipeline.infer(ready, GRPC_WIRE_FORMAT, request, Number(call.getDeadline()), context);
       }),
-      ModelInfer: this.unary('ModelInfer', (request: ModelInferRequest, context, call) => this.infer(request, context, call)),
     };
-  }
-
-  private async infer(request: ModelInferRequest, context: RequestContext, call: ServerUnaryCall<unknown, unknown>): Promise<ModelInferResponse> {
-    // The call's own deadline (Infinity when it has none) bounds the queue like REST's X-Request-Timeout-Ms.
-    context.deadline = deadlineOf(this.config.QUEUE_TIMEOUT_MS, Number(call.getDeadline()));
-    const ready = this.protocol.resolve(request.model_name, undefined, versionOf(request.model_version, 'model_version', call.metadata));
-    return this.runner.track(
-      ready,
-      async () => {
-        const { header, binaryInputs } = fromGrpcInferRequest(request);
-        const decoded = decodeInferenceInputs(ready, validateInferenceRequest(header), binaryInputs);
-        const results = await this.protocol.run(ready, decoded, context);
-        return toGrpcInferResponse(ready, decoded, results);
-      },
-      context,
-    );
   }
 
   private unary<Request, Response>(method: string, handler: Handler<Request, Response>) {
@@ -126,17 +108,20 @@ export class GrpcInferenceHandlers {
 /** The liveness and readiness probes, untraced as REST's health routes are: platform traffic, not requests. */
 const UNTRACED_METHODS: ReadonlySet<string> = new Set(['ServerLive', 'ServerReady']);
 
+/** Where a version came from, for the messages that refuse one: a request's field, else the metadata that match REST's headers. */
+const sourcesOfField = (field: string): SelectorSources => ({ version: `the ${field} field`, requestKey: `the ${REQUEST_KEY_HEADER} metadata` });
+const VERSION_FIELD = sourcesOfField('version');
+const MODEL_VERSION_FIELD = sourcesOfField('model_version');
+const FROM_METADATA: SelectorSources = { version: `the ${MODEL_VERSION_HEADER} metadata`, requestKey: `the ${REQUEST_KEY_HEADER} metadata` };
+
 /** The version field, or when empty the same metadata as REST's headers (X-Model-Version, X-Request-Key for the canary split). */
-function versionOf(field: string, fieldName: string, metadata: Metadata): VersionHeaders {
+function selectorOf(field: string, fieldSources: SelectorSources, metadata: Metadata): VersionSelector {
   const fromField = field !== '';
-  return {
-    version: fromField ? field : firstValue(metadata, MODEL_VERSION_HEADER),
-    requestKey: firstValue(metadata, REQUEST_KEY_HEADER),
-    sources: {
-      version: fromField ? `the ${fieldName} field` : `the ${MODEL_VERSION_HEADER} metadata`,
-      requestKey: `the ${REQUEST_KEY_HEADER} metadata`,
-    },
-  };
+  return parseVersionSelector(
+    fromField ? field : firstValue(metadata, MODEL_VERSION_HEADER),
+    firstValue(metadata, REQUEST_KEY_HEADER),
+    fromField ? fieldSources : FROM_METADATA,
+  );
 }
 
 /** The response cache's verdict (x-cache: HIT or MISS) as trailing metadata, for models with a cache. */

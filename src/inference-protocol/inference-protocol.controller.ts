@@ -1,4 +1,4 @@
-import { applyDecorators, Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { applyDecorators, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -13,17 +13,17 @@ import {
   ApiTags,
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import { ApiRequestKeyHeader, ApiRequestTimeoutHeader, ApiVersionHeader } from '../common/http/api-headers';
-import { DomainError } from '../common/errors/domain-error';
-import { CACHE_HEADER, INFERENCE_HEADER_LENGTH, MODEL_VERSION_HEADER, REQUEST_KEY_HEADER, REQUEST_TIMEOUT_HEADER } from '../common/http/http-headers';
-import { ParsePathVersionPipe, type PathVersion } from '../serving/path-version.pipe';
-import { deadlineOf, deadlineOfTimeoutHeader } from '../request-context/deadline';
-import { AppConfig } from '../config/app-config';
 import { Probes } from '../health/probes';
+import type { VersionSelector } from '../model-registry/requested-version';
+import type { RequestContext } from '../request-context/request-context';
+import { ParsePathVersionPipe, type PathVersion } from '../serving/path-version.pipe';
+import { CallerDeadline, Context, RequestedVersion, setModelAnswerHeaders } from '../serving/request-params';
 import { V2ErrorDto, V2InferenceRequestDto, V2InferenceResponseDto } from './dto/inference.dto';
 import { V2ModelMetadataDto, V2ServerMetadataDto } from './dto/metadata.dto';
-import { InferenceProtocolService, type VersionHeaders } from './inference-protocol.service';
+import { HttpWireFormat, type HttpInferenceMessage, InferenceMessage, sendInferenceBody } from './http-wire-format';
+import { InferencePipeline, type VersionChoice } from './inference-pipeline';
 import { serverMetadata } from './server-metadata';
 
 /** The protocol's health answers are the status code alone: 200 true, 4xx false (400, as Triton answers), empty body. */
@@ -79,14 +79,16 @@ const INFER_DOC = applyDecorators(
 /**
  * The Open Inference Protocol (KServe V2) REST API with Triton's binary
  * tensor data extension, beside /v1 and over the same registry and metrics.
+ * Each route reads its request (the version: the path's, else the headers'),
+ * hands it to the pipeline shared with gRPC, and writes the answer.
  */
 @ApiTags('open-inference-protocol')
 @ApiExtraModels(V2ErrorDto)
 @Controller('v2')
 export class InferenceProtocolController {
   constructor(
-    private readonly service: InferenceProtocolService,
-    private readonly config: AppConfig,
+    private readonly pipeline: InferencePipeline,
+    private readonly wire: HttpWireFormat,
     private readonly probes: Probes,
   ) {}
 
@@ -102,7 +104,7 @@ export class InferenceProtocolController {
   @ApiOkResponse({ description: 'Live' })
   @ApiBadRequestResponse({ description: 'Not live: an inference worker died (GET /health/live says which)' })
   async live(@Res() reply: FastifyReply): Promise<void> {
-    void reply.status((await this.probes.notLiveBecause()) === undefined ? 200 : NOT_READY).send();
+    answerHealth(reply, (await this.probes.notLiveBecause()) === undefined);
   }
 
   @Get('health/ready')
@@ -110,7 +112,7 @@ export class InferenceProtocolController {
   @ApiOkResponse({ description: 'Ready' })
   @ApiBadRequestResponse({ description: 'Not ready: shutting down, models still loading, or a default version FAILED (GET /health/ready says which)' })
   async ready(@Res() reply: FastifyReply): Promise<void> {
-    void reply.status((await this.probes.notReadyBecause()) === undefined ? 200 : NOT_READY).send();
+    answerHealth(reply, (await this.probes.notReadyBecause()) === undefined);
   }
 
   @Get('models/:name')
@@ -121,10 +123,11 @@ export class InferenceProtocolController {
   @ERRORS
   modelMetadata(
     @Param('name') name: string,
-    @Req() request: FastifyRequest,
+    @RequestedVersion() version: VersionSelector,
+    @Context() context: RequestContext,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): V2ModelMetadataDto {
-    return this.metadataOf(name, undefined, versionHeaders(request), request, reply);
+    return this.metadataOf(name, version, context, reply);
   }
 
   @Get('models/:name/versions/:version')
@@ -136,10 +139,10 @@ export class InferenceProtocolController {
   versionMetadata(
     @Param('name') name: string,
     @Param('version', ParsePathVersionPipe) version: PathVersion,
-    @Req() request: FastifyRequest,
+    @Context() context: RequestContext,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): V2ModelMetadataDto {
-    return this.metadataOf(name, version.number, {}, request, reply);
+    return this.metadataOf(name, version, context, reply);
   }
 
   @Get('models/:name/ready')
@@ -148,8 +151,8 @@ export class InferenceProtocolController {
   @DEFAULT_VERSION_HEADERS
   @ApiOkResponse({ description: 'Ready' })
   @ApiBadRequestResponse({ description: 'Not ready (unknown model or version, loading, FAILED), or a malformed X-Model-Version' })
-  modelReady(@Param('name') name: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply): void {
-    void reply.status(this.service.isModelReady(name, undefined, versionHeaders(request)) ? 200 : NOT_READY).send();
+  modelReady(@Param('name') name: string, @RequestedVersion() version: VersionSelector, @Res() reply: FastifyReply): void {
+    answerHealth(reply, this.pipeline.isModelReady(name, version));
   }
 
   @Get('models/:name/versions/:version/ready')
@@ -159,19 +162,24 @@ export class InferenceProtocolController {
   @ApiOkResponse({ description: 'Ready' })
   @ApiBadRequestResponse({ description: 'Not ready (unknown model or version, loading, FAILED), or a malformed version' })
   versionReady(@Param('name') name: string, @Param('version', ParsePathVersionPipe) version: PathVersion, @Res() reply: FastifyReply): void {
-    void reply.status(this.service.isModelReady(name, version.number, {}) ? 200 : NOT_READY).send();
+    answerHealth(reply, this.pipeline.isModelReady(name, version));
   }
 
+  // Nest reads a route's parameters from the last: the body is refused (multipart, compressed) before
+  // X-Request-Timeout-Ms, and that before X-Model-Version and X-Request-Key, whichever errors come first.
   @Post('models/:name/infer')
   @INFER_DOC
   @MODEL_PARAM
   @DEFAULT_VERSION_HEADERS
   infer(
     @Param('name') name: string,
-    @Req() request: FastifyRequest,
+    @RequestedVersion() version: VersionSelector,
+    @CallerDeadline() deadline: number | undefined,
+    @InferenceMessage() message: HttpInferenceMessage,
+    @Context() context: RequestContext,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<string | Buffer> {
-    return this.inferOn(name, undefined, versionHeaders(request), request, reply);
+    return this.inferOn(name, version, deadline, message, context, reply);
   }
 
   @Post('models/:name/versions/:version/infer')
@@ -181,63 +189,37 @@ export class InferenceProtocolController {
   inferVersion(
     @Param('name') name: string,
     @Param('version', ParsePathVersionPipe) version: PathVersion,
-    @Req() request: FastifyRequest,
+    @CallerDeadline() deadline: number | undefined,
+    @InferenceMessage() message: HttpInferenceMessage,
+    @Context() context: RequestContext,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<string | Buffer> {
-    return this.inferOn(name, version.number, {}, request, reply);
+    return this.inferOn(name, version, deadline, message, context, reply);
   }
 
-  private metadataOf(
-    name: string,
-    pathVersion: number | undefined,
-    headers: VersionHeaders,
-    request: FastifyRequest,
-    reply: FastifyReply,
-  ): V2ModelMetadataDto {
-    const ready = this.service.resolve(name, pathVersion, headers);
-    request.requestContext.resolved(ready.name, ready.version);
-    void reply.header(MODEL_VERSION_HEADER, String(ready.version));
-    return this.service.modelMetadata(ready);
+  private metadataOf(name: string, version: VersionChoice, context: RequestContext, reply: FastifyReply): V2ModelMetadataDto {
+    const ready = this.pipeline.resolve(name, version);
+    setModelAnswerHeaders(reply, ready.version);
+    return this.pipeline.metadata(ready, context);
   }
 
   private async inferOn(
     name: string,
-    pathVersion: number | undefined,
-    headers: VersionHeaders,
-    request: FastifyRequest,
+    version: VersionChoice,
+    deadline: number | undefined,
+    message: HttpInferenceMessage,
+    context: RequestContext,
     reply: FastifyReply,
   ): Promise<string | Buffer> {
-    if (request.isMultipart()) {
-      throw new DomainError(
-        'BAD_REQUEST',
-        'multipart/form-data is not an inference request; send the JSON request, optionally followed by binary tensor data',
-      );
-    }
-    const encoding = request.headers['content-encoding'];
-    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
-      // tritonclient can gzip or deflate requests on demand; read as JSON they would only give a confusing error.
-      throw new DomainError(
-        'UNSUPPORTED_MEDIA_TYPE',
-        `Content-Encoding "${encoding.slice(0, 40)}" is not supported; send the request body uncompressed`,
-      );
-    }
-    const context = request.requestContext;
-    context.deadline = deadlineOf(this.config.QUEUE_TIMEOUT_MS, deadlineOfTimeoutHeader(request.headers[REQUEST_TIMEOUT_HEADER]));
-    const ready = this.service.resolve(name, pathVersion, headers);
-    void reply.header(MODEL_VERSION_HEADER, String(ready.version));
-    const { body, headerLength } = await this.service.infer(ready, request.body, request.headers[INFERENCE_HEADER_LENGTH], context);
-    if (context.cache) void reply.header(CACHE_HEADER, context.cache === 'hit' ? 'HIT' : 'MISS');
-    if (headerLength === undefined) {
-      void reply.header('content-type', 'application/json; charset=utf-8');
-    } else {
-      void reply.header('content-type', 'application/octet-stream');
-      void reply.header(INFERENCE_HEADER_LENGTH, String(headerLength));
-    }
-    return body;
+    const ready = this.pipeline.resolve(name, version);
+    // Named from here on, on a refusal of the request's body too.
+    setModelAnswerHeaders(reply, ready.version);
+    const answer = await this.pipeline.infer(ready, this.wire, message, deadline, context);
+    setModelAnswerHeaders(reply, ready.version, context);
+    return sendInferenceBody(reply, answer);
   }
 }
 
-/** A version in the path wins over both headers, so they are read only for routes without one. */
-function versionHeaders(request: FastifyRequest): VersionHeaders {
-  return { version: request.headers[MODEL_VERSION_HEADER], requestKey: request.headers[REQUEST_KEY_HEADER] };
+function answerHealth(reply: FastifyReply, healthy: boolean): void {
+  void reply.status(healthy ? 200 : NOT_READY).send();
 }

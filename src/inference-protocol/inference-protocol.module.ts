@@ -1,14 +1,15 @@
 import { Module } from '@nestjs/common';
 import { HealthModule } from '../health/health.module';
 import { ServingModule } from '../serving/serving.module';
+import { HttpWireFormat } from './http-wire-format';
 import { InferenceProtocolController } from './inference-protocol.controller';
-import { InferenceProtocolService } from './inference-protocol.service';
+import { InferencePipeline } from './inference-pipeline';
 
-/** /v2: the Open Inference Protocol over the same registry and instrumented runner as /v1. */
+/** /v2: the Open Inference Protocol over the same registry and instrumented runner as /v1; its pipeline serves gRPC too. */
 @Module({
   imports: [ServingModule, HealthModule],
   controllers: [InferenceProtocolController],
-  providers: [InferenceProtocolService],
-  exports: [InferenceProtocolService],
+  providers: [InferencePipeline, HttpWireFormat],
+  exports: [InferencePipeline],
 })
 export class InferenceProtocolModule {}
