@@ -1,5 +1,5 @@
 import { InvalidInputError } from '../common/errors/domain-error';
-import { quoted as quote } from '../common/errors/quoted';
+import { quoted } from '../common/errors/quoted';
 import { serializeBytesTensor } from '../inference-protocol/binary-codec';
 import { int64ShapeProblem } from '../inference-protocol/tensor-shape';
 import type { InferInputTensor, ModelInferRequest, Parameters, TensorContents } from './grpc-definitions';
@@ -64,12 +64,12 @@ export function fromGrpcInferRequest(message: ModelInferRequest): InferRequestPa
       name: input.name,
       datatype: input.datatype,
       shape: input.shape.map(Number),
-      ...parametersOf(input.parameters, `input ${quote(input.name)}`, problems),
+      ...parametersOf(input.parameters, `input ${quoted(input.name)}`, problems),
       ...(typed.data ? { data: typed.data } : {}),
     };
   });
   const parameters = parametersOf(message.parameters, 'the request', problems);
-  const outputs = message.outputs.map((output) => ({ name: output.name, ...parametersOf(output.parameters, `output ${quote(output.name)}`, problems) }));
+  const outputs = message.outputs.map((output) => ({ name: output.name, ...parametersOf(output.parameters, `output ${quoted(output.name)}`, problems) }));
   if (problems.length) throw new InvalidInputError(problems);
   return {
     header: {
@@ -91,7 +91,7 @@ function typedContents(
   rawUsed: boolean,
   problems: string[],
 ): { data?: unknown[]; bytes?: Buffer } {
-  const name = quote(input.name);
+  const name = quoted(input.name);
   const filled = input.contents
     ? (Object.keys(CONTENTS_FIELD_NAMES) as (keyof TensorContents)[]).filter((field) => input.contents![field].length > 0)
     : [];
@@ -142,7 +142,7 @@ function parametersOf(parameters: Parameters, owner: string, problems: string[])
     const value = choice ? parameter[choice] : undefined;
     // A parameter without a value has no meaning (/v2's JSON cannot even say it): a map entry cut short looks like this.
     if (value === undefined || value === null) {
-      problems.push(`${owner} has parameter ${quote(key)} without a value; set one of ${PARAMETER_CHOICES.join(', ')}`);
+      problems.push(`${owner} has parameter ${quoted(key)} without a value; set one of ${PARAMETER_CHOICES.join(', ')}`);
       continue;
     }
     values.push([key, choice === 'int64_param' || choice === 'uint64_param' ? Number(value) : value]);

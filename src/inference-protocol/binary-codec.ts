@@ -3,6 +3,7 @@ import { jsonLimitExceeded, type JsonLimits } from '../common/validation/json-li
 import { DomainError } from '../common/errors/domain-error';
 import { describePoisoningKey, poisoningKeyPath } from '../common/validation/json-poisoning';
 import { allocateUninitialized, elementCount, type DataType, type Tensor, type TensorData } from '../inference/tensors';
+import { quoted, shortened } from '../common/errors/quoted';
 import { elementByteSize, toV2DataType } from './datatypes';
 
 /**
@@ -65,7 +66,7 @@ function parseHeaderLength(value: string | string[], bodyLength: number): number
   const text = value.trim();
   if (!/^\d{1,15}$/.test(text)) {
     throw badRequest(
-      `Inference-Header-Content-Length must be the length in bytes of the JSON header, a non-negative integer; got "${truncate(text)}"`,
+      `Inference-Header-Content-Length must be the length in bytes of the JSON header, a non-negative integer; got "${shortened(text)}"`,
     );
   }
   const length = Number(text);
@@ -113,16 +114,16 @@ export function sliceBinaryInputs(inputs: readonly BinaryInputRef[], binary: Buf
     if (size === undefined) return undefined;
     if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
       throw badRequest(
-        `input ${quote(input.name)}: parameters.binary_data_size must be a non-negative integer, got ${truncate(JSON.stringify(size))}`,
+        `input ${quoted(input.name)}: parameters.binary_data_size must be a non-negative integer, got ${shortened(JSON.stringify(size))}`,
       );
     }
     if (size > binary.length - offset) {
       throw badRequest(
-        `input ${quote(input.name)}: binary_data_size is ${size} bytes, but only ${binary.length - offset} bytes of binary data ` +
+        `input ${quoted(input.name)}: binary_data_size is ${size} bytes, but only ${binary.length - offset} bytes of binary data ` +
           `are left after the JSON header${offset ? ' and the inputs before it' : ''}`,
       );
     }
-    declared.push(`${quote(input.name)}: ${size}`);
+    declared.push(`${quoted(input.name)}: ${size}`);
     const slice = binary.subarray(offset, offset + size);
     offset += size;
     return slice;
@@ -146,7 +147,7 @@ export function decodeBinaryTensor(name: string, type: DataType, shape: readonly
   const size = elementByteSize(type)!;
   if (bytes.length !== count * size) {
     throw badRequest(
-      `input ${quote(name)}: binary_data_size is ${bytes.length} bytes, but shape [${shape.join(', ')}] of ` +
+      `input ${quoted(name)}: binary_data_size is ${bytes.length} bytes, but shape [${shape.join(', ')}] of ` +
         `${toV2DataType(type)} needs ${count * size} (${count} elements × ${size} bytes)`,
     );
   }
@@ -159,7 +160,7 @@ export function decodeBinaryTensor(name: string, type: DataType, shape: readonly
     const bad = target.findIndex((byte) => byte > 1);
     if (bad >= 0) {
       throw badRequest(
-        `input ${quote(name)}: BOOL element ${bad} is the byte ${target[bad]}; a binary BOOL is 1 (true) or 0 (false)`,
+        `input ${quoted(name)}: BOOL element ${bad} is the byte ${target[bad]}; a binary BOOL is 1 (true) or 0 (false)`,
       );
     }
   }
@@ -204,34 +205,34 @@ export function deserializeBytesTensor(name: string, shape: readonly number[], b
     const index = elements.length;
     if (index >= expected) {
       throw badRequest(
-        `input ${quote(name)}: binary data holds more than the ${expected} BYTES elements of shape [${shape.join(', ')}] ` +
+        `input ${quoted(name)}: binary data holds more than the ${expected} BYTES elements of shape [${shape.join(', ')}] ` +
           `(${bytes.length - offset} bytes left over)`,
       );
     }
     if (bytes.length - offset < BYTES_LENGTH_PREFIX) {
       throw badRequest(
-        `input ${quote(name)}: BYTES element ${index} has a truncated length prefix (${bytes.length - offset} of 4 bytes)`,
+        `input ${quoted(name)}: BYTES element ${index} has a truncated length prefix (${bytes.length - offset} of 4 bytes)`,
       );
     }
     const length = bytes.readUInt32LE(offset);
     offset += BYTES_LENGTH_PREFIX;
     if (length > bytes.length - offset) {
       throw badRequest(
-        `input ${quote(name)}: BYTES element ${index} declares ${length} bytes, but only ${bytes.length - offset} remain in its binary data`,
+        `input ${quoted(name)}: BYTES element ${index} declares ${length} bytes, but only ${bytes.length - offset} remain in its binary data`,
       );
     }
     try {
       elements.push(decoder.decode(bytes.subarray(offset, offset + length)));
     } catch {
       throw badRequest(
-        `input ${quote(name)}: BYTES element ${index} is not valid UTF-8; this model's input is an ONNX string tensor, which holds text`,
+        `input ${quoted(name)}: BYTES element ${index} is not valid UTF-8; this model's input is an ONNX string tensor, which holds text`,
       );
     }
     offset += length;
   }
   if (elements.length !== expected) {
     throw badRequest(
-      `input ${quote(name)}: binary data holds ${elements.length} BYTES elements, but shape [${shape.join(', ')}] needs ${expected}`,
+      `input ${quoted(name)}: binary data holds ${elements.length} BYTES elements, but shape [${shape.join(', ')}] needs ${expected}`,
     );
   }
   return elements;
@@ -260,10 +261,3 @@ function badRequest(message: string): DomainError {
 }
 
 /** A client-given name, quoted and cut short so messages stay readable. */
-export function quote(name: string): string {
-  return JSON.stringify(truncate(name));
-}
-
-function truncate(value: string): string {
-  return value.length > 64 ? `${value.slice(0, 64)}...` : value;
-}

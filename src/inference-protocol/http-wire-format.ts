@@ -10,6 +10,7 @@ import { sliceBinaryInputs, type EncodedBody } from './binary-codec';
 import type { InferenceParts, InferenceWireFormat } from './inference-pipeline';
 import type { DecodedInferenceRequest } from './request-decoder';
 import { encodeInferenceResponse } from './response-encoder';
+import { quoted } from '../common/errors/quoted';
 import { ValidatedHeaders } from './validated-headers';
 
 /** What /v2 REST reads an inference from: the body as the body parsers left it (an object, or bytes), and the headers. */
@@ -36,7 +37,7 @@ function readableInference(request: FastifyRequest): FastifyRequest {
     // tritonclient can gzip or deflate requests on demand; read as JSON they would only give a confusing error.
     throw new DomainError(
       'UNSUPPORTED_MEDIA_TYPE',
-      `Content-Encoding "${encoding.slice(0, 40)}" is not supported; send the request body uncompressed`,
+      `Content-Encoding ${quoted(encoding, 40)} is not supported; send the request body uncompressed`,
     );
   }
   return request;

@@ -64,8 +64,10 @@ describe('InferencePipeline', () => {
 
   function pipeline(env: Record<string, string> = {}): InferencePipeline {
     const metrics = {
-      recordPrediction: (model: string, version: number, outcome: string) => predictions.push(`${model}/${version} ${outcome}`),
-      recordCacheLookup: () => undefined,
+      serving: {
+        prediction: (model: string, version: number, outcome: string) => predictions.push(`${model}/${version} ${outcome}`),
+        cacheLookup: () => undefined,
+      },
     } as unknown as MetricsService;
     return new InferencePipeline(registry, new ModelRunner(metrics, new PredictionObservers()), loadConfig(env));
   }

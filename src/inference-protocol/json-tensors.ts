@@ -7,7 +7,7 @@ import {
   type Tensor,
   type TensorData,
 } from '../inference/tensors';
-import { quote } from './binary-codec';
+import { quoted } from '../common/errors/quoted';
 import { toV2DataType } from './datatypes';
 
 /** Element problems reported per input before giving up on the rest of its data. */
@@ -32,23 +32,23 @@ export function decodeJsonTensor(
   const problems: string[] = [];
   for (let i = 0; i < flat.length && problems.length < MAX_PROBLEMS_PER_INPUT; i++) {
     const rule = writeJsonElement(tensorData, i, type, flat[i]);
-    if (rule) problems.push(`input ${quote(name)}: element ${i} ${rule}`);
+    if (rule) problems.push(`input ${quoted(name)}: element ${i} ${rule}`);
   }
   return problems.length ? { problems } : { data: tensorData, problems: [] };
 }
 
 function flatten(name: string, shape: readonly number[], data: unknown): unknown[] | string {
   const expected = elementCount(shape);
-  if (!Array.isArray(data)) return `input ${quote(name)}: data must be an array`;
+  if (!Array.isArray(data)) return `input ${quoted(name)}: data must be an array`;
   if (!Array.isArray(data[0]) || shape.length < 2) {
     if (data.length !== expected) {
-      return `input ${quote(name)}: data has ${data.length} elements, but shape [${shape.join(', ')}] needs ${expected}`;
+      return `input ${quoted(name)}: data has ${data.length} elements, but shape [${shape.join(', ')}] needs ${expected}`;
     }
     return data;
   }
   const flat: unknown[] = [];
   const problem = collectNested(data, shape, 0, 'data', flat);
-  return problem ? `input ${quote(name)}: nested data does not follow shape [${shape.join(', ')}]: ${problem}` : flat;
+  return problem ? `input ${quoted(name)}: nested data does not follow shape [${shape.join(', ')}]: ${problem}` : flat;
 }
 
 function collectNested(value: unknown, shape: readonly number[], depth: number, path: string, out: unknown[]): string | undefined {
@@ -82,7 +82,7 @@ function writeJsonElement(data: TensorData, index: number, type: DataType, value
         return undefined;
       }
     }
-    return `must be an integer between ${min} and ${max} (${toV2DataType(type)}), got the string ${quote(value)}`;
+    return `must be an integer between ${min} and ${max} (${toV2DataType(type)}), got the string ${quoted(value)}`;
   }
   const rule = writeElement(data, index, type, value)?.replace(`(${type})`, `(${toV2DataType(type)})`);
   if (rule && (type === 'int64' || type === 'uint64') && typeof value === 'number' && Number.isInteger(value)) {

@@ -2,7 +2,8 @@ import { DomainError, InvalidInputError } from '../common/errors/domain-error';
 import type { LoadedModel } from '../inference/engine-contracts';
 import { elementCount, type TensorMap, type TensorSpec } from '../inference/tensors';
 import type { ReadyVersion } from '../model-registry/model-version';
-import { decodeBinaryTensor, quote, sliceBinaryInputs } from './binary-codec';
+import { quoted } from '../common/errors/quoted';
+import { decodeBinaryTensor, sliceBinaryInputs } from './binary-codec';
 import { fromV2DataType, toV2DataType } from './datatypes';
 import type { V2InferenceRequestDto, V2RequestInputDto } from './dto/inference.dto';
 import { decodeJsonTensor } from './json-tensors';
@@ -62,12 +63,12 @@ function rejectUnsupportedExtensions(request: V2InferenceRequestDto): void {
   const problems: string[] = [];
   for (const tensor of [...request.inputs, ...(request.outputs ?? [])]) {
     if (tensor.parameters?.shared_memory_region !== undefined) {
-      problems.push(`${quote(tensor.name)}: the shared memory extension is not supported; send the data in the request`);
+      problems.push(`${quoted(tensor.name)}: the shared memory extension is not supported; send the data in the request`);
     }
   }
   for (const output of request.outputs ?? []) {
     if (output.parameters?.classification !== undefined) {
-      problems.push(`output ${quote(output.name)}: the classification extension is not supported`);
+      problems.push(`output ${quoted(output.name)}: the classification extension is not supported`);
     }
   }
   if (problems.length) throw new InvalidInputError(problems);
@@ -87,12 +88,12 @@ function requestedOutputs(ready: VersionSignature, request: V2InferenceRequestDt
   const seen = new Set<string>();
   const unknown: string[] = [];
   const outputs = request.outputs.map((output) => {
-    if (seen.has(output.name)) problems.push(`output ${quote(output.name)} is requested more than once`);
+    if (seen.has(output.name)) problems.push(`output ${quoted(output.name)} is requested more than once`);
     seen.add(output.name);
-    if (!modelOutputs.includes(output.name)) unknown.push(quote(output.name));
+    if (!modelOutputs.includes(output.name)) unknown.push(quoted(output.name));
     const binary = output.parameters?.binary_data;
     if (binary !== undefined && typeof binary !== 'boolean') {
-      problems.push(`output ${quote(output.name)}: parameters.binary_data must be true or false, got ${JSON.stringify(binary)}`);
+      problems.push(`output ${quoted(output.name)}: parameters.binary_data must be true or false, got ${JSON.stringify(binary)}`);
     }
     return { name: output.name, binary: typeof binary === 'boolean' ? binary : binaryDefault === true };
   });
@@ -119,10 +120,10 @@ function decodeInputs(
   const problems: string[] = [];
   const seen = new Set<string>();
   for (const input of inputs) {
-    if (seen.has(input.name)) problems.push(`input ${quote(input.name)} is given more than once`);
+    if (seen.has(input.name)) problems.push(`input ${quoted(input.name)} is given more than once`);
     seen.add(input.name);
   }
-  const unknown = inputs.filter((input) => !specs.has(input.name)).map((input) => quote(input.name));
+  const unknown = inputs.filter((input) => !specs.has(input.name)).map((input) => quoted(input.name));
   const missing = [...specs.keys()].filter((name) => !seen.has(name)).map((name) => JSON.stringify(name));
   const modelInputs = `model "${ready.name}" version ${ready.version} has inputs: ${listed([...specs.keys()])}`;
   if (unknown.length) problems.push(`unknown input${unknown.length > 1 ? 's' : ''} ${listed(unknown)}`);
@@ -156,7 +157,7 @@ function decodeInputs(
 
 function checkAgainstSpec(input: V2RequestInputDto, spec: TensorSpec, isBinary: boolean): string[] {
   const problems: string[] = [];
-  const name = quote(input.name);
+  const name = quoted(input.name);
   const expected = spec.type ? toV2DataType(spec.type) : 'an unsupported datatype';
   if (input.datatype !== expected) problems.push(`input ${name} has datatype ${input.datatype}, but the model expects ${expected}`);
   const fits =

@@ -11,6 +11,7 @@ import {
   type ValidationOptions,
 } from 'class-validator';
 import { V2_DATATYPES, type V2DataType } from '../datatypes';
+import { quoted } from '../../common/errors/quoted';
 import { jsonShapeProblem } from '../tensor-shape';
 
 /** The protocol's $parameters: an object whose values are strings, numbers or booleans. */
@@ -25,7 +26,7 @@ function IsParameters(options?: ValidationOptions): PropertyDecorator {
         // The key whose value is wrong is named: a parameters object may hold any key, "prototype" or "constructor" too.
         defaultMessage: (args) => {
           const bad = typeof args?.value === 'object' && args.value !== null && !Array.isArray(args.value) ? firstBadParameter(args.value) : undefined;
-          return `$property must be an object whose values are strings, numbers or booleans${bad === undefined ? '' : ` (${JSON.stringify(bad.slice(0, 100))} is not)`}`;
+          return `$property must be an object whose values are strings, numbers or booleans${bad === undefined ? '' : ` (${quoted(bad, 100)} is not)`}`;
         },
       },
     },
