@@ -15,13 +15,14 @@ import {
 } from '@nestjs/swagger';
 import { ParsePathVersionPipe, type PathVersion } from '../serving/path-version.pipe';
 import { ModelRegistry } from '../model-registry/model-registry.service';
+import type { ModelConfigValues } from '../model-registry/manifest';
 import { ModelListDto, ModelSummaryDto } from '../model-summary/model-summary.dto';
-import { mapModelSummary } from '../model-summary/model-summary.mapper';
+import { mapModelList, mapModelStatus } from '../model-summary/model-summary.mapper';
 import { AdminActions } from './admin-actions';
 import { ADMIN_ROUTES_PREFIX } from './admin-routes';
 import { AdminTokenGuard } from './admin-token.guard';
 import { ModelConfigDto } from './dto/model-config.dto';
-import { parseModelConfigBody } from './model-config-body';
+import { ParseModelConfigPipe } from './model-config-body';
 
 /**
  * Operations on what is served, without a restart. Off unless ADMIN_TOKEN is
@@ -49,7 +50,7 @@ export class AdminController {
   @ApiOkResponse({ type: ModelListDto })
   async rescan(): Promise<ModelListDto> {
     await this.actions.apply({ op: 'rescan' });
-    return { models: this.registry.list().map((model) => this.summary(model.name)) };
+    return mapModelList(this.registry.list());
   }
 
   @Post('models/:name/reload')
@@ -94,10 +95,8 @@ export class AdminController {
   @ApiBody({ type: ModelConfigDto })
   @ApiConflictResponse({ description: 'The new default version is not READY' })
   @ApiUnprocessableEntityResponse({ description: 'An unknown key, a bad label, weight or version, or more than 256 labels or weights; the message names the key and its path' })
-  async setConfig(@Param('name') name: string, @Body() raw: unknown): Promise<ModelSummaryDto> {
-    // Checked here, not by the global pipe: class-transformer's copy drops keys named after Object.prototype
-    // members, so {"labels": {"toString": 2}} reached the handler as {"labels": {}} and wiped the labels.
-    await this.actions.apply({ op: 'set-config', model: name, overrides: parseModelConfigBody(raw) });
+  async setConfig(@Param('name') name: string, @Body(ParseModelConfigPipe) overrides: ModelConfigValues): Promise<ModelSummaryDto> {
+    await this.actions.apply({ op: 'set-config', model: name, overrides });
     return this.summary(name);
   }
 
@@ -111,7 +110,6 @@ export class AdminController {
   }
 
   private summary(name: string): ModelSummaryDto {
-    const model = this.registry.get(name);
-    return mapModelSummary(model, this.registry.defaultVersion(model));
+    return mapModelStatus(this.registry.get(name));
   }
 }

@@ -1,3 +1,4 @@
+import { Injectable, type PipeTransform } from '@nestjs/common';
 import { InvalidInputError } from '../common/errors/domain-error';
 import { describeSchemaError, enforceLimits } from '../common/validation/schema-gate';
 import { validateFlatDto } from '../common/validation/dto-validation';
@@ -25,6 +26,21 @@ export function parseModelConfigBody(raw: unknown): ModelConfigValues {
     throw new InvalidInputError([finding]);
   }
   return overridesOf(raw);
+}
+
+/**
+ * The body of PUT .../config as the overrides it sets (parseModelConfigBody).
+ * A parameter pipe, not the global ValidationPipe: class-transformer's copy
+ * drops keys named after Object.prototype members, so {"labels": {"toString": 2}}
+ * reached the handler as {"labels": {}} and wiped the labels. The parameter
+ * is declared with a type, not a DTO class, so that the global pipe passes
+ * the body on untouched.
+ */
+@Injectable()
+export class ParseModelConfigPipe implements PipeTransform<unknown, ModelConfigValues> {
+  transform(raw: unknown): ModelConfigValues {
+    return parseModelConfigBody(raw);
+  }
 }
 
 function overridesOf(raw: object): ModelConfigValues {

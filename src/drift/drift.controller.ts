@@ -1,11 +1,12 @@
-import { Controller, Get, Headers, Param, Res } from '@nestjs/common';
+import { Controller, Get, Param, Res } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiVersionHeader } from '../common/http/api-headers';
-import { MODEL_VERSION_HEADER } from '../common/http/http-headers';
 import { ModelRegistry } from '../model-registry/model-registry.service';
-import { parseVersionSelector } from '../model-registry/requested-version';
+import type { VersionSelector } from '../model-registry/requested-version';
+import { NamedVersion, setModelAnswerHeaders } from '../serving/request-params';
 import { DriftMonitor } from './drift-monitor';
+import { reportedVersion } from './drift-version';
 import { DriftReportDto } from './drift.dto';
 
 @ApiTags('models')
@@ -30,18 +31,11 @@ export class DriftController {
   @ApiServiceUnavailableResponse({ description: 'Another HTTP process of the pod did not answer in time (PROCESS_UNAVAILABLE)' })
   async report(
     @Param('name') name: string,
-    @Headers(MODEL_VERSION_HEADER) versionHeader: string | undefined,
+    @NamedVersion() version: VersionSelector,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<DriftReportDto> {
-    const selector = parseVersionSelector(versionHeader);
-    // No request key, and not the weighted split: asked without a version, the answer is the default's, every time.
-    const model = this.registry.get(name);
-    const defaultVersion = this.registry.defaultVersion(model);
-    const ready = this.registry.resolve(
-      name,
-      selector.kind === 'default' && defaultVersion !== undefined ? { kind: 'number', version: defaultVersion } : selector,
-    );
-    void reply.header(MODEL_VERSION_HEADER, String(ready.version));
+    const ready = reportedVersion(this.registry, name, version);
+    setModelAnswerHeaders(reply, ready.version);
     return this.drift.report(ready);
   }
 }

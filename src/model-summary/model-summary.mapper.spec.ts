@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { VersionManifest } from '../model-registry/manifest';
 import type { ModelStatus, ServingVersion } from '../model-registry/model-version';
-import { mapModelSummary } from './model-summary.mapper';
+import { mapModelList, mapModelStatus, mapModelSummary } from './model-summary.mapper';
 
 /** A loaded version as the summary sees it: only its manifest is read. */
 function loaded(manifest: Partial<VersionManifest> | undefined): ServingVersion {
@@ -75,5 +75,23 @@ describe('mapModelSummary', () => {
     // Refused from the start: nothing is in force, and the model is not served.
     expect(mapModelSummary(model({ configError }), undefined).config_error).toMatchObject({ in_force: 'none' });
     expect(mapModelSummary(model({ fileConfig: {} }), undefined)).not.toHaveProperty('config_error');
+  });
+});
+
+describe('mapModelList and mapModelStatus', () => {
+  it('show each model with the version a request naming none gets: the configured default, else the highest READY', () => {
+    const ready = { version: 1, state: 'READY' as const };
+    const list = mapModelList([
+      model({ name: 'a', versions: [ready, { version: 2, state: 'READY' }] }),
+      model({ name: 'b', versions: [ready, { version: 2, state: 'READY' }], configuredDefault: 1 }),
+      model({ name: 'c' }),
+    ]);
+    expect(list.models.map((summary) => [summary.name, summary.default_version])).toEqual([
+      ['a', 2],
+      ['b', 1],
+      ['c', undefined],
+    ]);
+    const weighted = model({ name: 'd', versions: [ready, { version: 2, state: 'READY' }], configuredDefault: 1, weights: { '2': 100 } });
+    expect(mapModelStatus(weighted)).toEqual(mapModelSummary(weighted, 1));
   });
 });

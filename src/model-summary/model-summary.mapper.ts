@@ -1,6 +1,17 @@
 import { hasUsableConfig } from '../model-registry/model-config-state';
 import type { ModelStatus, VersionStatus } from '../model-registry/model-version';
-import type { ConfigErrorDto, ImageInputSummaryDto, ModelSummaryDto } from './model-summary.dto';
+import { defaultVersion } from '../model-registry/version-resolution';
+import type { ConfigErrorDto, ImageInputSummaryDto, ModelListDto, ModelSummaryDto } from './model-summary.dto';
+
+/** Every model, as GET /v1/models and POST /v1/admin/rescan answer. */
+export function mapModelList(models: readonly ModelStatus[]): ModelListDto {
+  return { models: models.map((model) => mapModelStatus(model)) };
+}
+
+/** A model with the version a request that names none gets, the canary split aside (ModelRegistry.defaultVersion). */
+export function mapModelStatus(model: ModelStatus): ModelSummaryDto {
+  return mapModelSummary(model, defaultVersion(model));
+}
 
 export function mapModelSummary(model: ModelStatus, defaultVersion: number | undefined): ModelSummaryDto {
   return {

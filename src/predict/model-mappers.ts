@@ -1,10 +1,12 @@
 import type { TensorSpec } from '../inference/tensors';
-import type { ReadyVersion } from '../model-registry/model-version';
-import type { ConfigErrorDto } from '../model-summary/model-summary.dto';
+import type { ModelStatus, ReadyVersion } from '../model-registry/model-version';
+import { mapConfigError } from '../model-summary/model-summary.mapper';
 import type { ModelMetadataDto, TensorSpecDto } from './dto/model.dto';
 
-export function mapModelMetadata(ready: ReadyVersion, configError?: ConfigErrorDto): ModelMetadataDto {
+/** GET /v1/models/{name}: one version's metadata, and the model's refused config.json while there is one. */
+export function mapModelMetadata(ready: ReadyVersion, model: ModelStatus): ModelMetadataDto {
   const manifest = ready.manifest;
+  const configError = mapConfigError(model);
   return {
     model: ready.name,
     version: ready.version,

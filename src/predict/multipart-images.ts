@@ -13,6 +13,9 @@ const MULTIPART_LIMITS: Record<string, string> = {
   FST_FIELDS_LIMIT: 'too many form fields in one multipart request',
 };
 
+/** The images of a multipart request, read when called, all together bounded by `maxTotalBytes` (see readImageParts). */
+export type ImageUploads = (maxTotalBytes: number) => Promise<UploadedImage[]>;
+
 /**
  * Reads every file of a multipart request into memory (each bounded by the
  * upload limit, all together by `maxTotalBytes`, so that one request holds

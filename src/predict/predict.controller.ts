@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -13,21 +13,18 @@ import {
   ApiUnprocessableEntityResponse,
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import { ApiRequestKeyHeader, ApiRequestTimeoutHeader, ApiVersionHeader } from '../common/http/api-headers';
-import { CACHE_HEADER, MODEL_VERSION_HEADER, REQUEST_KEY_HEADER, REQUEST_TIMEOUT_HEADER } from '../common/http/http-headers';
-import { deadlineOf, deadlineOfTimeoutHeader } from '../request-context/deadline';
-import { validateFlatDto } from '../common/validation/dto-validation';
-import { AppConfig } from '../config/app-config';
 import { ModelRegistry } from '../model-registry/model-registry.service';
-import { parseVersionSelector } from '../model-registry/requested-version';
+import type { VersionSelector } from '../model-registry/requested-version';
 import { ModelListDto } from '../model-summary/model-summary.dto';
-import { mapConfigError, mapModelSummary } from '../model-summary/model-summary.mapper';
+import { mapModelList } from '../model-summary/model-summary.mapper';
+import type { RequestContext } from '../request-context/request-context';
+import { CallerDeadline, Context, RequestedVersion, setModelAnswerHeaders } from '../serving/request-params';
 import { ModelMetadataDto } from './dto/model.dto';
 import { PredictQueryDto, PredictRequestDto, PredictResponseDto } from './dto/predict.dto';
-import { isValidPredictRequest } from './dto/predict.schema';
-import { readImageParts } from './multipart-images';
 import { mapModelMetadata } from './model-mappers';
+import { PredictBody, type PredictInput, RequestedTopK } from './predict-params';
 import { PredictService } from './predict.service';
 
 @ApiTags('models')
@@ -36,16 +33,13 @@ export class PredictController {
   constructor(
     private readonly registry: ModelRegistry,
     private readonly predictService: PredictService,
-    private readonly config: AppConfig,
   ) {}
 
   @Get()
   @ApiOperation({ summary: 'Every model, its versions and their states, labels and default version' })
   @ApiOkResponse({ type: ModelListDto })
   list(): ModelListDto {
-    return {
-      models: this.registry.list().map((model) => mapModelSummary(model, this.registry.defaultVersion(model))),
-    };
+    return mapModelList(this.registry.list());
   }
 
   @Get(':name')
@@ -57,16 +51,15 @@ export class PredictController {
   @ApiNotFoundResponse({ description: 'Unknown model, or the selected version is not READY' })
   metadata(
     @Param('name') name: string,
-    @Headers(MODEL_VERSION_HEADER) versionHeader: string | undefined,
-    @Headers(REQUEST_KEY_HEADER) requestKey: string | undefined,
-    @Req() request: FastifyRequest,
+    @RequestedVersion() version: VersionSelector,
+    @Context() context: RequestContext,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): ModelMetadataDto {
     // The same selection as predict, sticky key included: a client reads the metadata of the version it will be served.
-    const ready = this.registry.resolve(name, parseVersionSelector(versionHeader, requestKey));
-    request.requestContext.resolved(ready.name, ready.version);
-    void reply.header(MODEL_VERSION_HEADER, String(ready.version));
-    return mapModelMetadata(ready, mapConfigError(this.registry.get(name)));
+    const ready = this.registry.resolve(name, version);
+    context.resolved(ready.name, ready.version);
+    setModelAnswerHeaders(reply, ready.version);
+    return mapModelMetadata(ready, this.registry.get(name));
   }
 
   @Post(':name/predict')
@@ -91,30 +84,18 @@ export class PredictController {
   @ApiUnsupportedMediaTypeResponse({ description: 'Neither application/json nor multipart/form-data, or images sent to a model that takes none' })
   @ApiUnprocessableEntityResponse({ description: 'Instances or images that do not fit the model; the message names each one' })
   async predict(
+    // Listed from the last check to the first (see serving/request-params): a request is refused for its
+    // X-Model-Version (or X-Request-Key), then its ?top_k, its X-Request-Timeout-Ms, its JSON body, in that order.
     @Param('name') name: string,
-    @Headers(MODEL_VERSION_HEADER) versionHeader: string | undefined,
-    // Validated below rather than by the global pipe: the pipe's async validation showed in profiles.
-    @Query() rawQuery: unknown,
-    @Req() request: FastifyRequest,
-    @Body() body: unknown,
+    @PredictBody() input: PredictInput,
+    @CallerDeadline() callerDeadline: number | undefined,
+    @RequestedTopK() topK: number | undefined,
+    @RequestedVersion() version: VersionSelector,
+    @Context() context: RequestContext,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<PredictResponseDto> {
-    const selector = parseVersionSelector(versionHeader, request.headers[REQUEST_KEY_HEADER]);
-    // Most calls have no query string at all; only a present one needs converting and checking.
-    const query = isEmpty(rawQuery) ? {} : validateFlatDto(PredictQueryDto, rawQuery, { convert: true, what: 'query string' });
-    const context = request.requestContext;
-    context.deadline = deadlineOf(this.config.QUEUE_TIMEOUT_MS, deadlineOfTimeoutHeader(request.headers[REQUEST_TIMEOUT_HEADER]));
-    const options = { topK: query.top_k, context };
-    // One URL takes two bodies, so the JSON one is validated here rather than by the global pipe.
-    const { ready, predictions } = request.isMultipart()
-      ? await this.predictService.predictImages(name, selector, () => readImageParts(request, this.config.MAX_UPLOAD_TOTAL_BYTES), options)
-      : await this.predictService.predict(name, selector, validateFlatDto(PredictRequestDto, body ?? {}, { gate: isValidPredictRequest }).instances, options);
-    void reply.header(MODEL_VERSION_HEADER, String(ready.version));
-    if (context.cache) void reply.header(CACHE_HEADER, context.cache === 'hit' ? 'HIT' : 'MISS');
-    return { model: ready.name, version: ready.version, predictions };
+    const answer = await this.predictService.predict(name, version, input, { topK, callerDeadline, context });
+    setModelAnswerHeaders(reply, answer.version, context);
+    return answer;
   }
-}
-
-function isEmpty(query: unknown): boolean {
-  return query === undefined || query === null || (typeof query === 'object' && Object.keys(query).length === 0);
 }

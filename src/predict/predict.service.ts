@@ -6,23 +6,24 @@ import type { ImagePreprocessing } from '../model-registry/manifest';
 import { ModelRegistry } from '../model-registry/model-registry.service';
 import type { ReadyVersion } from '../model-registry/model-version';
 import type { VersionSelector } from '../model-registry/requested-version';
+import { deadlineOf } from '../request-context/deadline';
 import type { RequestContext } from '../request-context/request-context';
 import { ModelRunner } from '../serving/model-runner';
-import { decodeImage, type Pixels, prepareJsonPixels, type UploadedImage, writePixels } from './image-preprocessing';
+import type { PredictResponseDto } from './dto/predict.dto';
+import { decodeImage, type Pixels, prepareJsonPixels, writePixels } from './image-preprocessing';
 import { decodeInstances, decodePixelInstances, type DecodedBatch } from './instance-decoder';
-import { mapPredictions, type Prediction } from './prediction-mapper';
+import type { ImageUploads } from './multipart-images';
+import type { PredictInput } from './predict-params';
+import { mapPredictions, mapPredictResponse, type Prediction } from './prediction-mapper';
 
 /** Classes an image model answers when the request does not say. */
 export const DEFAULT_TOP_K = 5;
 
-export interface PredictResult {
-  ready: ReadyVersion;
-  predictions: Prediction[];
-}
-
 export interface PredictOptions {
   /** Answer the k best classes per instance (image models do so by default). */
   topK?: number;
+  /** The caller's own deadline (X-Request-Timeout-Ms), epoch ms; QUEUE_TIMEOUT_MS bounds it. */
+  callerDeadline?: number;
   /** The request's context: its deadline and cancellation, and where its outcome goes. */
   context: RequestContext;
 }
@@ -40,12 +41,24 @@ export class PredictService {
     private readonly config: AppConfig,
   ) {}
 
-  async predict(
+  /**
+   * Answers a predict request, JSON instances or uploaded images alike. Its
+   * deadline is the earlier of QUEUE_TIMEOUT_MS from now and the caller's own,
+   * as on every protocol (deadlineOf).
+   */
+  predict(name: string, selector: VersionSelector, input: PredictInput, options: PredictOptions): Promise<PredictResponseDto> {
+    options.context.deadline = deadlineOf(this.config.QUEUE_TIMEOUT_MS, options.callerDeadline);
+    return typeof input === 'function'
+      ? this.predictImages(name, selector, input, options)
+      : this.predictInstances(name, selector, input, options);
+  }
+
+  private async predictInstances(
     name: string,
     selector: VersionSelector,
     instances: readonly unknown[],
     options: PredictOptions,
-  ): Promise<PredictResult> {
+  ): Promise<PredictResponseDto> {
     const ready = this.registry.resolve(name, selector);
     const image = ready.manifest?.image;
     return this.runner.track(ready, async () => {
@@ -61,12 +74,12 @@ export class PredictService {
     }, options.context);
   }
 
-  async predictImages(
+  private async predictImages(
     name: string,
     selector: VersionSelector,
-    readImages: () => Promise<UploadedImage[]>,
+    uploads: ImageUploads,
     options: PredictOptions,
-  ): Promise<PredictResult> {
+  ): Promise<PredictResponseDto> {
     const ready = this.registry.resolve(name, selector);
     const image = ready.manifest?.image;
     if (!image) {
@@ -76,7 +89,7 @@ export class PredictService {
       );
     }
     return this.runner.track(ready, async () => {
-      const images = await readImages();
+      const images = await uploads(this.config.MAX_UPLOAD_TOTAL_BYTES);
       // One after the other (sharp spreads each decode over its own threads), so that the decoding of a
       // request whose client has gone, or whose deadline passed, stops at the next image.
       const pixels: Pixels[] = [];
@@ -94,12 +107,12 @@ export class PredictService {
     batches: DecodedBatch[],
     topK: number | undefined,
     context: RequestContext,
-  ): Promise<PredictResult> {
+  ): Promise<PredictResponseDto> {
     const predictions: Prediction[] = [];
     for (const batch of batches) {
       predictions.push(...mapPredictions(await this.runner.run(ready, batch.feeds, undefined, context), ready, topK));
     }
-    return { ready, predictions };
+    return mapPredictResponse(ready, predictions);
   }
 }
 

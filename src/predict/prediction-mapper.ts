@@ -1,6 +1,7 @@
 import { splitRowsToJson, type Tensor, type TensorMap } from '../inference/tensors';
 import type { VersionManifest } from '../model-registry/manifest';
 import type { ReadyVersion } from '../model-registry/model-version';
+import type { PredictResponseDto } from './dto/predict.dto';
 import { topK, type RankedClass } from './top-k';
 
 export interface ClassPrediction {
@@ -60,6 +61,11 @@ export function mapPredictions(outputs: TensorMap, ready: ReadyVersion, k?: numb
   return Array.from({ length: rows }, (_, row) => ({
     outputs: Object.fromEntries(perOutput.map(([name, values]) => [name, values[row]])),
   }));
+}
+
+/** The answer of POST /v1/models/{name}/predict: the version that served it and one prediction per instance. */
+export function mapPredictResponse(ready: ReadyVersion, predictions: Prediction[]): PredictResponseDto {
+  return { model: ready.name, version: ready.version, predictions };
 }
 
 /**

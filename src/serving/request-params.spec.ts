@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { describe, expect, it, vi } from 'vitest';
 import { DomainError } from '../common/errors/domain-error';
-import { callerDeadlineOf, requestedVersionOf, setModelAnswerHeaders } from './request-params';
+import { callerDeadlineOf, namedVersionOf, requestedVersionOf, setModelAnswerHeaders } from './request-params';
 
 const requestWith = (headers: Record<string, string | string[]>) => ({ headers }) as unknown as FastifyRequest;
 
@@ -15,6 +15,12 @@ describe('request params', () => {
   it('refuses a malformed version header, naming it', () => {
     expect(() => requestedVersionOf(requestWith({ 'x-model-version': '01' }))).toThrow(/X-Model-Version/);
     expect(() => requestedVersionOf(requestWith({ 'x-model-version': ['1', '2'] }))).toThrow(DomainError);
+  });
+
+  it('reads the version X-Model-Version names without the request key, which it neither needs nor checks', () => {
+    expect(namedVersionOf(requestWith({ 'x-model-version': '2', 'x-request-key': 'user-7' }))).toEqual({ kind: 'number', version: 2 });
+    expect(namedVersionOf(requestWith({ 'x-request-key': ['a', 'b'] }))).toEqual({ kind: 'default' });
+    expect(() => namedVersionOf(requestWith({ 'x-model-version': 'not a label' }))).toThrow(/X-Model-Version/);
   });
 
   it("reads the caller's deadline from X-Request-Timeout-Ms, and refuses a malformed one", () => {
