@@ -11,7 +11,6 @@ import { installBodyParsers } from './common/http/body-parsers';
 import { answerClientError } from './common/errors/client-error';
 import { httpServerSkippingClosedConnections, installConnectionBackpressure } from './common/http/connection-backpressure';
 import { installHttpHardening } from './common/http/http-hardening';
-import { createValidationPipe } from './common/validation/dto-validation';
 import { type AppConfig, connectionLimitsOf, jsonLimitsOf, trustProxyOf } from './config/app-config';
 import { AppModule } from './app.module';
 import { HEALTH_PREFIXES } from './health/health-paths';
@@ -98,7 +97,9 @@ export async function createApp(
       parts: config.MAX_FILES_PER_REQUEST + 16,
     },
   });
-  app.useGlobalPipes(createValidationPipe());
+  // No global ValidationPipe: every parameter is read by a decorator or a pipe of its own (bodies by compiled
+  // schemas, versions by ParsePathVersionPipe and the request params), and Nest would still run a global pipe,
+  // asynchronously, on each parameter of every request.
   setUpSwagger(app, SERVICE_VERSION);
   return app;
 }

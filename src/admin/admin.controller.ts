@@ -15,7 +15,7 @@ import {
 } from '@nestjs/swagger';
 import { ParsePathVersionPipe, type PathVersion } from '../serving/path-version.pipe';
 import { ModelRegistry } from '../model-registry/model-registry.service';
-import type { ModelConfigValues } from '../model-registry/manifest';
+import type { ModelConfigValues } from '../model-registry/model-config';
 import { ModelListDto, ModelSummaryDto } from '../model-summary/model-summary.dto';
 import { mapModelList, mapModelStatus } from '../model-summary/model-summary.mapper';
 import { AdminActions } from './admin-actions';

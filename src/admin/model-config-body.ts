@@ -30,11 +30,9 @@ export function parseModelConfigBody(raw: unknown): ModelConfigValues {
 
 /**
  * The body of PUT .../config as the overrides it sets (parseModelConfigBody).
- * A parameter pipe, not the global ValidationPipe: class-transformer's copy
- * drops keys named after Object.prototype members, so {"labels": {"toString": 2}}
- * reached the handler as {"labels": {}} and wiped the labels. The parameter
- * is declared with a type, not a DTO class, so that the global pipe passes
- * the body on untouched.
+ * A parameter pipe, not class-validator's ValidationPipe: class-transformer's
+ * copy drops keys named after Object.prototype members, so {"labels": {"toString": 2}}
+ * reached the handler as {"labels": {}} and wiped the labels.
  */
 @Injectable()
 export class ParseModelConfigPipe implements PipeTransform<unknown, ModelConfigValues> {

@@ -9,8 +9,8 @@ import { type ImageUploads, readImageParts } from './multipart-images';
 
 /**
  * What POST /v1/models/{name}/predict reads from its query string and body,
- * as parameter decorators. Both are checked here rather than by the global
- * ValidationPipe: its async class-validator pass showed in profiles, and one
+ * as parameter decorators. Both are checked here rather than by
+ * class-validator's ValidationPipe: its async pass showed in profiles, and one
  * URL takes two kinds of body.
  */
 

@@ -5,10 +5,10 @@ import { VERSION_PATTERN } from '../model-registry/model-store';
 
 /**
  * A model version named in a URL path (`.../versions/{version}`), parsed by
- * ParsePathVersionPipe. An object, not a number, on purpose: Nest's global
- * ValidationPipe (transform on) converts a parameter declared as `number`
- * with `+value` before any parameter pipe runs, and "01", "1e3" and "abc"
- * would reach this pipe as 1, 1000 and NaN, too late to be refused by name.
+ * ParsePathVersionPipe. An object, not a number, so that no pipe converting
+ * by declared type (a ValidationPipe with transform on turns a `number`
+ * parameter into `+value`) can make "01", "1e3" or "abc" into 1, 1000 or NaN
+ * before this pipe refuses them by name.
  */
 export interface PathVersion {
   readonly number: number;

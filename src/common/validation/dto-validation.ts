@@ -6,9 +6,10 @@ import { describeSchemaError, type SchemaGate } from './schema-gate';
 import { describeValidationErrors } from './validation-errors';
 
 /**
- * The one way request DTOs are validated: unknown fields refused, values
- * transformed to their declared types, every problem reported as a 422 that
- * names the field.
+ * class-validator's pipe with the service's rules (unknown fields refused,
+ * values transformed, every problem a 422 naming the field). No route runs it:
+ * bodies are checked by compiled schemas and validateFlatDto, whose specs use
+ * this pipe as the reference the schemas must agree with.
  */
 export function createValidationPipe(): ValidationPipe {
   return new ValidationPipe({
