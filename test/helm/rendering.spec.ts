@@ -93,7 +93,7 @@ describe('helm lint / helm template', () => {
     const overlay = parse(read(file)) as JsonObject;
     const manifests = helmTemplate(file);
     expect(manifests.map((m) => m.kind).sort()).toEqual(
-      ['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'Ingress', 'Pod', 'PodDisruptionBudget', 'Service', 'ServiceAccount', 'ServiceMonitor'].sort(),
+      ['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'Ingress', 'Pod', 'PodDisruptionBudget', 'PrometheusRule', 'Service', 'ServiceAccount', 'ServiceMonitor'].sort(),
     );
 
     const deployment = byKind(manifests, 'Deployment');

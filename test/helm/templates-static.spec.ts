@@ -69,6 +69,8 @@ describe('templates (static checks, no helm needed)', () => {
       'hpa.yaml': '{{- if .Values.autoscaling.enabled }}',
       'pdb.yaml': '{{- if .Values.podDisruptionBudget.enabled }}',
       'servicemonitor.yaml': '{{- if and .Values.metrics.serviceMonitor.enabled (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1/ServiceMonitor") }}',
+      'prometheusrule.yaml': '{{- if and .Values.metrics.prometheusRule.enabled (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1/PrometheusRule") }}',
+      'scaledobject.yaml': '{{- if and .Values.keda.enabled (.Capabilities.APIVersions.Has "keda.sh/v1alpha1/ScaledObject") }}',
       'configmap-model-config.yaml': '{{- if .Values.modelConfig.enabled }}',
       'serviceaccount.yaml': '{{- if .Values.serviceAccount.create -}}',
       'test-connection.yaml': '{{- if .Values.tests.enabled }}',
@@ -76,6 +78,12 @@ describe('templates (static checks, no helm needed)', () => {
     for (const [file, toggle] of Object.entries(toggles)) {
       expect(templates[file].startsWith(toggle), `${file} starts with ${toggle}`).toBe(true);
     }
-    expect(templates['deployment.yaml']).toMatch(/\{\{- if not \.Values\.autoscaling\.enabled \}\}\n\s+replicas: \{\{ \.Values\.replicaCount \}\}/);
+    // Neither the chart's HPA nor KEDA's (the ScaledObject, rendered only with its CRD) may fight a fixed replica count.
+    expect(templates['deployment.yaml']).toMatch(
+      /\{\{- if not \(or \.Values\.autoscaling\.enabled \(include "onnx-model-server\.kedaActive" \.\)\) \}\}\n\s+replicas: \{\{ \.Values\.replicaCount \}\}/,
+    );
+    expect(templates['_helpers.tpl']).toContain(
+      '{{- if and .Values.keda.enabled (.Capabilities.APIVersions.Has "keda.sh/v1alpha1/ScaledObject") }}true{{ end }}',
+    );
   });
 });

@@ -18,7 +18,13 @@ export const CHART_DIR = join(ROOT, 'helm', 'onnx-model-server');
 const TEMPLATES_DIR = join(CHART_DIR, 'templates');
 export const FIXTURES_DIR = join(ROOT, 'test', 'fixtures', 'helm');
 export const BAD_VALUES_DIR = join(FIXTURES_DIR, 'bad-values');
-export const GOOD_VALUES_FILES = ['good-all-features.yaml', 'good-init-container.yaml', 'good-admin-token-secret.yaml', 'good-prediction-log-secret.yaml'];
+export const GOOD_VALUES_FILES = [
+  'good-all-features.yaml',
+  'good-init-container.yaml',
+  'good-admin-token-secret.yaml',
+  'good-prediction-log-secret.yaml',
+  'good-keda-alerts.yaml',
+];
 
 export const read = (path: string): string => readFileSync(path, 'utf8');
 export const isObject = (value: unknown): value is JsonObject =>

@@ -51,8 +51,15 @@ export function helm(args: string[]): { status: number | null; stdout: string; s
 
 export type Manifest = { apiVersion: string; kind: string; metadata: JsonObject; spec?: JsonObject; data?: JsonObject } & JsonObject;
 
-/** Capabilities of the cluster the tests render for: one with the Prometheus Operator CRDs. */
-const CLUSTER_ARGS = ['--api-versions', 'monitoring.coreos.com/v1/ServiceMonitor'];
+/** Capabilities of the cluster the tests render for: one with the Prometheus Operator and KEDA CRDs. */
+export const CLUSTER_ARGS = [
+  '--api-versions',
+  'monitoring.coreos.com/v1/ServiceMonitor',
+  '--api-versions',
+  'monitoring.coreos.com/v1/PrometheusRule',
+  '--api-versions',
+  'keda.sh/v1alpha1/ScaledObject',
+];
 
 /** `helm template` of the chart with a values file and/or extra flags (e.g. ['--set', 'a.b=1']). */
 export function helmTemplate(valuesFile?: string, extraArgs: string[] = [], clusterArgs: string[] = CLUSTER_ARGS): Manifest[] {
@@ -81,7 +88,7 @@ export function helmTemplateFails(extraArgs: string[], valuesFile?: string): str
 
 /**
  * NOTES.txt as `helm install --dry-run=client` prints it (helm template does not render NOTES). It
- * takes no --api-versions: NOTES render for a cluster without the Prometheus Operator CRDs.
+ * takes no --api-versions: NOTES render for a cluster without the Prometheus Operator and KEDA CRDs.
  */
 export function helmNotes(extraArgs: string[] = [], valuesFile?: string): string {
   const args = ['install', 'test-release', CHART_DIR, '--namespace', 'ml', '--dry-run=client'];

@@ -125,6 +125,64 @@ Render an int-or-string value (e.g. "25%" or 1) the way Kubernetes expects it.
 {{- end }}
 
 {{/*
+"true" when the KEDA ScaledObject is rendered: keda.enabled and the cluster has KEDA's CRD. KEDA then
+owns the replicas (through the HPA it makes); without the CRD nothing is rendered and replicaCount applies.
+*/}}
+{{- define "onnx-model-server.kedaActive" -}}
+{{- if and .Values.keda.enabled (.Capabilities.APIVersions.Has "keda.sh/v1alpha1/ScaledObject") }}true{{ end }}
+{{- end }}
+
+{{/*
+PromQL label matchers of this release's series (metrics.promqlSelector, else the labels a scrape through
+the chart's ServiceMonitor gives: namespace and service).
+*/}}
+{{- define "onnx-model-server.promqlSelector" -}}
+{{- .Values.metrics.promqlSelector | default (printf "namespace=%q,service=%q" .Release.Namespace (include "onnx-model-server.fullname" .)) }}
+{{- end }}
+
+{{/*
+Matchers of the HTTP requests clients make: the release's series without the excluded routes (probes)
+and the metrics path, as a PromQL raw string (backquotes: no escaping inside).
+*/}}
+{{- define "onnx-model-server.clientRequests" -}}
+{{- printf "%s,route!~`%s|%s`" (include "onnx-model-server.promqlSelector" .) .Values.metrics.promqlExcludedRoutes (regexQuoteMeta .Values.metrics.path) }}
+{{- end }}
+
+{{/*
+Requests in flight in the release's pods together, by Little's law: the seconds spent per second in
+HTTP requests (probes and scrapes left out) and gRPC calls. Each side is 0 while it has no series yet.
+*/}}
+{{- define "onnx-model-server.inFlightQuery" -}}
+{{- $window := .Values.keda.prometheus.window }}
+{{- printf "(sum(rate(http_request_duration_seconds_sum{%s}[%s])) or vector(0)) + (sum(rate(grpc_server_handling_seconds_sum{%s}[%s])) or vector(0))" (include "onnx-model-server.clientRequests" .) $window (include "onnx-model-server.promqlSelector" .) $window }}
+{{- end }}
+
+{{/*
+The OTEL_* environment variables of tracing (name: value), "" while tracing.endpoint is empty.
+OTEL_EXPORTER_OTLP_HEADERS (from a Secret) is rendered by the Deployment itself.
+*/}}
+{{- define "onnx-model-server.tracingEnv" -}}
+{{- with .Values.tracing }}
+{{- if .endpoint }}
+OTEL_EXPORTER_OTLP_ENDPOINT: {{ .endpoint | quote }}
+OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: {{ .protocol | quote }}
+OTEL_TRACES_SAMPLER: {{ .sampler | quote }}
+{{- if hasSuffix "traceidratio" .sampler }}
+OTEL_TRACES_SAMPLER_ARG: {{ toString .samplerRatio | quote }}
+{{- end }}
+{{- with .serviceName }}
+OTEL_SERVICE_NAME: {{ . | quote }}
+{{- end }}
+{{- with .resourceAttributes }}
+{{- $pairs := list }}
+{{- range $key, $value := . }}{{ $pairs = append $pairs (printf "%s=%s" $key $value) }}{{ end }}
+OTEL_RESOURCE_ATTRIBUTES: {{ join "," $pairs | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
 Fail early on value combinations the schema cannot express.
 */}}
 {{- define "onnx-model-server.validateValues" -}}
@@ -162,21 +220,37 @@ SIGTERM comes after the preStop sleep; Kubernetes sends SIGKILL terminationGrace
 {{- if gt (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas) }}
 {{- fail "autoscaling.minReplicas must not exceed autoscaling.maxReplicas" }}
 {{- end }}
-{{- if and (not .Values.autoscaling.targetCPUUtilizationPercentage) (not .Values.autoscaling.extraMetrics) }}
-{{- fail "autoscaling.enabled: set autoscaling.targetCPUUtilizationPercentage or add autoscaling.extraMetrics" }}
+{{- if and (not .Values.autoscaling.targetCPUUtilizationPercentage) (not .Values.autoscaling.podsMetric.enabled) (not .Values.autoscaling.extraMetrics) }}
+{{- fail "autoscaling.enabled: set autoscaling.targetCPUUtilizationPercentage, enable autoscaling.podsMetric or add autoscaling.extraMetrics" }}
 {{- end }}
 {{- if and .Values.autoscaling.targetCPUUtilizationPercentage (not (dig "requests" "cpu" "" (.Values.resources | default dict))) }}
 {{- fail "autoscaling on CPU needs resources.requests.cpu (utilization is a percentage of the request)" }}
 {{- end }}
 {{- end }}
+{{- if .Values.keda.enabled }}
+{{- if .Values.autoscaling.enabled }}
+{{- fail "keda.enabled and autoscaling.enabled are both set: KEDA makes an HPA of its own for the Deployment, and two HPAs would fight over its replicas; set autoscaling.enabled=false (KEDA's trigger replaces the chart's HPA)" }}
+{{- end }}
+{{- if not .Values.keda.prometheus.serverAddress }}
+{{- fail "keda.enabled: set keda.prometheus.serverAddress to the Prometheus API KEDA queries (e.g. http://prometheus-operated.monitoring.svc:9090)" }}
+{{- end }}
+{{- if gt (int .Values.keda.minReplicas) (int .Values.keda.maxReplicas) }}
+{{- fail "keda.minReplicas must not exceed keda.maxReplicas" }}
+{{- end }}
+{{- end }}
 {{- /* Every config key is rendered as an env var (ADMIN_TOKEN and PREDICTION_LOG from their existingSecret when set);
 a second entry of the same name is rejected by the API server on server-side apply. */}}
 {{- $extraNames := dict }}
+{{- $tracingEnv := include "onnx-model-server.tracingEnv" . | fromYaml }}
 {{- range $i, $env := .Values.extraEnv }}
 {{- if eq $env.name "ADMIN_TOKEN" }}
 {{- fail "extraEnv: ADMIN_TOKEN is set by the chart; to take it from a Secret, set adminToken.existingSecret.name and adminToken.existingSecret.key instead" }}
 {{- else if eq $env.name "PREDICTION_LOG" }}
 {{- fail "extraEnv: PREDICTION_LOG is set by the chart; to take it from a Secret, set predictionLog.existingSecret.name and predictionLog.existingSecret.key instead" }}
+{{- else if hasKey $tracingEnv $env.name }}
+{{- fail (printf "extraEnv[%d]: %s is set by the chart from tracing (tracing.endpoint is set); set it there instead of in extraEnv" $i $env.name) }}
+{{- else if and (eq $env.name "OTEL_EXPORTER_OTLP_HEADERS") $.Values.tracing.endpoint $.Values.tracing.headers.existingSecret.name }}
+{{- fail (printf "extraEnv[%d]: OTEL_EXPORTER_OTLP_HEADERS is set by the chart from tracing.headers.existingSecret" $i) }}
 {{- else if hasKey $.Values.config $env.name }}
 {{- fail (printf "extraEnv[%d]: %s is set by the chart from config.%s (MODELS_DIR and MODEL_CONFIG_DIR also from models.mountPath / modelConfig.mountPath); set it there instead of in extraEnv" $i $env.name $env.name) }}
 {{- end }}
