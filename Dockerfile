@@ -22,16 +22,40 @@ COPY src ./src
 # The playground page (/ui): esbuild bundles ui/src into ui/dist as part of `npm run build`.
 COPY scripts/build-ui.mjs ./scripts/
 COPY ui/src ./ui/src
-RUN npm run build
+# The compiler's incremental state (dist/.tsbuildinfo) is no use at runtime.
+RUN npm run build && rm -f dist/.tsbuildinfo
 
 # ---- runtime: production dependencies, compiled code and the bundled models -------------------
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     MODELS_DIR=/app/models
 WORKDIR /app
+# Only the image's own platform's native binaries are kept, in the same step (a later one would not
+# make the image smaller): onnxruntime-node ships every platform's (~240 MB for darwin, win32 and the
+# other architecture); npm already installs only this platform's sharp packages, the loop drops any
+# other. TARGETOS/TARGETARCH are set by BuildKit and buildah, per platform in a multi-arch build;
+# without them the build's own Node says (the stage runs on the target platform). typescript goes
+# too: a dev dependency, installed anyway as an optional peer of @nestjs/swagger, whose build-time
+# plugin alone uses it.
+ARG TARGETOS
+ARG TARGETARCH
 COPY package.json package-lock.json .npmrc ./
 RUN ONNXRUNTIME_NODE_INSTALL=skip npm ci --omit=dev \
- && npm cache clean --force
+ && npm cache clean --force \
+ && os="${TARGETOS:-$(node -p process.platform)}" && arch="${TARGETARCH:-$(node -p process.arch)}" \
+ && case "$os" in windows) os=win32 ;; esac \
+ && case "$arch" in amd64) arch=x64 ;; 386) arch=ia32 ;; esac \
+ && echo "native binaries kept: $os/$arch (TARGETOS=${TARGETOS:-unset} TARGETARCH=${TARGETARCH:-unset})" \
+ && ort=node_modules/onnxruntime-node/bin/napi-v6 \
+ && if [ ! -d "$ort/$os/$arch" ] || [ ! -d "node_modules/@img/sharp-$os-$arch" ]; then \
+      echo "no onnxruntime-node or sharp binary for $os/$arch" >&2; exit 1; \
+    fi \
+ && for dir in "$ort"/*/*; do [ "$dir" = "$ort/$os/$arch" ] || rm -rf "$dir"; done \
+ && for dir in "$ort"/*; do [ "$dir" = "$ort/$os" ] || rm -rf "$dir"; done \
+ && for dir in node_modules/@img/sharp-*; do \
+      case "$dir" in */sharp-"$os-$arch" | */sharp-libvips-"$os-$arch") ;; *) rm -rf "$dir" ;; esac; \
+    done \
+ && rm -rf node_modules/typescript node_modules/.bin/tsc node_modules/.bin/tsserver
 COPY --from=build /app/dist ./dist
 # The bundled playground, served at /ui from ui/dist (src/ui/ui-assets.ts); only the built files.
 COPY --from=build /app/ui/dist ./ui/dist
