@@ -44,6 +44,20 @@ describe('/v2 REST: the order of the checks', () => {
     expect(await refusal(post('/v2/models/nope/infer', json, '{"inputs": 1}'))).toMatchObject({ status: 404, version: undefined });
   });
 
+  it('a malformed version in the path is refused before the body and the headers', async () => {
+    const { payload, headers } = await multipartBody([{ filename: 'a.json', data: '{}' }]);
+    const pathError = 'the version in the path must be a positive integer (e.g. /versions/1), got "01"';
+    expect(await refusal(post('/v2/models/iris/versions/01/infer', { ...headers, ...BAD_HEADERS }, payload))).toMatchObject({ status: 400, error: pathError });
+    expect(await refusal(post('/v2/models/iris/versions/01/infer', { 'content-encoding': 'gzip', ...BAD_HEADERS }, Buffer.from([0x1f, 0x8b])))).toMatchObject({
+      status: 400,
+      error: pathError,
+    });
+    expect(await refusal(post('/v2/models/iris/versions/01/infer', { 'content-type': 'application/json', ...BAD_HEADERS }, IRIS))).toMatchObject({
+      status: 400,
+      error: pathError,
+    });
+  });
+
   it('a refusal of the body names the version that would have served it', async () => {
     const json = { 'content-type': 'application/json' };
     expect(await refusal(post('/v2/models/iris/infer', json, '{"inputs": []}'))).toMatchObject({ status: 400, version: '1' });

@@ -18,7 +18,7 @@ import { ApiRequestKeyHeader, ApiRequestTimeoutHeader, ApiVersionHeader } from '
 import { Probes } from '../health/probes';
 import type { VersionSelector } from '../model-registry/requested-version';
 import type { RequestContext } from '../request-context/request-context';
-import { ParsePathVersionPipe, type PathVersion } from '../serving/path-version.pipe';
+import { ParsePathVersionPipe, PathVersionParam, type PathVersion } from '../serving/path-version.pipe';
 import { CallerDeadline, Context, RequestedVersion, setModelAnswerHeaders } from '../serving/request-params';
 import { V2ErrorDto, V2InferenceRequestDto, V2InferenceResponseDto } from './dto/inference.dto';
 import { V2ModelMetadataDto, V2ServerMetadataDto } from './dto/metadata.dto';
@@ -166,7 +166,8 @@ export class InferenceProtocolController {
   }
 
   // Nest reads a route's parameters from the last: the body is refused (multipart, compressed) before
-  // X-Request-Timeout-Ms, and that before X-Model-Version and X-Request-Key, whichever errors come first.
+  // X-Request-Timeout-Ms, and that before X-Model-Version and X-Request-Key, whichever errors come first;
+  // a version in the path is refused before all of them (so it is declared last).
   @Post('models/:name/infer')
   @INFER_DOC
   @MODEL_PARAM
@@ -188,11 +189,11 @@ export class InferenceProtocolController {
   @VERSION_PARAM
   inferVersion(
     @Param('name') name: string,
-    @Param('version', ParsePathVersionPipe) version: PathVersion,
     @CallerDeadline() deadline: number | undefined,
     @InferenceMessage() message: HttpInferenceMessage,
     @Context() context: RequestContext,
     @Res({ passthrough: true }) reply: FastifyReply,
+    @PathVersionParam() version: PathVersion,
   ): Promise<string | Buffer> {
     return this.inferOn(name, version, deadline, message, context, reply);
   }
