@@ -101,3 +101,17 @@ describe('documentation examples (README.md and docs/*.md)', () => {
     expect(response.json()).toMatchModelOutput(example.expected, { subset: true });
   });
 });
+
+describe('README.md', () => {
+  const root = path.resolve(__dirname, '..');
+  const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+
+  it('stays a newcomer\'s page: about 300 lines at most', () => {
+    expect(readme.split('\n').length).toBeLessThanOrEqual(300);
+  });
+
+  it('links every page of docs/', () => {
+    const pages = readdirSync(path.join(root, 'docs')).filter((file) => file.endsWith('.md'));
+    expect(pages.filter((page) => !readme.includes(`(docs/${page}`))).toEqual([]);
+  });
+});
