@@ -1,11 +1,12 @@
 import 'reflect-metadata';
 import { plainToInstance, Type } from 'class-transformer';
-import { IsInt, IsNumber, IsString, Max, Min, ValidateBy, validateSync } from 'class-validator';
+import { IsInt, IsNumber, IsString, Max, Min, validateSync } from 'class-validator';
 import type { ConnectionLimits } from '../common/http/connection-backpressure';
 import { parseTrustedProxies } from '../common/http/trusted-proxies';
 import type { JsonLimits } from '../common/validation/json-limits';
 import { parseLogTarget } from './prediction-log-target';
 import { ModelSettings } from './settings/model-settings';
+import { ParsedBy } from './settings/parsed-setting';
 
 export { LOG_LEVELS, type LogLevel } from './settings/server-settings';
 
@@ -30,13 +31,7 @@ export class AppConfig extends ModelSettings {
    * them). Logging never delays, fails or changes a prediction. May hold credentials: pass it from a Secret.
    */
   @IsString()
-  @ValidateBy({
-    name: 'isPredictionLogTarget',
-    validator: {
-      validate: (value: unknown) => typeof value === 'string' && logTargetProblem(value) === undefined,
-      defaultMessage: (args) => `PREDICTION_LOG ${logTargetProblem(String(args?.value ?? '')) ?? 'is not a valid target'}`,
-    },
-  })
+  @ParsedBy('isPredictionLogTarget', parseLogTarget)
   PREDICTION_LOG: string = '';
 
   /** Share of predictions logged, 0 to 1, decided by a hash of the request id (1 = every one, 0 = none). */
@@ -58,15 +53,6 @@ export class AppConfig extends ModelSettings {
   @IsInt()
   @Min(0)
   PREDICTION_LOG_MAX_VALUE_BYTES: number = 4096;
-}
-
-function logTargetProblem(value: string): string | undefined {
-  try {
-    parseLogTarget(value);
-    return undefined;
-  } catch (error) {
-    return (error as Error).message;
-  }
 }
 
 export type ConfigKey = keyof AppConfig;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { refusal } from '../../test/support/refusal';
 import { imagePreprocessing, manifestWith, readyVersion, tensorSpec } from '../../test/support/predict-versions';
-import { InvalidInputError } from '../common/errors/domain-error';
 import { type DataType, floatToHalf } from '../inference/tensors';
 import { decodeInstances, decodePixelInstances } from './instance-decoder';
 
@@ -22,17 +22,6 @@ function model(type: DataType, dims: (number | null)[]) {
 const twoInputs = readyVersion({
   inputs: [tensorSpec('a', 'float32', [null, 2]), tensorSpec('b', 'int64', [null])],
 });
-
-/** The InvalidInputError `run` throws (any other outcome fails the test). */
-function refusal(run: () => unknown): InvalidInputError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof InvalidInputError) return error;
-    throw error;
-  }
-  throw new Error('expected an InvalidInputError, but nothing was thrown');
-}
 
 /** The problems a client reads in `details` (and, joined by "; ", in `message`). */
 function problems(run: () => unknown): readonly string[] {

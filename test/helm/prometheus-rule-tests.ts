@@ -5,6 +5,17 @@
  * the alerts expected after 50 minutes, their annotations included.
  */
 
+/** Every alert the chart's PrometheusRule defines, in its order. */
+export const ALL_ALERTS = [
+  'OnnxModelServerErrorRatio',
+  'OnnxModelServerLatencyP99',
+  'OnnxModelServerModelVersionNotReady',
+  'OnnxModelServerPodNotReady',
+  'OnnxModelServerPredictionLogDropping',
+  'OnnxModelServerFeatureDrift',
+  'OnnxModelServerPredictionDrift',
+];
+
 const SERVICE = 'test-release-onnx-model-server';
 const TARGET = `namespace="ml",service="${SERVICE}",pod="${SERVICE}-5d8f7c9b4-x7k2p"`;
 const POD = `${SERVICE}-5d8f7c9b4-x7k2p`;
@@ -110,14 +121,6 @@ export const ALERT_TESTS: RuleTest[] = [
       series('model_prediction_drift_psi', `${TARGET},model="iris",version="1"`, '0.05x60'),
       series('model_drift_window_instances', `${TARGET},model="iris",version="1"`, '2000x60'),
     ],
-    alert_rule_test: [
-      'OnnxModelServerErrorRatio',
-      'OnnxModelServerLatencyP99',
-      'OnnxModelServerModelVersionNotReady',
-      'OnnxModelServerPodNotReady',
-      'OnnxModelServerPredictionLogDropping',
-      'OnnxModelServerFeatureDrift',
-      'OnnxModelServerPredictionDrift',
-    ].map(none),
+    alert_rule_test: ALL_ALERTS.map(none),
   },
 ];

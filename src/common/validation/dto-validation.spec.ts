@@ -1,24 +1,14 @@
 import { IsInt, IsOptional } from 'class-validator';
 import { describe, expect, it } from 'vitest';
+import { refusal } from '../../../test/support/refusal';
 import { PredictQueryDto, PredictRequestDto } from '../../predict/dto/predict.dto';
 import { isValidPredictRequest } from '../../predict/dto/predict.schema';
-import { InvalidInputError } from '../errors/domain-error';
 import { validateFlatDto } from './dto-validation';
 
 class CountDto {
   @IsOptional()
   @IsInt()
   count?: number;
-}
-
-function refusal(run: () => unknown): InvalidInputError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof InvalidInputError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
 }
 
 const PROTOTYPE_NAMES = ['constructor', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf', '__defineGetter__', 'prototype', '__proto__'];

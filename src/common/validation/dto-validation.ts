@@ -1,24 +1,8 @@
-import { ValidationPipe } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage, validateSync } from 'class-validator';
 import { DomainError, InvalidInputError } from '../errors/domain-error';
 import { describeSchemaError, type SchemaGate } from './schema-gate';
 import { describeValidationErrors } from './validation-errors';
-
-/**
- * class-validator's pipe with the service's rules (unknown fields refused,
- * values transformed, every problem a 422 naming the field). No route runs it:
- * bodies are checked by compiled schemas and validateFlatDto, whose specs use
- * this pipe as the reference the schemas must agree with.
- */
-export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
-    whitelist: true,
-    forbidNonWhitelisted: true,
-    transform: true,
-    exceptionFactory: (errors) => new InvalidInputError(describeValidationErrors(errors)),
-  });
-}
 
 /**
  * Validates a value against a DTO whose fields are not nested DTOs,

@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
-import { IsInt, IsString, Matches, Max, Min, ValidateBy } from 'class-validator';
+import { IsInt, IsString, Matches, Max, Min } from 'class-validator';
+import { ParsedBy } from './parsed-setting';
 import { parseTrustedProxies } from '../../common/http/trusted-proxies';
 import { ServerSettings } from './server-settings';
 
@@ -107,13 +108,7 @@ export class RequestLimitSettings extends ServerSettings {
    * Only the connection's own peer is checked against it, never what a header claims.
    */
   @IsString()
-  @ValidateBy({
-    name: 'isTrustedProxyList',
-    validator: {
-      validate: (value: unknown) => typeof value === 'string' && trustedProxiesProblem(value) === undefined,
-      defaultMessage: (args) => `TRUST_PROXY ${trustedProxiesProblem(String(args?.value ?? '')) ?? 'is not a valid list'}`,
-    },
-  })
+  @ParsedBy('isTrustedProxyList', parseTrustedProxies)
   TRUST_PROXY: string = '';
 
   /** Strict-Transport-Security max-age (s), sent only on requests that came over TLS (the socket, or a TRUST_PROXY's X-Forwarded-Proto); 0 = no HSTS. */
@@ -121,13 +116,4 @@ export class RequestLimitSettings extends ServerSettings {
   @IsInt()
   @Min(0)
   HSTS_MAX_AGE: number = 0;
-}
-
-function trustedProxiesProblem(value: string): string | undefined {
-  try {
-    parseTrustedProxies(value);
-    return undefined;
-  } catch (error) {
-    return (error as Error).message;
-  }
 }
