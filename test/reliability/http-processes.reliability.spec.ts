@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { cp, readFile, writeFile } from 'node:fs/promises';
+import { cp, readFile, rename, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -154,7 +154,13 @@ describe('several HTTP processes (HTTP_PROCESSES=2)', () => {
     const refusedInModelList = async () =>
       (JSON.parse((await once(server.url, { method: 'GET', path: '/v1/models' })).body!) as { models: { config_error?: unknown }[] }).models[0]
         .config_error !== undefined;
-    await writeFile(file, '{"default_version": 1, "labels": {"stable": 1}');
+    // Replaced whole, as a ConfigMap update is (kubelet swaps a symlink): a poll that read a half-written
+    // file would see a different broken config, and rightly warn about that one too.
+    const replace = async (text: string) => {
+      await writeFile(`${file}.tmp`, text);
+      await rename(`${file}.tmp`, file);
+    };
+    await replace('{"default_version": 1, "labels": {"stable": 1}');
     const deadline = Date.now() + 30_000;
     // Two answers in a row (one from each process, connections alternate) that show the refusal.
     while (!((await refusedInModelList()) && (await refusedInModelList())) && Date.now() < deadline) {
@@ -171,7 +177,7 @@ describe('several HTTP processes (HTTP_PROCESSES=2)', () => {
     const warnings = server.output().split('\n').filter((line) => line.includes('Model iris: config refused'));
     expect(warnings).toHaveLength(2);
 
-    await writeFile(file, good);
+    await replace(good);
     await waitForMetric(0);
   });
 });
