@@ -84,6 +84,14 @@ describe('model.onnx files checked against the sha256 their config.json declares
     expect(v2.json()).toEqual({ error: notServed.message });
   });
 
+  it('documents both fields in the OpenAPI document', async () => {
+    const schemas = (await get(server, '/docs-json')).json().components.schemas;
+    for (const dto of ['VersionSummaryDto', 'ModelMetadataDto']) {
+      expect(schemas[dto].properties.sha256, dto).toMatchObject({ type: 'string', description: expect.stringContaining('model.onnx') });
+      expect(schemas[dto].properties.declared_sha256, dto).toMatchObject({ type: 'string', description: expect.stringContaining('config.json declares') });
+    }
+  });
+
   it('keeps the pod ready: a model that never loaded is not required', async () => {
     expect((await get(server, '/health/ready')).statusCode).toBe(200);
     const metrics = (await get(server, '/metrics')).body;
