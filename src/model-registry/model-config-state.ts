@@ -12,6 +12,7 @@ import type { ConfigError, ModelConfigValues, ModelStatus } from './model-versio
  */
 export function applyFileConfig(model: ModelStatus, stored: StoredModel, now = new Date()): ConfigError | undefined {
   model.configFingerprint = stored.configFingerprint;
+  model.configFile = stored.configFile;
   if (stored.config instanceof Error) {
     model.configError = { file: stored.configFile, reason: stored.config.message, since: model.configError?.since ?? now };
     return model.configError;
@@ -23,6 +24,7 @@ export function applyFileConfig(model: ModelStatus, stored: StoredModel, now = n
     weights: stored.config.weights,
     batching: stored.config.batching,
     cache: stored.config.cache,
+    versions: stored.config.versions,
   };
   applyEffectiveConfig(model);
   return undefined;

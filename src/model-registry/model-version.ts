@@ -70,6 +70,11 @@ export interface VersionStatus {
   pinnedUnloaded?: boolean;
   /** A load is running for this version. */
   loading?: boolean;
+  /**
+   * Its files' sha256 is not the one config.json declares: its last load was refused for that, or its
+   * session was retired when the declaration changed. A later change of the declaration loads it again.
+   */
+  refusedByDigest?: boolean;
 }
 
 export interface ModelStatus {
@@ -83,6 +88,8 @@ export interface ModelStatus {
   /** Why config.json on disk is refused, while it is (the last good config, if any, stays in force). */
   configError?: ConfigError;
   configFingerprint?: string;
+  /** Where its config is read from, as reasons name it: `<name>/config.json` or `MODEL_CONFIG_DIR/<name>.json`. */
+  configFile?: string;
   /** The last usable config.json; none while the model never had one (then it is not served). */
   fileConfig?: ModelConfigValues;
   /** Set at run time through the admin API; wins over config.json until cleared. */

@@ -2,6 +2,7 @@ import type { Logger } from '@nestjs/common';
 import type { BatchSettings } from '../inference/batcher';
 import type { BatchObserver, InferenceEngine } from '../inference/engine-contracts';
 import { batchSettingsFor, hasUsableConfig } from './model-config-state';
+import { DigestMismatchError, digestMismatch, expectedDigest } from './model-digest';
 import type { ModelStore } from './model-store';
 import type { ModelTable } from './model-table';
 import type { ModelStatus, VersionStatus } from './model-version';
@@ -60,7 +61,7 @@ export class VersionLifecycle {
       status.state = 'LOADING';
       status.reason = undefined;
     }
-    const load = prepareVersion(
+    const prepared = prepareVersion(
       this.store,
       this.engine,
       model.name,
@@ -68,7 +69,15 @@ export class VersionLifecycle {
       batchSettingsFor(model, this.options.batching),
       this.options.observe(model.name, status.version),
       model.fileConfig?.cache?.max_bytes,
-    ).then(
+      expectedDigest(model, status.version),
+    ).then((loaded) => {
+      // config.json may have declared another digest while the version loaded.
+      const mismatch = digestMismatch(model.name, status.version, loaded.sha256, expectedDigest(model, status.version));
+      if (!mismatch) return loaded;
+      void loaded.retire();
+      throw mismatch;
+    });
+    const load = prepared.then(
       (loaded) => {
         const stillWanted = model.versions.includes(status) && this.table.holds(model) && !status.pinnedUnloaded && !this.stopped;
         if (!stillWanted) return loaded.retire();
@@ -77,14 +86,19 @@ export class VersionLifecycle {
         status.state = 'READY';
         status.reason = undefined;
         status.fingerprint = fingerprint;
+        status.refusedByDigest = false;
         this.logger.log(
           `Model ${id} READY (${previous ? 'reloaded' : 'loaded'} and warmed in ${Math.round(performance.now() - started)} ms; ` +
-            `runs ${loaded.model.placement ?? 'on the event loop'})`,
+            `runs ${loaded.model.placement ?? 'on the event loop'}; model.onnx sha256 ${loaded.sha256})`,
         );
         return previous?.retire();
       },
       (error) => {
-        status.fingerprint = fingerprint;
+        const refusedByDigest = error instanceof DigestMismatchError;
+        status.refusedByDigest = refusedByDigest;
+        // Refused against a digest config.json no longer declares: left unset, the next pass loads the files again.
+        const stale = refusedByDigest && error.expected.sha256 !== expectedDigest(model, status.version)?.sha256;
+        status.fingerprint = stale ? undefined : fingerprint;
         if (status.ready) {
           status.reason = `reload failed, still serving the previous files: ${messageOf(error)}`;
           this.logger.error(`Model ${id} reload FAILED, previous version keeps serving: ${messageOf(error)}`);
@@ -101,6 +115,32 @@ export class VersionLifecycle {
     });
     this.running.add(tracked);
     return tracked;
+  }
+
+  /**
+   * Applies a change of the sha256s config.json declares, for the versions whose declaration changed: a
+   * session whose bytes are not the declared ones any more stops serving (FAILED; released once the
+   * requests using it end). Returns the versions whose files were refused by their digest, which the
+   * new declaration may accept: the caller has them loaded again. A version loading now is checked
+   * when its load ends.
+   */
+  applyDeclaredDigests(model: ModelStatus, changed: readonly number[]): VersionStatus[] {
+    const retry: VersionStatus[] = [];
+    for (const status of model.versions.filter((v) => changed.includes(v.version))) {
+      const filesRefused = status.refusedByDigest;
+      const ready = status.ready;
+      const mismatch = ready && digestMismatch(model.name, status.version, ready.sha256, expectedDigest(model, status.version));
+      if (ready && mismatch) {
+        status.ready = undefined;
+        status.state = 'FAILED';
+        status.reason = mismatch.message;
+        status.refusedByDigest = true;
+        this.logger.error(`Model ${model.name}/${status.version} stops serving: ${mismatch.message}; draining ${ready.inFlight} request(s), then releasing`);
+        void ready.retire();
+      }
+      if (filesRefused && !status.loading) retry.push(status);
+    }
+    return retry;
   }
 
   /** Takes a version out of its model; its session is released once the requests holding it end. */
