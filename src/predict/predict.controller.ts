@@ -49,14 +49,15 @@ export class PredictController {
   @ApiRequestKeyHeader()
   @ApiOkResponse({ type: ModelMetadataDto })
   @ApiNotFoundResponse({ description: 'Unknown model, or the selected version is not READY' })
-  metadata(
+  async metadata(
     @Param('name') name: string,
     @RequestedVersion() version: VersionSelector,
     @Context() context: RequestContext,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): ModelMetadataDto {
+  ): Promise<ModelMetadataDto> {
     // The same selection as predict, sticky key included: a client reads the metadata of the version it will be served.
-    const ready = this.registry.resolve(name, version);
+    const acquired = this.registry.acquire(name, version);
+    const ready = acquired instanceof Promise ? await acquired : acquired;
     context.resolved(ready.name, ready.version);
     setModelAnswerHeaders(reply, ready.version);
     return mapModelMetadata(ready, this.registry.get(name));
