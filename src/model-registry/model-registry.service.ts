@@ -16,6 +16,7 @@ import { ModelTable } from './model-table';
 import { type NotReady, requiredModelsNotServing, stillLoadingAtStart } from './readiness';
 import type { ModelConfigValues, ModelStatus, ReadyVersion, VersionStatus } from './model-version';
 import { RepositorySync } from './repository-sync';
+import { isServable } from './servable';
 import { chooseVersion, chosenStatus, defaultReady, defaultVersion } from './version-resolution';
 import { messageOf } from './prepare-version';
 import { VersionLifecycle } from './version-lifecycle';
@@ -236,13 +237,17 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
     return status;
   }
 
-  /** Stops serving a version (in-flight requests finish first) and keeps it unloaded until loaded again. */
-  async unload(name: string, version: number): Promise<VersionStatus> {
+  /**
+   * Stops serving a version (in-flight requests finish first) and keeps it unloaded until loaded again.
+   * `wholeModel`: every version goes (the repository extension's unload, which refuses a required model itself).
+   */
+  async unload(name: string, version: number, wholeModel = false): Promise<VersionStatus> {
     const model = this.get(name);
     const status = model.versions.find((v) => v.version === version);
     if (!status) throw new DomainError('VERSION_NOT_AVAILABLE', `model "${name}": version ${version} does not exist; ${describeAvailable(model)}`);
-    const othersReady = model.versions.some((other) => other !== status && other.state === 'READY');
-    if (status.state === 'READY' && (model.configuredDefault === version || !othersReady)) {
+    // A model loaded on demand still serves with versions its requests would load.
+    const othersReady = model.versions.some((other) => other !== status && (model.loadsOnDemand ? isServable(model, other) : other.state === 'READY'));
+    if (!wholeModel && status.state === 'READY' && (model.configuredDefault === version || !othersReady)) {
       // Unloading it would leave requests that name no version with nothing to serve them, and the pod unready.
       throw new DomainError(
         'CONFLICT',
