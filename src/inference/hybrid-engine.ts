@@ -41,7 +41,7 @@ export class HybridEngine implements InferenceEngine {
     await pooled.release();
     return Object.assign(inline, {
       placement: `on the event loop (a batch of ${hints.maxBatchRows ?? 1} took ${micros.toFixed(0)} µs in a worker)`,
-      residentBytes: residentBytesOf(modelBytes.byteLength, { workerSessions: 0, eventLoopSession: true, timedInWorkers: pooled.parallelism }),
+      residentBytes: residentBytesOf(modelBytes.byteLength, { workerSessions: 0, eventLoopSession: true, timedInWorkers: true }),
     });
   }
 

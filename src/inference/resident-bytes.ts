@@ -4,23 +4,24 @@
  * MODEL_MEMORY_BUDGET_BYTES is enforced against these estimates (the process's
  * RSS cannot be split among models).
  *
- * Calibrated by loading 50 copies of the bundled iris (1.2 kB) and digits
- * (545 kB) models one after the other, each run once on one row as its first
- * request does, and reading the process's RSS growth per copy (Node 20,
- * onnxruntime-node 1.30, x86-64, docs/model-repository.md#the-memory-estimate):
- * one onnxruntime session took 157 kB + 2.36 bytes per byte of the file (iris
- * 157 kB, digits 1.44 MB), a session in each of 1 and 2 worker threads took
- * 0.18 / 0.25 MB (iris) and 2.0 / 3.2 MB (digits) with the pool's copy of the
- * file, and a model timed in the workers then run on the event loop took about
- * half a session per worker more than the event loop's session alone (iris
- * 0.24 MB, digits 2.5 MB with one worker): the sessions it was timed in are
- * released, but the allocator keeps part of what their full batches used.
- * Not counted: the memory a session's arena grows to when it runs larger batches
- * (digits: 5.5 MB more after a batch of 32 images) and response caches (bounded
- * by their own max_bytes).
+ * Calibrated on the running service (one HTTP process, MODEL_LOADING=lazy):
+ * 50 copies of the bundled iris (1.2 kB file) and digits (545 kB) models, each
+ * loaded by one request of one row, and the process's RSS growth per copy
+ * (Node 20, onnxruntime-node 1.30, x86-64; docs/model-repository.md#the-memory-estimate):
+ * - on the event loop (INFERENCE_WORKERS=0): iris 0.19 MB, digits 1.65-1.83 MB,
+ *   so one session is about 180 kB + 2.8 bytes per byte of the file;
+ * - in 1 / 2 worker threads: iris 0.21 / 0.35 MB, digits 1.89 / 3.34 MB: a
+ *   session per worker (the pool's copy of the file is within the noise);
+ * - timed in the workers, then run on the event loop (HybridEngine, the default
+ *   for both models): iris 0.33 MB, digits 2.98-3.55 MB with 1 or 2 workers:
+ *   two sessions. The worker session the timing ran full batches in is
+ *   released, but the allocator keeps about as much again.
+ * Each estimate came within 15% of these. Not counted: what a session's arena
+ * grows to when it runs larger batches (digits: about 5.5 MB more after a batch
+ * of 32 images) and response caches (bounded by their own max_bytes).
  */
-export const SESSION_BASE_BYTES = 160_000;
-export const SESSION_BYTES_PER_MODEL_BYTE = 2.4;
+export const SESSION_BASE_BYTES = 180_000;
+export const SESSION_BYTES_PER_MODEL_BYTE = 2.8;
 
 /** Where a model's sessions are, as the engine that loaded it knows. */
 export interface SessionPlacement {
@@ -28,8 +29,8 @@ export interface SessionPlacement {
   readonly workerSessions: number;
   /** A session on this process's event loop. */
   readonly eventLoopSession: boolean;
-  /** Workers it was loaded and timed in before it was placed on the event loop (HybridEngine), 0 otherwise. */
-  readonly timedInWorkers?: number;
+  /** Loaded and timed in the workers before it was placed on the event loop (HybridEngine). */
+  readonly timedInWorkers?: boolean;
 }
 
 /** The estimate of one session of a model whose file has `modelBytes` bytes. */
@@ -38,13 +39,10 @@ export function sessionBytes(modelBytes: number): number {
 }
 
 /**
- * The estimated resident bytes of one loaded model: a session per worker plus the pool's copy of the file
- * (kept to reload a replaced worker), or one session on the event loop plus half a session per worker it was
- * timed in.
+ * The estimated resident bytes of one loaded model: a session per worker thread, plus one on the event
+ * loop, plus one more for the released session of a model timed in the workers first.
  */
 export function residentBytesOf(modelBytes: number, placement: SessionPlacement): number {
-  const session = sessionBytes(modelBytes);
-  const inWorkers = placement.workerSessions > 0 ? placement.workerSessions * session + modelBytes : 0;
-  const onEventLoop = placement.eventLoopSession ? session + Math.round(((placement.timedInWorkers ?? 0) * session) / 2) : 0;
-  return inWorkers + onEventLoop;
+  const sessions = placement.workerSessions + (placement.eventLoopSession ? 1 : 0) + (placement.timedInWorkers ? 1 : 0);
+  return sessions * sessionBytes(modelBytes);
 }
