@@ -9,6 +9,7 @@ import {
   ApiParam,
   ApiPayloadTooLargeResponse,
   ApiQuery,
+  ApiServiceUnavailableResponse,
   ApiTags,
   ApiUnprocessableEntityResponse,
   ApiUnsupportedMediaTypeResponse,
@@ -49,6 +50,7 @@ export class PredictController {
   @ApiRequestKeyHeader()
   @ApiOkResponse({ type: ModelMetadataDto })
   @ApiNotFoundResponse({ description: 'Unknown model, or the selected version is not READY' })
+  @ApiServiceUnavailableResponse({ description: 'The selected version is still loading (MODEL_LOADING=lazy: its first request loads it); retry after Retry-After' })
   async metadata(
     @Param('name') name: string,
     @RequestedVersion() version: VersionSelector,
@@ -81,6 +83,7 @@ export class PredictController {
   @ApiOkResponse({ type: PredictResponseDto })
   @ApiBadRequestResponse({ description: 'Malformed JSON or multipart body, or a malformed X-Model-Version' })
   @ApiNotFoundResponse({ description: 'Unknown model, or the selected version is not READY (names the available ones)' })
+  @ApiServiceUnavailableResponse({ description: 'Overloaded, or the selected version is still loading (MODEL_LOADING=lazy: its first request loads it); retry after Retry-After' })
   @ApiPayloadTooLargeResponse({ description: 'Body over BODY_LIMIT_BYTES, a file over MAX_UPLOAD_BYTES, or more than MAX_FILES_PER_REQUEST files' })
   @ApiUnsupportedMediaTypeResponse({ description: 'Neither application/json nor multipart/form-data, or images sent to a model that takes none' })
   @ApiUnprocessableEntityResponse({ description: 'Instances or images that do not fit the model; the message names each one' })
