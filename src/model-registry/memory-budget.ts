@@ -44,11 +44,13 @@ export class MemoryBudget {
 
   use(): MemoryUse {
     const loaded = this.loaded();
+    const estimatedBytes = total(loaded);
     return {
       loadedVersions: loaded.length,
-      estimatedBytes: total(loaded),
+      estimatedBytes,
       budgetBytes: this.budgetBytes,
-      overBudget: this.stuck,
+      // Versions removed or unloaded through the admin API since the last load may have brought it back within.
+      overBudget: this.stuck && estimatedBytes > this.budgetBytes,
     };
   }
 
