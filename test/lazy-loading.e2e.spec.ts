@@ -132,6 +132,8 @@ describe('MODEL_LOADING=lazy with a memory budget', () => {
     expect((await predict('cold-b')).statusCode).toBe(200);
     expect(await states()).toEqual({ 'cold-a': ['1:AVAILABLE', '2:AVAILABLE'], 'cold-b': ['1:AVAILABLE', '2:READY'], required: ['1:READY', '2:AVAILABLE'] });
     expect((await get('/health/ready')).statusCode).toBe(200);
+    // An unloaded version's batching series go with its session (once its requests have finished).
+    await expect.poll(async () => (await get('/metrics')).body).not.toContain('model_queue_depth{model="cold-a"');
 
     const again = await predict('cold-a');
     expect(again.statusCode).toBe(200);

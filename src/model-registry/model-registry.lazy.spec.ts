@@ -249,6 +249,16 @@ describe('ModelRegistry with MODEL_LOADING=lazy', () => {
     expect(engine.loadsOf('required/1')).toBe(2);
   });
 
+  it('lets the admin API unload the last READY version of a model loaded on demand, which serves on with the others', async () => {
+    await addVersion('a', 1);
+    await addVersion('a', 2);
+    const registry = await lazyRegistry();
+    await acquire(registry, 'a');
+    expect((await registry.unload('a', 2)).state).toBe('UNAVAILABLE');
+    expect(registry.defaultVersion(registry.get('a'))).toBe(1);
+    expect((await acquire(registry, 'a')).version).toBe(1);
+  });
+
   it('in eager mode loads every version at start and never lists one AVAILABLE', async () => {
     await addVersion('a', 1);
     await addVersion('a', 2);

@@ -218,7 +218,7 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
     return this.onDemand.memoryUse();
   }
 
-  /** The version a request without a selector gets when no canary split applies: configured default, else highest READY. */
+  /** The version a request without a selector gets when no canary split applies (see version-resolution's defaultVersion). */
   defaultVersion(model: ModelStatus): number | undefined {
     return defaultVersion(model);
   }
