@@ -14,7 +14,8 @@ interface PendingChange {
 const REMOVED = 'removed from MODELS_DIR';
 
 /**
- * Brings the model table in line with MODELS_DIR: new versions are loaded,
+ * Brings the model table in line with MODELS_DIR: new versions are loaded (or,
+ * for a model loaded on demand, listed AVAILABLE),
  * changed files reloaded (once they have stopped changing for `settleMs`, so
  * half-copied files are never loaded), removed versions and models retired,
  * and config.json changes applied.
@@ -96,6 +97,7 @@ export class RepositorySync {
 
   private syncModel(stored: StoredModel, immediate: boolean, now: number): void {
     const model = this.table.findOrAdd(stored.name);
+    const trigger = this.scanned ? 'reload' : 'start';
     if (model.configFingerprint !== stored.configFingerprint) this.applyConfig(model, stored);
     for (const { version, fingerprint } of stored.versions) {
       const existing = model.versions.find((v) => v.version === version);
@@ -104,11 +106,11 @@ export class RepositorySync {
       if (!hasUsableConfig(model)) {
         // Not loaded (VersionLifecycle.start says why); the files count as settled, so a fixed config loads them on the next pass.
         if (immediate) this.pending.set(`${stored.name}/${version}`, { fingerprint, since: Number.NEGATIVE_INFINITY });
-        void this.loads.start(model, this.table.statusFor(model, version), fingerprint);
+        this.loads.found(model, this.table.statusFor(model, version), fingerprint, trigger);
         continue;
       }
       this.pending.delete(`${stored.name}/${version}`);
-      void this.loads.start(model, this.table.statusFor(model, version), fingerprint);
+      this.loads.found(model, this.table.statusFor(model, version), fingerprint, trigger);
     }
     for (const status of [...model.versions]) {
       if (!stored.versions.some((v) => v.version === status.version)) {

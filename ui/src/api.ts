@@ -3,7 +3,8 @@
  * (the Content-Security-Policy's connect-src 'self'), with the version picked by X-Model-Version.
  */
 
-export type VersionState = 'LOADING' | 'READY' | 'FAILED' | 'UNAVAILABLE';
+/** AVAILABLE: not loaded yet (MODEL_LOADING=lazy); its first request loads it. */
+export type VersionState = 'AVAILABLE' | 'LOADING' | 'READY' | 'FAILED' | 'UNAVAILABLE';
 
 export interface VersionSummary {
   version: number;
