@@ -11,13 +11,13 @@ import { quoted } from '../common/errors/quoted';
 import type { BatchSettings } from '../inference/batcher';
 import { type BatchObserver, INFERENCE_ENGINE, type InferenceEngine } from '../inference/engine-contracts';
 import { applyOverrides, describeAvailable } from './model-config-state';
-import { ModelStore } from './model-store';
+import type { ModelSource } from './model-source';
 import { ModelTable } from './model-table';
 import { type NotReady, requiredModelsNotServing, stillLoadingAtStart } from './readiness';
 import type { ModelConfigValues, ModelStatus, ReadyVersion, VersionStatus } from './model-version';
+import { RepositoryReachability } from './repository-reachability';
 import { RepositorySync } from './repository-sync';
 import { chooseVersion, defaultReady, defaultVersion } from './version-resolution';
-import { messageOf } from './prepare-version';
 import { VersionLifecycle } from './version-lifecycle';
 import type { VersionSelector } from './requested-version';
 
@@ -40,6 +40,9 @@ export interface RegistryOptions {
   observe: (name: string, version: number) => BatchObserver;
   forget: (name: string, version: number) => void;
 }
+
+/** With watching off (MODEL_POLL_INTERVAL_MS=0), how often a repository that could not be read at start is tried again. */
+const START_RETRY_MS = 5000;
 
 const NO_OBSERVER: BatchObserver = { onBatch: () => undefined, onQueueDepth: () => undefined };
 
@@ -65,31 +68,37 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
   private readonly table = new ModelTable();
   private readonly loads: VersionLifecycle;
   private readonly repository: RepositorySync;
+  /** Whether the repository could be read at the last attempt: logged once per outage, shown by health and metrics. */
+  readonly reachability: RepositoryReachability;
   private initialSync: Promise<void> | undefined;
   private poller: NodeJS.Timeout | undefined;
   /** The models readiness waits for; known once the first load has finished (see isReady). */
   private required: ReadonlySet<string> | undefined;
 
   constructor(
-    @Inject(MODEL_STORE) private readonly store: ModelStore,
+    @Inject(MODEL_STORE) private readonly store: ModelSource,
     @Inject(INFERENCE_ENGINE) engine: InferenceEngine,
     @Inject(REGISTRY_OPTIONS) private readonly options: RegistryOptions = DEFAULT_REGISTRY_OPTIONS,
   ) {
     this.loads = new VersionLifecycle(store, engine, this.table, options, this.logger);
     this.repository = new RepositorySync(store, this.table, this.loads, options.settleMs, this.logger);
+    this.reachability = new RepositoryReachability(store.root, this.logger);
   }
 
   onApplicationBootstrap(): void {
-    void this.whenLoaded().catch((error) => this.logger.error(`Reading ${this.store.root} failed: ${messageOf(error)}`));
-    if (this.options.pollIntervalMs > 0) {
-      this.poller = setInterval(() => void this.poll(), this.options.pollIntervalMs);
-      this.poller.unref();
-    }
+    // A failure is logged once by `reachability`; the poller tries again until the repository is read.
+    void this.whenLoaded().catch(() => undefined);
+    this.poller = setInterval(() => void this.poll(), this.options.pollIntervalMs || START_RETRY_MS);
+    this.poller.unref();
   }
 
   /** Resolves once every version found at start has finished loading (READY or FAILED). */
   async whenLoaded(): Promise<void> {
-    this.initialSync ??= this.repository.run(true);
+    // Forgotten when it fails, so the next call (a poll, an admin rescan) reads the repository again.
+    this.initialSync ??= this.reachability.track(this.repository.run(true)).catch((error: unknown) => {
+      this.initialSync = undefined;
+      throw error;
+    });
     await this.initialSync;
     await this.whenIdle();
     this.required ??= this.options.requiredModels?.length
@@ -107,7 +116,7 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
   /** Reads the repository now, loading what is new or changed without waiting for files to settle. */
   async rescan(): Promise<void> {
     await this.whenLoaded();
-    await this.repository.run(true);
+    await this.reachability.track(this.repository.run(true));
     await this.whenIdle();
   }
 
@@ -156,6 +165,7 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
 
   /** Why the replica is not ready, naming the models that cause it and why; undefined when it is. */
   notReadyBecause(): NotReady | undefined {
+    if (!this.repository.scanned && this.reachability.unreadable) return { message: this.reachability.unreadable, models: {} };
     if (!this.repository.scanned || !this.required) return stillLoadingAtStart(this.list());
     return requiredModelsNotServing(this.required, (name) => this.table.find(name), Boolean(this.options.requiredModels?.length));
   }
@@ -254,7 +264,10 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
   }
 
   private async poll(): Promise<void> {
-    if (this.repository.running || !this.initialSync || this.loads.stopped) return;
-    await this.repository.run(false).catch((error) => this.logger.error(`Rescanning ${this.store.root} failed: ${messageOf(error)}`));
+    if (this.repository.running || this.loads.stopped) return;
+    if (!this.required) return this.whenLoaded().catch(() => undefined);
+    if (this.options.pollIntervalMs === 0) return clearInterval(this.poller);
+    // Failures are logged once per outage (reachability); what is loaded keeps serving meanwhile.
+    await this.reachability.track(this.repository.run(false)).catch(() => undefined);
   }
 }

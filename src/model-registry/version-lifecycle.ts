@@ -2,7 +2,7 @@ import type { Logger } from '@nestjs/common';
 import type { BatchSettings } from '../inference/batcher';
 import type { BatchObserver, InferenceEngine } from '../inference/engine-contracts';
 import { batchSettingsFor, hasUsableConfig } from './model-config-state';
-import type { ModelStore } from './model-store';
+import type { ModelSource } from './model-source';
 import type { ModelTable } from './model-table';
 import type { ModelStatus, VersionStatus } from './model-version';
 import { prepareVersion, messageOf } from './prepare-version';
@@ -23,7 +23,7 @@ export class VersionLifecycle {
   stopped = false;
 
   constructor(
-    private readonly store: ModelStore,
+    private readonly store: ModelSource,
     private readonly engine: InferenceEngine,
     private readonly table: ModelTable,
     private readonly options: VersionLifecycleOptions,
