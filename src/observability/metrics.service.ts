@@ -4,13 +4,14 @@ import { ServerProcess } from '../cluster/server-process';
 import { ModelRegistry } from '../model-registry/model-registry.service';
 import { MetricsRegistry } from './metrics-registry';
 import { HttpSeries } from './metrics/http-series';
+import { registerModelRepositorySeries } from './metrics/model-repository-series';
 import { registerModelStateSeries } from './metrics/model-state-series';
 import { registerProcessSeries } from './metrics/process-series';
 import { ServingSeries } from './metrics/serving-series';
 
 /**
  * The series every HTTP process has, whatever features are on: the process's
- * own, HTTP's, serving's and the model repository's state, registered in the
+ * own, HTTP's, serving's, the models' states and whether their repository can be read, registered in the
  * MetricsRegistry. The request path records through
  * `http` (http-request-records.ts, the connection backpressure) and `serving`
  * (serving/model-runner.ts).
@@ -27,5 +28,6 @@ export class MetricsService {
     this.http = new HttpSeries(this.registry);
     this.serving = new ServingSeries(this.registry, modelRegistry);
     registerModelStateSeries(this.registry, modelRegistry);
+    registerModelRepositorySeries(this.registry, modelRegistry);
   }
 }
