@@ -12,6 +12,7 @@ import { REPO_MODELS_DIR, removeDir, startTestApp } from './support/test-app';
 
 const IRIS = { instances: [[5.1, 3.5, 1.4, 0.2]] };
 const WAIT = { timeout: 15_000, interval: 50 };
+const ADMIN_TOKEN = 'object-storage-admin-token';
 const sha256 = async (file: string) => createHash('sha256').update(await readFile(file)).digest('hex');
 const bundled = (version: number, file: string) => path.join(REPO_MODELS_DIR, 'iris', String(version), file);
 
@@ -24,7 +25,7 @@ interface Listed {
 /** Starts the service on `s3://models/prod` of the server, polling every 100 ms. */
 async function startService(s3: TestS3Server, cacheDir: string, waitForModels = true): Promise<NestFastifyApplication> {
   for (const [name, value] of Object.entries(s3.env)) vi.stubEnv(name, value);
-  const env = { MODEL_REPOSITORY: `s3://${s3.bucket}/prod`, MODEL_CACHE_DIR: cacheDir, MODEL_POLL_INTERVAL_MS: '100', MODEL_SETTLE_MS: '0' };
+  const env = { MODEL_REPOSITORY: `s3://${s3.bucket}/prod`, MODEL_CACHE_DIR: cacheDir, MODEL_POLL_INTERVAL_MS: '100', MODEL_SETTLE_MS: '0', ADMIN_TOKEN };
   return startTestApp(env, { waitForModels });
 }
 
@@ -139,6 +140,11 @@ describe('models served from a bucket', () => {
     expect((await predict()).statusCode).toBe(200);
     expect((await versions()).map((v) => v.state)).toEqual(['READY', 'READY']);
     expect(await metric('model_repository_readable')).toBe(0);
+    // An operator asking for a rescan now is told why it cannot be done.
+    const rescan = await app.inject({ method: 'POST', url: '/v1/admin/rescan', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(rescan.statusCode).toBe(503);
+    expect(rescan.json()).toMatchObject({ code: 'REPOSITORY_UNAVAILABLE', message: expect.stringMatching(/^the model repository s3:\/\/models\/prod cannot be read: .*ECONNREFUSED/) });
+    expect((await versions()).map((v) => v.state)).toEqual(['READY', 'READY']);
 
     await s3.start();
     await vi.waitFor(async () => expect(await metric('model_repository_readable')).toBe(1), WAIT);

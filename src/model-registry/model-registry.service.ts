@@ -204,7 +204,7 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
   async loadNow(name: string, version: number): Promise<VersionStatus> {
     await this.whenLoaded();
     const model = this.get(name);
-    const stored = (await this.store.scan()).models.find((m) => m.name === name)?.versions.find((v) => v.version === version);
+    const stored = (await this.reachability.track(this.store.scan())).models.find((m) => m.name === name)?.versions.find((v) => v.version === version);
     if (!stored) {
       throw new DomainError('VERSION_NOT_AVAILABLE', `model "${name}": version ${version} has no folder in MODELS_DIR`);
     }
@@ -242,7 +242,7 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
   async reloadModel(name: string): Promise<ModelStatus> {
     await this.whenLoaded();
     const model = this.get(name);
-    const stored = (await this.store.scan()).models.find((m) => m.name === name);
+    const stored = (await this.reachability.track(this.store.scan())).models.find((m) => m.name === name);
     if (!stored) throw new DomainError('MODEL_NOT_FOUND', `model "${name}" has no folder in MODELS_DIR any more`);
     this.repository.applyConfig(model, stored);
     await Promise.all(

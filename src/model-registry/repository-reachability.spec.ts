@@ -12,7 +12,11 @@ describe('RepositoryReachability', () => {
     await reachability.track(Promise.resolve());
     expect(reachability.state()).toMatchObject({ repository: 's3://models/prod', readable: true });
     for (const reason of ['connect ECONNREFUSED 127.0.0.1:9000', 'connect ECONNREFUSED 127.0.0.1:9000', 'getaddrinfo ENOTFOUND minio']) {
-      await expect(reachability.track(Promise.reject(new Error(reason)))).rejects.toThrow(reason);
+      // A 503 for whoever asked (an admin rescan), naming the repository.
+      await expect(reachability.track(Promise.reject(new Error(reason)))).rejects.toMatchObject({
+        code: 'REPOSITORY_UNAVAILABLE',
+        message: `the model repository s3://models/prod cannot be read: ${reason}`,
+      });
     }
     expect(error).toHaveBeenCalledTimes(1);
     expect(error.mock.calls[0][0]).toBe(

@@ -1,4 +1,5 @@
 import type { Logger } from '@nestjs/common';
+import { DomainError } from '../common/errors/domain-error';
 import { messageOf } from './prepare-version';
 
 /** Whether the repository could be read, as /health/ready's details and the metrics show it. */
@@ -29,7 +30,7 @@ export class RepositoryReachability {
     private readonly logger: Logger,
   ) {}
 
-  /** Records how one read ends, and passes its outcome on. */
+  /** Records how one read ends, and passes its outcome on: a failure as REPOSITORY_UNAVAILABLE (503) naming the repository. */
   async track<T>(read: Promise<T>): Promise<T> {
     try {
       const result = await read;
@@ -37,7 +38,7 @@ export class RepositoryReachability {
       return result;
     } catch (error) {
       this.failed(error);
-      throw error;
+      throw new DomainError('REPOSITORY_UNAVAILABLE', this.unreadable ?? messageOf(error));
     }
   }
 
