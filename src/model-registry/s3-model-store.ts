@@ -27,6 +27,8 @@ import { repositoryLayout, versionFingerprint, type ListedModel, type ListedVers
 
 /** Longest a listing of the whole repository (every page) or the read of one small file may take. */
 const LIST_TIMEOUT_MS = 60_000;
+/** config.json files read at once: a first scan of thousands of models would take minutes one by one. */
+const CONFIG_READS_AT_ONCE = 16;
 
 export interface S3ModelStoreOptions {
   /** Where model files are kept on local disk (MODEL_CACHE_DIR). */
@@ -83,11 +85,12 @@ export class S3ModelStore implements ModelSource {
       throw new Error(describeS3Error(error));
     });
     const { models: listed, skipped } = repositoryLayout(objects, this.location.prefix);
-    const models: StoredModel[] = [];
-    for (const model of listed) {
-      const versions = model.versions.map((version) => ({ version: version.version, fingerprint: versionFingerprint(version) }));
-      models.push({ name: model.name, versions, ...(await this.configOf(model)) });
-    }
+    const configs = await inBatches(listed, CONFIG_READS_AT_ONCE, (model) => this.configOf(model));
+    const models: StoredModel[] = listed.map((model, index) => ({
+      name: model.name,
+      versions: model.versions.map((version) => ({ version: version.version, fingerprint: versionFingerprint(version) })),
+      ...configs[index],
+    }));
     this.listed = new Map(listed.flatMap((model) => model.versions.map((version) => [`${model.name}/${version.version}`, version] as const)));
     for (const name of this.configs.keys()) if (!listed.some((model) => model.name === name)) this.configs.delete(name);
     await this.sweepCache(listed);
@@ -177,4 +180,11 @@ export class S3ModelStore implements ModelSource {
     this.cachedFiles = files;
     await this.cache.sweep(kept);
   }
+}
+
+/** `work` on every item, `size` at a time, the results in the items' order. */
+async function inBatches<T, R>(items: readonly T[], size: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (let start = 0; start < items.length; start += size) results.push(...(await Promise.all(items.slice(start, start + size).map(work))));
+  return results;
 }

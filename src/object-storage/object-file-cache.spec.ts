@@ -68,6 +68,14 @@ describe('ObjectFileCache', () => {
     expect(damaged.transfers).toBe(1);
   });
 
+  it('names the cache, not the store, when the local disk refuses the file, and does not try again', async () => {
+    const full = Object.assign(new Error(`ENOSPC: no space left on device, write '${dir}/m/1/x.partial'`), { code: 'ENOSPC', path: `${dir}/m/1/x.partial` });
+    const bucket = bucketFailing(full);
+    const failure = await cacheOf(bucket).fetch(OBJECT, 'm/1/model.onnx').catch((error: Error) => error);
+    expect((failure as Error).message).toBe('s3://models/repo/m/1/model.onnx cannot be kept in MODEL_CACHE_DIR: ENOSPC');
+    expect(bucket.transfers).toBe(1);
+  });
+
   it('gives up at the download time limit, leaving no partial file', async () => {
     await expect(cacheOf(bucketFailing('hang'), 1000).fetch(OBJECT, 'm/1/model.onnx')).rejects.toThrow(
       's3://models/repo/m/1/model.onnx did not arrive within MODEL_DOWNLOAD_TIMEOUT_MS (1000 ms, 1 attempt(s))',

@@ -69,7 +69,9 @@ export class ObjectFileCache {
   private async download(object: StoredObject, file: string): Promise<Uint8Array> {
     const shown = this.bucket.uri(object.key);
     const signal = AbortSignal.timeout(this.options.timeoutMs);
-    await mkdir(path.dirname(file), { recursive: true });
+    await mkdir(path.dirname(file), { recursive: true }).catch((error: unknown) => {
+      throw new Error(`${shown} cannot be kept in MODEL_CACHE_DIR: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    });
     for (let attempt = 1; ; attempt++) {
       const partial = `${file}.${process.pid}-${randomUUID()}.partial`;
       try {
@@ -85,6 +87,10 @@ export class ObjectFileCache {
           throw new Error(`${shown} did not arrive within MODEL_DOWNLOAD_TIMEOUT_MS (${this.options.timeoutMs} ms, ${attempt} attempt(s))`);
         }
         if (error instanceof ObjectCheckError) throw error;
+        // The local disk, not the store (full, read-only): another transfer would fail alike. Its path stays out of the reason.
+        if ((error as NodeJS.ErrnoException).path !== undefined) {
+          throw new Error(`${shown} cannot be kept in MODEL_CACHE_DIR: ${(error as NodeJS.ErrnoException).code ?? 'a file error'}`);
+        }
         if (!worthRetrying(error) || attempt >= this.attempts) {
           throw new Error(`${shown} could not be downloaded (${attempt} attempt(s)): ${describeDownloadFailure(error)}`);
         }
