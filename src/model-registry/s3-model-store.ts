@@ -43,7 +43,7 @@ export interface S3ModelStoreOptions {
 
 type StoredConfig = Pick<StoredModel, 'configFile' | 'config' | 'configFingerprint'>;
 
-/** The S3 client of the store, from the SDK's standard settings (see createS3Client). */
+/** The store of a bucket, its client configured by the SDK's standard settings (see createS3Client). */
 export async function openS3ModelStore(location: S3Repository, options: S3ModelStoreOptions): Promise<S3ModelStore> {
   const bucket = new S3Bucket(await createS3Client(), location.bucket);
   return new S3ModelStore(location, bucket, options);
@@ -92,7 +92,8 @@ export class S3ModelStore implements ModelSource {
       ...configs[index],
     }));
     this.listed = new Map(listed.flatMap((model) => model.versions.map((version) => [`${model.name}/${version.version}`, version] as const)));
-    for (const name of this.configs.keys()) if (!listed.some((model) => model.name === name)) this.configs.delete(name);
+    const names = new Set(listed.map((model) => model.name));
+    for (const name of this.configs.keys()) if (!names.has(name)) this.configs.delete(name);
     await this.sweepCache(listed);
     return { models, skipped };
   }
