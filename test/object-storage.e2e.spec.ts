@@ -22,10 +22,13 @@ interface Listed {
   reason?: string;
 }
 
-/** Starts the service on `s3://models/prod` of the server, polling every 100 ms. */
+/**
+ * Starts the service on `s3://models/prod` of the server, polling every 100 ms. The settle time covers the
+ * moments s3rver lists an object before its bytes are all written (S3 itself never does).
+ */
 async function startService(s3: TestS3Server, cacheDir: string, waitForModels = true): Promise<NestFastifyApplication> {
   for (const [name, value] of Object.entries(s3.env)) vi.stubEnv(name, value);
-  const env = { MODEL_REPOSITORY: `s3://${s3.bucket}/prod`, MODEL_CACHE_DIR: cacheDir, MODEL_POLL_INTERVAL_MS: '100', MODEL_SETTLE_MS: '0', ADMIN_TOKEN };
+  const env = { MODEL_REPOSITORY: `s3://${s3.bucket}/prod`, MODEL_CACHE_DIR: cacheDir, MODEL_POLL_INTERVAL_MS: '100', MODEL_SETTLE_MS: '300', ADMIN_TOKEN };
   return startTestApp(env, { waitForModels });
 }
 

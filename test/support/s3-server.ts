@@ -1,8 +1,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { removeDir } from './test-app';
 
@@ -84,8 +85,14 @@ export class TestS3Server {
     await exited;
   }
 
+  /**
+   * Uploads an object, resolving once s3rver holds all of it: s3rver answers a PUT (and lists the object
+   * with its final ETag) before its file is completely written, which S3 never does.
+   */
   async put(key: string, body: Uint8Array | string): Promise<void> {
     await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body }));
+    const size = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+    while ((await stat(this.objectFile(key)).catch(() => undefined))?.size !== size) await sleep(5);
   }
 
   async putFile(key: string, file: string): Promise<void> {
@@ -101,7 +108,12 @@ export class TestS3Server {
    * upload: what a store that lost or damaged data serves (the listing then shows the new size).
    */
   async damage(key: string, bytes: Uint8Array): Promise<void> {
-    await writeFile(path.join(this.directory, this.bucket, `${key}._S3rver_object`), bytes);
+    await writeFile(this.objectFile(key), bytes);
+  }
+
+  /** Where s3rver keeps an object's bytes. */
+  private objectFile(key: string): string {
+    return path.join(this.directory, this.bucket, `${key}._S3rver_object`);
   }
 
   async close(): Promise<void> {
