@@ -8,7 +8,7 @@
 const LAYERS = [
   ['common'],
   ['config'],
-  ['lifecycle', 'cluster'],
+  ['lifecycle', 'cluster', 'object-storage'],
   ['inference'],
   ['model-registry'],
   ['request-context'],

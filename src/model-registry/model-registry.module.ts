@@ -1,10 +1,13 @@
-import { Module } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
+import { Logger, Module } from '@nestjs/common';
+import { AppConfig, CONFIG_DEFAULTS } from '../config/app-config';
+import { modelRepositoryOf } from '../config/model-repository-location';
 import { BATCH_OBSERVERS, type BatchObservers } from '../inference/engine-contracts';
 import { InferenceModule } from '../inference/inference.module';
 import { ModelRegistry, MODEL_STORE, REGISTRY_OPTIONS, type RegistryOptions } from './model-registry.service';
+import type { ModelSource } from './model-source';
 import { ModelStore } from './model-store';
 import { MODEL_LOAD_OBSERVER, type ModelLoadObserver } from './model-loads';
+import { openS3ModelStore } from './s3-model-store';
 
 @Module({
   imports: [InferenceModule],
@@ -13,7 +16,7 @@ import { MODEL_LOAD_OBSERVER, type ModelLoadObserver } from './model-loads';
     {
       provide: MODEL_STORE,
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => new ModelStore(config.MODELS_DIR, config.MODEL_CONFIG_DIR || undefined),
+      useFactory: (config: AppConfig) => openModelSource(config),
     },
     {
       provide: REGISTRY_OPTIONS,
@@ -43,3 +46,17 @@ import { MODEL_LOAD_OBSERVER, type ModelLoadObserver } from './model-loads';
   exports: [ModelRegistry],
 })
 export class ModelRegistryModule {}
+
+/**
+ * The repository MODEL_REPOSITORY (else MODELS_DIR) names: a local directory, or a bucket (the AWS SDK
+ * is loaded only then, see s3Sdk).
+ */
+async function openModelSource(config: AppConfig): Promise<ModelSource> {
+  if (config.MODEL_REPOSITORY && config.MODELS_DIR !== config.MODEL_REPOSITORY && config.MODELS_DIR !== CONFIG_DEFAULTS.MODELS_DIR) {
+    new Logger('ModelRegistry').log(`MODELS_DIR (${config.MODELS_DIR}) is not read: MODEL_REPOSITORY (${config.MODEL_REPOSITORY}) is set and wins`);
+  }
+  const location = modelRepositoryOf(config);
+  const configDir = config.MODEL_CONFIG_DIR || undefined;
+  if (location.kind === 'local') return new ModelStore(location.path, configDir);
+  return openS3ModelStore(location, { cacheDir: config.MODEL_CACHE_DIR, downloadTimeoutMs: config.MODEL_DOWNLOAD_TIMEOUT_MS, configDir });
+}

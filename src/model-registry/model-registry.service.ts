@@ -11,14 +11,13 @@ import { quoted } from '../common/errors/quoted';
 import type { BatchSettings } from '../inference/batcher';
 import { type BatchObserver, INFERENCE_ENGINE, type InferenceEngine } from '../inference/engine-contracts';
 import { applyOverrides, describeAvailable } from './model-config-state';
-import { ModelStore } from './model-store';
+import type { ModelSource } from './model-source';
 import { ModelTable } from './model-table';
 import { type NotReady, requiredModelsNotServing, stillLoadingAtStart } from './readiness';
 import type { ModelConfigValues, ModelStatus, ReadyVersion, VersionStatus } from './model-version';
+import { RepositoryReachability } from './repository-reachability';
 import { RepositorySync } from './repository-sync';
-import { isServable } from './servable';
 import { chooseVersion, chosenStatus, defaultReady, defaultVersion } from './version-resolution';
-import { messageOf } from './prepare-version';
 import { VersionLifecycle } from './version-lifecycle';
 import type { MemoryUse } from './memory-budget';
 import { EAGER_LOADING, type LoadingOptions, type ModelLoadObserver, NO_LOAD_OBSERVER } from './model-loads';
@@ -49,6 +48,9 @@ export interface RegistryOptions {
   loadObserver?: ModelLoadObserver;
 }
 
+/** With watching off (MODEL_POLL_INTERVAL_MS=0), how often a repository that could not be read at start is tried again. */
+const START_RETRY_MS = 5000;
+
 const NO_OBSERVER: BatchObserver = { onBatch: () => undefined, onQueueDepth: () => undefined };
 
 /** Defaults for tests and tools that build a registry by hand. */
@@ -74,13 +76,15 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
   private readonly loads: VersionLifecycle;
   private readonly repository: RepositorySync;
   private readonly onDemand: OnDemandLoads;
+  /** Whether the repository could be read at the last attempt: logged once per outage, shown by health and metrics. */
+  readonly reachability: RepositoryReachability;
   private initialSync: Promise<void> | undefined;
   private poller: NodeJS.Timeout | undefined;
   /** The models readiness waits for; known once the first load has finished (see isReady). */
   private required: ReadonlySet<string> | undefined;
 
   constructor(
-    @Inject(MODEL_STORE) private readonly store: ModelStore,
+    @Inject(MODEL_STORE) private readonly store: ModelSource,
     @Inject(INFERENCE_ENGINE) engine: InferenceEngine,
     @Inject(REGISTRY_OPTIONS) private readonly options: RegistryOptions = DEFAULT_REGISTRY_OPTIONS,
   ) {
@@ -90,19 +94,23 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
     this.loads = new VersionLifecycle(store, engine, this.table, { ...options, afterLoad: (_, status) => this.onDemand.loaded(status) }, this.logger);
     this.onDemand = new OnDemandLoads(this.loads, this.table, loading, options.loadObserver ?? NO_LOAD_OBSERVER, this.logger);
     this.repository = new RepositorySync(store, this.table, this.loads, options.settleMs, this.logger);
+    this.reachability = new RepositoryReachability(store.root, this.logger);
   }
 
   onApplicationBootstrap(): void {
-    void this.whenLoaded().catch((error) => this.logger.error(`Reading ${this.store.root} failed: ${messageOf(error)}`));
-    if (this.options.pollIntervalMs > 0) {
-      this.poller = setInterval(() => void this.poll(), this.options.pollIntervalMs);
-      this.poller.unref();
-    }
+    // A failure is logged once by `reachability`; the poller tries again until the repository is read.
+    void this.whenLoaded().catch(() => undefined);
+    this.poller = setInterval(() => void this.poll(), this.options.pollIntervalMs || START_RETRY_MS);
+    this.poller.unref();
   }
 
   /** Resolves once every version found at start has finished loading (READY or FAILED). */
   async whenLoaded(): Promise<void> {
-    this.initialSync ??= this.repository.run(true);
+    // Forgotten when it fails, so the next call (a poll, an admin rescan) reads the repository again.
+    this.initialSync ??= this.reachability.track(this.repository.run(true)).catch((error: unknown) => {
+      this.initialSync = undefined;
+      throw error;
+    });
     await this.initialSync;
     await this.whenIdle();
     // Lazy mode waits only for the models it names: the others are not even loaded.
@@ -122,7 +130,7 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
   /** Reads the repository now, loading what is new or changed without waiting for files to settle. */
   async rescan(): Promise<void> {
     await this.whenLoaded();
-    await this.repository.run(true);
+    await this.reachability.track(this.repository.run(true));
     await this.whenIdle();
   }
 
@@ -171,6 +179,7 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
 
   /** Why the replica is not ready, naming the models that cause it and why; undefined when it is. */
   notReadyBecause(): NotReady | undefined {
+    if (!this.repository.scanned && this.reachability.unreadable) return { message: this.reachability.unreadable, models: {} };
     if (!this.repository.scanned || !this.required) return stillLoadingAtStart(this.list());
     return requiredModelsNotServing(this.required, (name) => this.table.find(name), Boolean(this.options.requiredModels?.length));
   }
@@ -227,9 +236,9 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
   async loadNow(name: string, version: number): Promise<VersionStatus> {
     await this.whenLoaded();
     const model = this.get(name);
-    const stored = (await this.store.scan()).models.find((m) => m.name === name)?.versions.find((v) => v.version === version);
+    const stored = (await this.reachability.track(this.store.scan())).models.find((m) => m.name === name)?.versions.find((v) => v.version === version);
     if (!stored) {
-      throw new DomainError('VERSION_NOT_AVAILABLE', `model "${name}": version ${version} has no folder in MODELS_DIR`);
+      throw new DomainError('VERSION_NOT_AVAILABLE', `model "${name}": version ${version} has no folder in the model repository`);
     }
     const status = this.table.statusFor(model, version);
     status.pinnedUnloaded = false;
@@ -245,23 +254,7 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
     const model = this.get(name);
     const status = model.versions.find((v) => v.version === version);
     if (!status) throw new DomainError('VERSION_NOT_AVAILABLE', `model "${name}": version ${version} does not exist; ${describeAvailable(model)}`);
-    // A model loaded on demand still serves with versions its requests would load.
-    const othersReady = model.versions.some((other) => other !== status && (model.loadsOnDemand ? isServable(model, other) : other.state === 'READY'));
-    if (!wholeModel && status.state === 'READY' && (model.configuredDefault === version || !othersReady)) {
-      // Unloading it would leave requests that name no version with nothing to serve them, and the pod unready.
-      throw new DomainError(
-        'CONFLICT',
-        `model "${name}": version ${version} is ${othersReady ? 'its configured default version' : 'its only READY version'}; ` +
-          `make another READY version the default first (PUT /v1/admin/models/${name}/config)`,
-      );
-    }
-    status.pinnedUnloaded = true;
-    status.state = 'UNAVAILABLE';
-    status.reason = 'unloaded through the admin API';
-    const ready = status.ready;
-    status.ready = undefined;
-    await ready?.retire();
-    this.logger.log(`Model ${name}/${version} unloaded through the admin API`);
+    await this.loads.unloadByAdmin(model, status, wholeModel);
     return status;
   }
 
@@ -269,8 +262,8 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
   async reloadModel(name: string): Promise<ModelStatus> {
     await this.whenLoaded();
     const model = this.get(name);
-    const stored = (await this.store.scan()).models.find((m) => m.name === name);
-    if (!stored) throw new DomainError('MODEL_NOT_FOUND', `model "${name}" has no folder in MODELS_DIR any more`);
+    const stored = (await this.reachability.track(this.store.scan())).models.find((m) => m.name === name);
+    if (!stored) throw new DomainError('MODEL_NOT_FOUND', `model "${name}" has no folder in the model repository any more`);
     this.repository.applyConfig(model, stored);
     await Promise.all(
       stored.versions.map(({ version, fingerprint }) => {
@@ -291,7 +284,10 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
   }
 
   private async poll(): Promise<void> {
-    if (this.repository.running || !this.initialSync || this.loads.stopped) return;
-    await this.repository.run(false).catch((error) => this.logger.error(`Rescanning ${this.store.root} failed: ${messageOf(error)}`));
+    if (this.repository.running || this.loads.stopped) return;
+    if (!this.required) return this.whenLoaded().catch(() => undefined);
+    if (this.options.pollIntervalMs === 0) return clearInterval(this.poller);
+    // Failures are logged once per outage (reachability); what is loaded keeps serving meanwhile.
+    await this.reachability.track(this.repository.run(false)).catch(() => undefined);
   }
 }

@@ -17,8 +17,8 @@ export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 export const VERSION_PATTERN = /^[1-9][0-9]{0,8}$/;
 
 /** Largest model file read into memory; larger files are refused rather than exhausting the heap. */
-const MAX_MODEL_BYTES = 2 * 1024 ** 3 - 1;
-const MAX_JSON_BYTES = 4 * 1024 ** 2;
+export const MAX_MODEL_BYTES = 2 * 1024 ** 3 - 1;
+export const MAX_JSON_BYTES = 4 * 1024 ** 2;
 /**
  * Deepest nesting of arrays and objects in config.json and manifest.json. The deepest the service's own
  * shapes go is 4 (a drift reference's bins); the rest leaves room for free-form "evaluation" and "training".
@@ -123,6 +123,14 @@ export class ModelStore {
     return { bytes, manifest, sha256: createHash('sha256').update(bytes).digest('hex') };
   }
 
+  /**
+   * A model's config, where it is read from and its fingerprint, as scan() finds them. With a config
+   * directory it reads nothing under the root, so stores that keep models elsewhere use it for MODEL_CONFIG_DIR.
+   */
+  async storedConfig(name: string): Promise<Pick<StoredModel, 'configFile' | 'config' | 'configFingerprint'>> {
+    return { configFile: this.shownConfigFile(name), config: await this.readConfig(name), configFingerprint: await fileFingerprint(await this.configFile(name)) };
+  }
+
   private async configFile(name: string): Promise<string> {
     return this.configDir ? path.join(this.configDir, `${name}.json`) : path.join(await this.realRoot(), name, MODEL_CONFIG_FILE);
   }
@@ -216,7 +224,7 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
-function parseJson(text: string, shown: string): unknown {
+export function parseJson(text: string, shown: string): unknown {
   // Refused before parsing: the validators that walk the parsed value recurse (see jsonNestedDeeperThan).
   if (jsonNestedDeeperThan(text, MAX_REPOSITORY_JSON_DEPTH)) {
     throw new ManifestError(`${shown} nests arrays and objects deeper than ${MAX_REPOSITORY_JSON_DEPTH} levels`);
@@ -235,7 +243,7 @@ function parseJson(text: string, shown: string): unknown {
  * ManifestError already does; anything else (a bug, a library's own error) is wrapped rather than
  * shown as a bare message no operator could place.
  */
-function namingFile<T>(shown: string, parse: () => T): T {
+export function namingFile<T>(shown: string, parse: () => T): T {
   try {
     return parse();
   } catch (error) {

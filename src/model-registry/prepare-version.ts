@@ -4,7 +4,7 @@ import { ResponseCache } from '../inference/response-cache';
 import { warmUp } from '../inference/warm-up';
 import { checkManifestFitsModel } from './manifest-checks';
 import { digestMismatch, type ExpectedDigest } from './model-digest';
-import type { ModelStore } from './model-store';
+import type { ModelSource } from './model-source';
 import { ServingVersion } from './model-version';
 
 /**
@@ -14,7 +14,7 @@ import { ServingVersion } from './model-version';
  * this is returned; every failure says which step failed and why.
  */
 export async function prepareVersion(
-  store: ModelStore,
+  store: ModelSource,
   engine: InferenceEngine,
   name: string,
   version: number,

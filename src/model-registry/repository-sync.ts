@@ -1,7 +1,8 @@
 import type { Logger } from '@nestjs/common';
 import { applyFileConfig, hasUsableConfig } from './model-config-state';
 import { versionsWithChangedDigest } from './model-digest';
-import type { ModelStore, StoredModel } from './model-store';
+import type { ModelSource } from './model-source';
+import type { StoredModel } from './model-store';
 import type { ModelTable } from './model-table';
 import type { ModelStatus } from './model-version';
 import type { VersionLifecycle } from './version-lifecycle';
@@ -27,7 +28,7 @@ export class RepositorySync {
   scanned = false;
 
   constructor(
-    private readonly store: ModelStore,
+    private readonly store: ModelSource,
     private readonly table: ModelTable,
     private readonly loads: VersionLifecycle,
     private readonly settleMs: number,

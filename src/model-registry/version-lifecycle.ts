@@ -1,13 +1,15 @@
 import type { Logger } from '@nestjs/common';
 import type { BatchSettings } from '../inference/batcher';
 import type { BatchObserver, InferenceEngine } from '../inference/engine-contracts';
+import { DomainError } from '../common/errors/domain-error';
 import { batchSettingsFor, hasUsableConfig } from './model-config-state';
 import { DigestMismatchError, digestMismatch, expectedDigest } from './model-digest';
-import type { ModelStore } from './model-store';
+import type { ModelSource } from './model-source';
 import type { ModelTable } from './model-table';
 import type { LoadTrigger, ModelLoadObserver } from './model-loads';
 import type { ModelStatus, VersionStatus } from './model-version';
 import { prepareVersion, messageOf } from './prepare-version';
+import { isServable } from './servable';
 
 export interface VersionLifecycleOptions {
   batching: BatchSettings;
@@ -31,7 +33,7 @@ export class VersionLifecycle {
   stopped = false;
 
   constructor(
-    private readonly store: ModelStore,
+    private readonly store: ModelSource,
     private readonly engine: InferenceEngine,
     private readonly table: ModelTable,
     private readonly options: VersionLifecycleOptions,
@@ -190,6 +192,32 @@ export class VersionLifecycle {
       // Its batcher's series go with it, unless a request has loaded it again meanwhile.
       if (!status.ready && !status.loading) this.options.forget(model.name, status.version);
     });
+  }
+
+  /**
+   * Stops serving a version through the admin API (in-flight requests finish first) and keeps it unloaded
+   * until loaded again. Refused for a version requests that name none depend on, unless `wholeModel`.
+   */
+  async unloadByAdmin(model: ModelStatus, status: VersionStatus, wholeModel: boolean): Promise<void> {
+    const { name } = model;
+    const { version } = status;
+    // A model loaded on demand still serves with versions its requests would load.
+    const othersReady = model.versions.some((other) => other !== status && (model.loadsOnDemand ? isServable(model, other) : other.state === 'READY'));
+    if (!wholeModel && status.state === 'READY' && (model.configuredDefault === version || !othersReady)) {
+      // Unloading it would leave requests that name no version with nothing to serve them, and the pod unready.
+      throw new DomainError(
+        'CONFLICT',
+        `model "${name}": version ${version} is ${othersReady ? 'its configured default version' : 'its only READY version'}; ` +
+          `make another READY version the default first (PUT /v1/admin/models/${name}/config)`,
+      );
+    }
+    status.pinnedUnloaded = true;
+    status.state = 'UNAVAILABLE';
+    status.reason = 'unloaded through the admin API';
+    const ready = status.ready;
+    status.ready = undefined;
+    await ready?.retire();
+    this.logger.log(`Model ${name}/${version} unloaded through the admin API`);
   }
 
   /** Takes a version out of its model; its session is released once the requests holding it end. */

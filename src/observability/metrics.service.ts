@@ -5,13 +5,14 @@ import { ModelRegistry } from '../model-registry/model-registry.service';
 import { MetricsRegistry } from './metrics-registry';
 import { HttpSeries } from './metrics/http-series';
 import { registerModelMemorySeries } from './metrics/model-load-series';
+import { registerModelRepositorySeries } from './metrics/model-repository-series';
 import { registerModelStateSeries } from './metrics/model-state-series';
 import { registerProcessSeries } from './metrics/process-series';
 import { ServingSeries } from './metrics/serving-series';
 
 /**
  * The series every HTTP process has, whatever features are on: the process's
- * own, HTTP's, serving's and the model repository's state, registered in the
+ * own, HTTP's, serving's, the models' states and whether their repository can be read, registered in the
  * MetricsRegistry. The request path records through
  * `http` (http-request-records.ts, the connection backpressure) and `serving`
  * (serving/model-runner.ts).
@@ -29,5 +30,6 @@ export class MetricsService {
     this.serving = new ServingSeries(this.registry, modelRegistry);
     registerModelStateSeries(this.registry, modelRegistry);
     registerModelMemorySeries(this.registry, modelRegistry);
+    registerModelRepositorySeries(this.registry, modelRegistry);
   }
 }

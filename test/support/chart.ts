@@ -24,6 +24,7 @@ export const GOOD_VALUES_FILES = [
   'good-admin-token-secret.yaml',
   'good-prediction-log-secret.yaml',
   'good-keda-alerts.yaml',
+  'good-s3.yaml',
 ];
 
 export const read = (path: string): string => readFileSync(path, 'utf8');

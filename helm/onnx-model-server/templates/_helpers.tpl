@@ -183,6 +183,26 @@ OTEL_RESOURCE_ATTRIBUTES: {{ join "," $pairs | quote }}
 {{- end }}
 
 {{/*
+The plain environment variables of models.source "s3" (name: value), "" for other sources: the
+repository, its cache, and the SDK's endpoint and region when set. The access key (from a Secret) is
+rendered by the Deployment itself.
+*/}}
+{{- define "onnx-model-server.s3Env" -}}
+{{- if eq .Values.models.source "s3" }}
+{{- with .Values.models.s3 }}
+MODEL_REPOSITORY: {{ .uri | quote }}
+MODEL_CACHE_DIR: {{ .cache.mountPath | quote }}
+{{- with .endpoint }}
+AWS_ENDPOINT_URL_S3: {{ . | quote }}
+{{- end }}
+{{- with .region }}
+AWS_REGION: {{ . | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
 Fail early on value combinations the schema cannot express.
 */}}
 {{- define "onnx-model-server.validateValues" -}}
@@ -191,6 +211,9 @@ Fail early on value combinations the schema cannot express.
 {{- end }}
 {{- if and (eq .Values.models.source "initContainer") (not .Values.models.initContainer.command) (not .Values.models.initContainer.args) }}
 {{- fail "models.source is \"initContainer\": set models.initContainer.command (and/or args) to a command that downloads the models into models.mountPath" }}
+{{- end }}
+{{- if .Values.config.MODEL_REPOSITORY }}
+{{- fail (printf "config.MODEL_REPOSITORY is set (%q): set models.source to \"s3\" and models.s3.uri instead, which also give the downloaded versions a cache volume (or models.source \"pvc\" for a directory)" .Values.config.MODEL_REPOSITORY) }}
 {{- end }}
 {{- if and .Values.preStop.enabled (ge (int .Values.preStop.sleepSeconds) (int .Values.terminationGracePeriodSeconds)) }}
 {{- fail "preStop.sleepSeconds must be less than terminationGracePeriodSeconds (the grace period includes the preStop hook)" }}
@@ -242,11 +265,18 @@ SIGTERM comes after the preStop sleep; Kubernetes sends SIGKILL terminationGrace
 a second entry of the same name is rejected by the API server on server-side apply. */}}
 {{- $extraNames := dict }}
 {{- $tracingEnv := include "onnx-model-server.tracingEnv" . | fromYaml }}
+{{- $s3Env := include "onnx-model-server.s3Env" . | fromYaml }}
+{{- if and (eq .Values.models.source "s3") .Values.models.s3.existingSecret.name }}
+{{- $_ := set $s3Env "AWS_ACCESS_KEY_ID" "" }}
+{{- $_ := set $s3Env "AWS_SECRET_ACCESS_KEY" "" }}
+{{- end }}
 {{- range $i, $env := .Values.extraEnv }}
 {{- if eq $env.name "ADMIN_TOKEN" }}
 {{- fail "extraEnv: ADMIN_TOKEN is set by the chart; to take it from a Secret, set adminToken.existingSecret.name and adminToken.existingSecret.key instead" }}
 {{- else if eq $env.name "PREDICTION_LOG" }}
 {{- fail "extraEnv: PREDICTION_LOG is set by the chart; to take it from a Secret, set predictionLog.existingSecret.name and predictionLog.existingSecret.key instead" }}
+{{- else if and (hasKey $s3Env $env.name) (not (hasKey $.Values.config $env.name)) }}
+{{- fail (printf "extraEnv[%d]: %s is set by the chart from models.s3 (models.source is \"s3\"); set it there instead of in extraEnv" $i $env.name) }}
 {{- else if hasKey $tracingEnv $env.name }}
 {{- fail (printf "extraEnv[%d]: %s is set by the chart from tracing (tracing.endpoint is set); set it there instead of in extraEnv" $i $env.name) }}
 {{- else if and (eq $env.name "OTEL_EXPORTER_OTLP_HEADERS") $.Values.tracing.endpoint $.Values.tracing.headers.existingSecret.name }}

@@ -22,6 +22,8 @@ export const ERROR_STATUS = {
   ENGINE_UNAVAILABLE: 503,
   /** With several HTTP processes, another one of the pod did not answer (in time) what this one asked it. */
   PROCESS_UNAVAILABLE: 503,
+  /** The model repository (a directory, a bucket) cannot be read now: an admin rescan or reload cannot be done. */
+  REPOSITORY_UNAVAILABLE: 503,
   INFERENCE_FAILED: 500,
 } as const;
 

@@ -1,5 +1,7 @@
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, Min, ValidateBy } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
+import { parseModelRepository } from '../model-repository-location';
+import { ParsedBy } from './parsed-setting';
 import { RequestLimitSettings } from './request-limit-settings';
 
 export const MODEL_LOADING_MODES = ['eager', 'lazy'] as const;
@@ -7,9 +9,32 @@ export type ModelLoadingMode = (typeof MODEL_LOADING_MODES)[number];
 
 /** Where models come from and how they run: repository, polling, workers, batching, queues, drift. Part of AppConfig. */
 export class ModelSettings extends RequestLimitSettings {
+  /** The model repository as a local directory; the older name of MODEL_REPOSITORY, read only while that is empty. */
   @IsString()
   @IsNotEmpty()
+  @ParsedBy('isModelRepository', parseModelRepository)
   MODELS_DIR: string = './models';
+
+  /**
+   * The model repository: a local directory, or s3://bucket/prefix for S3 and S3-compatible stores (region,
+   * credentials and endpoint from the AWS SDK's own settings: AWS_REGION, AWS_ENDPOINT_URL_S3...); empty =
+   * MODELS_DIR. When both are set, this one wins.
+   */
+  @IsString()
+  @ValidateIf((settings: ModelSettings) => settings.MODEL_REPOSITORY !== '')
+  @ParsedBy('isModelRepository', parseModelRepository)
+  MODEL_REPOSITORY: string = '';
+
+  /** Where versions read from object storage are kept on local disk (files named by their ETag, re-used while it holds). */
+  @IsString()
+  @IsNotEmpty()
+  MODEL_CACHE_DIR: string = '/tmp/onnx-model-cache';
+
+  /** Longest one model file from object storage may take to download, retries included, in ms. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  MODEL_DOWNLOAD_TIMEOUT_MS: number = 600_000;
 
   /** Directory of <model>.json model configs read in place of models/<model>/config.json; empty = beside the models. */
   @IsString()
