@@ -14,6 +14,7 @@ import {
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { CallerAuth } from '../auth/caller-auth';
 import { ApiRequestKeyHeader, ApiRequestTimeoutHeader, ApiVersionHeader } from '../common/http/api-headers';
 import { Probes } from '../health/probes';
 import type { VersionSelector } from '../model-registry/requested-version';
@@ -116,6 +117,7 @@ export class InferenceProtocolController {
   }
 
   @Get('models/:name')
+  @CallerAuth()
   @ApiOperation({ summary: 'Model metadata: READY versions, platform, and the selected version’s inputs and outputs' })
   @MODEL_PARAM
   @DEFAULT_VERSION_HEADERS
@@ -131,6 +133,7 @@ export class InferenceProtocolController {
   }
 
   @Get('models/:name/versions/:version')
+  @CallerAuth()
   @ApiOperation({ summary: 'Model metadata of one version' })
   @MODEL_PARAM
   @VERSION_PARAM
@@ -146,6 +149,7 @@ export class InferenceProtocolController {
   }
 
   @Get('models/:name/ready')
+  @CallerAuth()
   @ApiOperation({ summary: 'Model ready: 200 when the selected version is READY, else 400 (empty body)' })
   @MODEL_PARAM
   @DEFAULT_VERSION_HEADERS
@@ -156,6 +160,7 @@ export class InferenceProtocolController {
   }
 
   @Get('models/:name/versions/:version/ready')
+  @CallerAuth()
   @ApiOperation({ summary: 'Model ready, for one version: 200 or 400 (empty body)' })
   @MODEL_PARAM
   @VERSION_PARAM
@@ -169,6 +174,7 @@ export class InferenceProtocolController {
   // X-Request-Timeout-Ms, and that before X-Model-Version and X-Request-Key, whichever errors come first;
   // a version in the path is refused before all of them (so it is declared last).
   @Post('models/:name/infer')
+  @CallerAuth()
   @INFER_DOC
   @MODEL_PARAM
   @DEFAULT_VERSION_HEADERS
@@ -184,6 +190,7 @@ export class InferenceProtocolController {
   }
 
   @Post('models/:name/versions/:version/infer')
+  @CallerAuth()
   @INFER_DOC
   @MODEL_PARAM
   @VERSION_PARAM
