@@ -51,16 +51,18 @@ export function parseApiKeysFile(content: string): ApiKeyEntry[] {
       problems.push(`${at}.id must be 1 to 128 letters, digits and _ . @ : - starting with a letter or digit`);
     } else if (ids.has(id)) {
       problems.push(`${at}.id ${quoted(id)} is used twice`);
+    } else {
+      ids.add(id);
     }
     if (typeof sha256 !== 'string' || !SHA256_HEX.test(sha256)) {
       problems.push(`${at}.sha256 must be 64 hexadecimal digits: the SHA-256 of the key (e.g. printf %s "$KEY" | sha256sum)`);
     } else if (digests.has(sha256.toLowerCase())) {
       problems.push(`${at}.sha256 is the digest of a key listed before it: one key, one id`);
+    } else {
+      digests.add(sha256.toLowerCase());
     }
     problems.push(...modelProblems(models, `${at}.models`));
     if (problems.length > before) return;
-    ids.add(id as string);
-    digests.add((sha256 as string).toLowerCase());
     entries.push({ digest: Buffer.from(sha256 as string, 'hex'), caller: new Caller(id as string, 'key', models as string[]) });
   });
   if (problems.length > 0) throw new ApiKeysFileError(problems.join('; '));
