@@ -105,3 +105,43 @@ export class JwksServer {
 }
 
 export const jwksOf = (keys: readonly SigningKey[]): string => JSON.stringify({ keys: keys.map((key) => key.jwk) });
+
+/**
+ * Credentials a hostile or confused client sends: random strings, JWT-shaped strings whose parts
+ * decode to any JSON (alg none, HS256, made-up kids, prototype-named keys), near-misses of a real
+ * key, oversized ones; as Authorization values with any scheme or none. Printable ASCII only: other
+ * bytes are refused by the HTTP parser and gRPC's metadata before the service sees them.
+ */
+export function hostileCredentials(fc: typeof import('fast-check'), realKey: string) {
+  const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value) ?? 'null').toString('base64url');
+  const json = fc.jsonValue({ maxDepth: 2 });
+  const header = fc.oneof(
+    json,
+    fc.record(
+      {
+        alg: fc.oneof(fc.constantFrom('none', 'None', 'HS256', 'RS256', 'ES256', 'EdDSA', 'PS512', ''), json),
+        kid: fc.oneof(fc.constantFrom('file-1', '__proto__', 'constructor', '../../etc/passwd'), fc.string({ maxLength: 20 }), json),
+        typ: fc.constantFrom('JWT', 'at+jwt'),
+        crit: fc.constantFrom(['b64'], ['exp'], []),
+      },
+      { requiredKeys: [] },
+    ),
+  );
+  const jwtShaped = fc
+    .tuple(header, json, fc.oneof(fc.string({ maxLength: 30 }), fc.constant('')), fc.boolean())
+    .map(([h, payload, signature, raw]) => `${b64(h)}.${b64(payload)}.${raw ? signature : b64(signature)}`);
+  const credential = fc.oneof(
+    fc.string({ maxLength: 40 }),
+    jwtShaped,
+    fc.constantFrom(realKey, `${realKey} `, `${realKey}x`, realKey.slice(1), realKey.toUpperCase(), 'x'.repeat(10_000), '.', '..', 'a.b.c', '='),
+  );
+  const printable = (text: string) => /^[\x20-\x7e]*$/.test(text);
+  const authorization = fc
+    .tuple(fc.constantFrom('Bearer ', 'bearer ', 'BEARER  ', 'Basic ', 'Token ', '', 'Bearer', 'Bearer\t'), credential)
+    .map(([scheme, value]) => `${scheme}${value}`)
+    .filter(printable);
+  return {
+    authorization: fc.option(authorization, { nil: undefined }),
+    apiKey: fc.option(credential.filter(printable), { nil: undefined }),
+  };
+}
