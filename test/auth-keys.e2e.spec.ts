@@ -149,6 +149,31 @@ describe('PREDICT_AUTH=keys', () => {
       expect(everything.json().message).toBe('model "ghost" not found; available models: digits, iris');
     });
 
+    it('documents both ways of sending a key in OpenAPI, on every model route and on no other', async () => {
+      const document = (await server.app.inject({ method: 'GET', url: '/docs-json' })).json();
+      expect(document.components.securitySchemes).toMatchObject({
+        api_key_or_jwt: { type: 'http', scheme: 'bearer' },
+        x_api_key: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+      });
+      const secured = Object.entries(document.paths as Record<string, Record<string, { security?: unknown }>>).flatMap(([route, operations]) =>
+        Object.entries(operations)
+          .filter(([, operation]) => JSON.stringify(operation.security ?? []).includes('x_api_key'))
+          .map(([method]) => `${method.toUpperCase()} ${route}`),
+      );
+      expect(secured.sort()).toEqual([
+        'GET /v1/models',
+        'GET /v1/models/{name}',
+        'GET /v1/models/{name}/drift',
+        'GET /v2/models/{name}',
+        'GET /v2/models/{name}/ready',
+        'GET /v2/models/{name}/versions/{version}',
+        'GET /v2/models/{name}/versions/{version}/ready',
+        'POST /v1/models/{name}/predict',
+        'POST /v2/models/{name}/infer',
+        'POST /v2/models/{name}/versions/{version}/infer',
+      ]);
+    });
+
     it('leaves health, metrics, the docs, the playground and /v2 server metadata open', async () => {
       for (const url of ['/health/live', '/health/ready', '/v2/health/live', '/v2/health/ready', '/metrics', '/docs-json', '/ui/', '/v2']) {
         expect((await server.app.inject({ method: 'GET', url })).statusCode, url).toBe(200);
@@ -285,5 +310,19 @@ describe('PREDICT_AUTH=keys at start', () => {
     } finally {
       volume.remove();
     }
+  });
+});
+
+describe('PREDICT_AUTH=off (the default)', () => {
+  const server = useTestApp({ models: ['iris'] });
+
+  it('asks nothing, and its OpenAPI document shows no lock on any route', async () => {
+    const answer = await server.app.inject({ method: 'POST', url: '/v1/models/iris/predict', headers: { 'content-type': 'application/json' }, payload: IRIS_BODY });
+    expect(answer.statusCode).toBe(200);
+    expect(answer.headers['www-authenticate']).toBeUndefined();
+    const document = (await server.app.inject({ method: 'GET', url: '/docs-json' })).body;
+    expect(document).not.toContain('x_api_key');
+    expect(document).not.toContain('api_key_or_jwt');
+    expect((await server.app.inject({ method: 'GET', url: '/metrics' })).body).not.toContain('auth_refusals_total');
   });
 });
