@@ -251,7 +251,7 @@ describe('fuzzing the credentials of the model APIs (PREDICT_AUTH=keys,jwt)', ()
     models: ['iris', 'digits'],
     env: { PREDICT_AUTH: 'keys,jwt', API_KEYS_FILE: volume.file, JWT_JWKS_FILE: jwksFile, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, MODEL_POLL_INTERVAL_MS: '0' },
   });
-  const { authorization, apiKey } = hostileCredentials(fc, KEY);
+  const { authorization, apiKey } = hostileCredentials(KEY);
   const routes = [
     ['GET', '/v1/models'],
     ['GET', '/v1/models/{name}'],

@@ -277,7 +277,7 @@ describe('gRPC fuzzing of credentials (PREDICT_AUTH=keys,jwt): hostile metadata 
   afterAll(() => client?.close());
   const AUTH_STATUSES = new Set([...CLIENT_STATUSES, Status.UNAUTHENTICATED, Status.PERMISSION_DENIED]);
   const iris = { model_name: 'iris', inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 4] }], raw_input_contents: [Buffer.from(Float32Array.from([5.1, 3.5, 1.4, 0.2]).buffer)] };
-  const { authorization, apiKey } = hostileCredentials(fc, KEY);
+  const { authorization, apiKey } = hostileCredentials(KEY);
 
   it(`answers ${RUNS} calls with hostile authorization and x-api-key metadata with a status that says why`, async () => {
     const seen = new Set<string>();

@@ -4,7 +4,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import fc from 'fast-check';
 import { exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
+
+type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
 
 /** One key of an API_KEYS_FILE as a test writes it: the key itself, which the file stores only as a digest. */
 export interface TestKey {
@@ -56,8 +59,8 @@ export class SecretVolume {
 export interface SigningKey {
   readonly kid: string;
   readonly alg: string;
-  readonly privateKey: CryptoKey;
-  readonly publicKey: CryptoKey;
+  readonly privateKey: KeyPair['privateKey'];
+  readonly publicKey: KeyPair['publicKey'];
   readonly jwk: JWK;
 }
 
@@ -112,7 +115,7 @@ export const jwksOf = (keys: readonly SigningKey[]): string => JSON.stringify({ 
  * key, oversized ones; as Authorization values with any scheme or none. Printable ASCII only: other
  * bytes are refused by the HTTP parser and gRPC's metadata before the service sees them.
  */
-export function hostileCredentials(fc: typeof import('fast-check'), realKey: string) {
+export function hostileCredentials(realKey: string) {
   const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value) ?? 'null').toString('base64url');
   const json = fc.jsonValue({ maxDepth: 2 });
   const header = fc.oneof(
