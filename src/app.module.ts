@@ -39,7 +39,7 @@ export class AppModule {
         ObservabilityModule,
         HealthModule,
         // Who may call which model (PREDICT_AUTH): REST's guard and the gRPC handlers share its authenticator.
-        AuthModule,
+        AuthModule.forRoot(config.PREDICT_AUTH !== 'off'),
         PredictModule,
         // Live input and prediction distributions against each version's training data (GET /v1/models/{name}/drift).
         DriftModule,

@@ -1,13 +1,5 @@
-import {
-  applyDecorators,
-  type CallHandler,
-  type CanActivate,
-  type ExecutionContext,
-  Injectable,
-  type NestInterceptor,
-  UseGuards,
-  UseInterceptors,
-} from '@nestjs/common';
+import { applyDecorators, type CallHandler, type CanActivate, type ExecutionContext, Injectable, type NestInterceptor, SetMetadata } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import { ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { catchError, type Observable, throwError } from 'rxjs';
@@ -20,18 +12,30 @@ import { authenticationOf } from './http-credentials';
 export const BEARER_SCHEME = 'api_key_or_jwt';
 export const API_KEY_SCHEME = 'x_api_key';
 
+/** Route metadata: a model API route, which PREDICT_AUTH protects. */
+const MODEL_API_ROUTE = 'predict-auth:model-api';
+
+/** Whether the handler about to run is a model API route (CallerAuth on it or on its controller). */
+function isModelApiRoute(reflector: Reflector, execution: ExecutionContext): boolean {
+  return reflector.getAllAndOverride<boolean>(MODEL_API_ROUTE, [execution.getHandler(), execution.getClass()]) === true;
+}
+
 /**
- * Admits a REST request to a model API when PREDICT_AUTH is on: its caller authenticated, named in
- * its context, and allowed the model of the route's `:name` (routes without one, the model list,
- * only authenticate). A refusal carries its WWW-Authenticate challenge (RFC 6750) and is answered
- * by the error filter like any other error: 401, or 403 naming the model.
+ * Admits a REST request to a model API route: its caller authenticated, named in its context, and
+ * allowed the model of the route's `:name` (routes without one, the model list, only authenticate).
+ * A refusal carries its WWW-Authenticate challenge (RFC 6750) and is answered by the error filter
+ * like any other error: 401, or 403 naming the model. Global, and installed only when PREDICT_AUTH
+ * is on (auth.module.ts): with it off no request pays for a guard.
  */
 @Injectable()
 export class CallerGuard implements CanActivate {
-  constructor(private readonly auth: Authenticator) {}
+  constructor(
+    private readonly auth: Authenticator,
+    private readonly reflector: Reflector,
+  ) {}
 
   async canActivate(execution: ExecutionContext): Promise<boolean> {
-    if (!this.auth.enabled) return true;
+    if (!isModelApiRoute(this.reflector, execution)) return true;
     const http = execution.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const model = (request.params as { name?: unknown } | undefined)?.name;
@@ -51,10 +55,10 @@ export class CallerGuard implements CanActivate {
  */
 @Injectable()
 export class ModelsInViewInterceptor implements NestInterceptor {
-  constructor(private readonly auth: Authenticator) {}
+  constructor(private readonly reflector: Reflector) {}
 
   intercept(execution: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (!this.auth.enabled) return next.handle();
+    if (!isModelApiRoute(this.reflector, execution)) return next.handle();
     const context = execution.switchToHttp().getRequest<FastifyRequest>().requestContext;
     return next.handle().pipe(
       catchError((error: unknown) => {
@@ -66,13 +70,12 @@ export class ModelsInViewInterceptor implements NestInterceptor {
 }
 
 /**
- * A model API route or controller: admitted by CallerGuard, its refusals limited to the caller's
- * models, and documented with both ways of sending a credential (either will do).
+ * A model API route or controller: with PREDICT_AUTH on, admitted by CallerGuard and its refusals
+ * limited to the caller's models; documented with both ways of sending a credential (either will do).
  */
 export function CallerAuth() {
   return applyDecorators(
-    UseGuards(CallerGuard),
-    UseInterceptors(ModelsInViewInterceptor),
+    SetMetadata(MODEL_API_ROUTE, true),
     ApiSecurity(BEARER_SCHEME),
     ApiSecurity(API_KEY_SCHEME),
     ApiUnauthorizedResponse({ description: 'PREDICT_AUTH on: no credential, or one that is not valid (the message and WWW-Authenticate say why)' }),
