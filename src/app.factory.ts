@@ -5,6 +5,7 @@ import type { Bindings, ChildLoggerOptions, Logger as PinoLogger } from 'pino';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { ADMIN_BODY_LIMITS } from './admin/admin-routes';
+import { REPOSITORY_BODY_LIMITS } from './admin/repository-requests';
 import { Authenticator } from './auth/authenticator';
 import { rateLimitKeyOf } from './auth/http-credentials';
 import { ServerProcess } from './cluster/server-process';
@@ -80,7 +81,7 @@ export async function createApp(
   });
   // Then every request gets its context before any other hook can answer it (rate limit).
   installRequestHooks(fastify, app.get(HttpRequestRecords), refusals);
-  installBodyParsers(fastify, config.BODY_LIMIT_BYTES, jsonLimitsOf(config), [ADMIN_BODY_LIMITS]);
+  installBodyParsers(fastify, config.BODY_LIMIT_BYTES, jsonLimitsOf(config), [ADMIN_BODY_LIMITS, REPOSITORY_BODY_LIMITS]);
   const auth = app.get(Authenticator);
   await installHttpHardening(
     app,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -146,13 +147,16 @@ describe('service on the bundled iris models', () => {
     it('lists every model with versions, states, labels and default', async () => {
       const response = await server.app.inject({ method: 'GET', url: '/v1/models' });
       expect(response.statusCode).toBe(200);
+      // The digest of the model.onnx each loaded version serves.
+      const sha256 = async (version: number) =>
+        createHash('sha256').update(await readFile(path.join(REPO_MODELS_DIR, 'iris', String(version), 'model.onnx'))).digest('hex');
       expect(response.json()).toEqual({
         models: [
           {
             name: 'iris',
             versions: [
-              { version: 1, state: 'READY' },
-              { version: 2, state: 'READY' },
+              { version: 1, state: 'READY', sha256: await sha256(1) },
+              { version: 2, state: 'READY', sha256: await sha256(2) },
             ],
             labels: { stable: 1, canary: 2 },
             default_version: 1,

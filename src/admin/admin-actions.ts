@@ -11,6 +11,7 @@ export type AdminAction =
   | { op: 'reload'; model: string }
   | { op: 'load'; model: string; version: number }
   | { op: 'unload'; model: string; version: number }
+  | { op: 'unload-model'; model: string }
   | { op: 'set-config'; model: string; overrides: ModelConfigValues | undefined };
 
 /** Loads can take long, but an admin call must still end. */
@@ -67,10 +68,24 @@ export class AdminActions {
       case 'unload':
         await this.registry.unload(action.model, action.version);
         return;
+      case 'unload-model':
+        return this.unloadModel(action.model);
       case 'set-config':
         this.registry.setOverrides(action.model, action.overrides);
         return;
     }
+  }
+
+  /** Every version of a model, as the repository extension unloads it; refused for a model readiness waits for. */
+  private async unloadModel(name: string): Promise<void> {
+    const model = this.registry.get(name);
+    if (this.registry.isRequired(name)) {
+      throw new DomainError(
+        'CONFLICT',
+        `model "${name}" is required for readiness (named by REQUIRED_MODELS, or, loading eagerly, it served at start): unloading it would take the pod out of service`,
+      );
+    }
+    await Promise.all(model.versions.filter((v) => !v.pinnedUnloaded).map((v) => this.registry.unload(name, v.version, true)));
   }
 
   /** An action another process has applied: the outcome is sent back as data, the error's code kept. */

@@ -27,6 +27,8 @@ describe('parseModelConfigBody', () => {
     ['{"hasOwnProperty": 1}', 'hasOwnProperty: property hasOwnProperty should not exist'],
     ['{"constructor": {"a": 1}, "labels": {}}', 'constructor: property constructor should not exist'],
     ['{"valueOf": 1, "default_version": 1}', 'valueOf: property valueOf should not exist'],
+    // The declared digests describe the files on disk: config.json only, never a run-time override.
+    [`{"versions": {"1": {"sha256": "${'ab'.repeat(32)}"}}}`, 'versions: property versions should not exist'],
   ])('refuses the unknown key of %s by its name', (body, message) => {
     expect(refusal(body)).toBe(message);
   });

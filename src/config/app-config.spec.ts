@@ -24,6 +24,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT="70000": PORT must not be greater than 65535/);
   });
 
+  it('loads models eagerly without a memory budget by default, and refuses a budget that eager loading could not keep', () => {
+    expect(loadConfig({})).toMatchObject({ MODEL_LOADING: 'eager', MODEL_LOAD_WAIT_MS: 10_000, MODEL_MEMORY_BUDGET_BYTES: 0 });
+    expect(loadConfig({ MODEL_LOADING: 'lazy', MODEL_MEMORY_BUDGET_BYTES: '4000000000' }).MODEL_MEMORY_BUDGET_BYTES).toBe(4e9);
+    expect(() => loadConfig({ MODEL_MEMORY_BUDGET_BYTES: '4000000000' })).toThrow(
+      /MODEL_MEMORY_BUDGET_BYTES="4000000000": MODEL_MEMORY_BUDGET_BYTES needs MODEL_LOADING=lazy/,
+    );
+    expect(() => loadConfig({ MODEL_LOADING: 'sometimes' })).toThrow(/MODEL_LOADING="sometimes": MODEL_LOADING must be one of: eager, lazy/);
+  });
+
   it('trusts no proxy and sends no HSTS by default', () => {
     const config = loadConfig({});
     expect(trustProxyOf(config)).toBeUndefined();

@@ -8,7 +8,7 @@ function registryWith(defaultVersion: number | undefined) {
   return {
     get: vi.fn(() => model),
     defaultVersion: vi.fn(() => defaultVersion),
-    resolve: vi.fn((_name: string, selector: VersionSelector) => ({ selector }) as unknown as ReadyVersion),
+    acquire: vi.fn((_name: string, selector: VersionSelector) => ({ selector }) as unknown as ReadyVersion),
   };
 }
 
@@ -34,6 +34,6 @@ describe('the version a drift report is about', () => {
       throw new Error('model "nope" not found');
     });
     expect(() => reportedVersion(registry, 'nope', { kind: 'default' })).toThrow('not found');
-    expect(registry.resolve).not.toHaveBeenCalled();
+    expect(registry.acquire).not.toHaveBeenCalled();
   });
 });

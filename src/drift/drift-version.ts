@@ -8,10 +8,10 @@ import type { VersionSelector } from '../model-registry/requested-version';
  * version, the answer is the default's, every time.
  */
 export function reportedVersion(
-  registry: Pick<ModelRegistry, 'get' | 'defaultVersion' | 'resolve'>,
+  registry: Pick<ModelRegistry, 'get' | 'defaultVersion' | 'acquire'>,
   name: string,
   selector: VersionSelector,
-): ReadyVersion {
+): ReadyVersion | Promise<ReadyVersion> {
   const defaultVersion = registry.defaultVersion(registry.get(name));
-  return registry.resolve(name, selector.kind === 'default' && defaultVersion !== undefined ? { kind: 'number', version: defaultVersion } : selector);
+  return registry.acquire(name, selector.kind === 'default' && defaultVersion !== undefined ? { kind: 'number', version: defaultVersion } : selector);
 }

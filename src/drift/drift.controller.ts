@@ -36,7 +36,8 @@ export class DriftController {
     @NamedVersion() version: VersionSelector,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<DriftReportDto> {
-    const ready = reportedVersion(this.registry, name, version);
+    const acquired = reportedVersion(this.registry, name, version);
+    const ready = acquired instanceof Promise ? await acquired : acquired;
     setModelAnswerHeaders(reply, ready.version);
     return this.drift.report(ready);
   }

@@ -69,16 +69,23 @@ export class GrpcInferenceHandlers {
       ),
       ModelMetadata: this.unary(
         'ModelMetadata',
-        (request: NamedVersion, context, call) =>
-          this.pipeline.metadata(this.pipeline.resolve(request.name, selectorOf(request.version, VERSION_FIELD, call.metadata)), context),
+        (request: NamedVersion, context, call) => {
+          const acquired = this.pipeline.acquire(request.name, selectorOf(request.version, VERSION_FIELD, call.metadata));
+          return acquired instanceof Promise
+            ? acquired.then((ready) => this.pipeline.metadata(ready, context))
+            : this.pipeline.metadata(acquired, context);
+        },
         (request) => request.name,
       ),
       ModelInfer: this.unary(
         'ModelInfer',
         (request: ModelInferRequest, context, call) => {
-          const ready = this.pipeline.resolve(request.model_name, selectorOf(request.model_version, MODEL_VERSION_FIELD, call.metadata));
-          // The call's own deadline (Infinity when it has none) bounds the queue as REST's X-Request-Timeout-Ms does.
-          return this.pipeline.infer(ready, GRPC_WIRE_FORMAT, request, Number(call.getDeadline()), context);
+          // The call's own deadline (Infinity when it has none) bounds the wait for a load and the queue, as REST's X-Request-Timeout-Ms does.
+          const deadline = Number(call.getDeadline());
+          const acquired = this.pipeline.acquire(request.model_name, selectorOf(request.model_version, MODEL_VERSION_FIELD, call.metadata), deadline);
+          return acquired instanceof Promise
+            ? acquired.then((ready) => this.pipeline.infer(ready, GRPC_WIRE_FORMAT, request, deadline, context))
+            : this.pipeline.infer(acquired, GRPC_WIRE_FORMAT, request, deadline, context);
         },
         (request) => request.model_name,
       ),

@@ -55,12 +55,21 @@ export class InferencePipeline {
     private readonly config: AppConfig,
   ) {}
 
-  /** The version that serves a request (a malformed choice was refused when it was read; unknown or not READY is refused here). */
+  /** The READY version that serves a request, never loading one (a malformed choice was refused when it was read; unknown or not READY is refused here). */
   resolve(name: string, version: VersionChoice): ReadyVersion {
-    return this.registry.resolve(name, 'kind' in version ? version : { kind: 'number', version: version.number });
+    return this.registry.resolve(name, selectorOf(version));
   }
 
-  /** Model readiness: unknown, loading or not READY is just "not ready"; anything else is the client's mistake (thrown). */
+  /**
+   * The version that serves an inference or a metadata request: at once when READY; in lazy mode one not
+   * loaded yet is loaded first, waited for no longer than the request's deadline (the earlier of
+   * QUEUE_TIMEOUT_MS and the caller's own, as `infer` sets it).
+   */
+  acquire(name: string, version: VersionChoice, callerDeadline?: number): ReadyVersion | Promise<ReadyVersion> {
+    return this.registry.acquire(name, selectorOf(version), deadlineOf(this.config.QUEUE_TIMEOUT_MS, callerDeadline));
+  }
+
+  /** Model readiness: unknown, loading, not loaded (AVAILABLE, not loaded by asking) or not READY is just "not ready"; anything else is the client's mistake (thrown). */
   isModelReady(name: string, version: VersionChoice): boolean {
     try {
       this.resolve(name, version);
@@ -106,6 +115,10 @@ export class InferencePipeline {
   private run(ready: ReadyVersion, request: DecodedInferenceRequest, context: RequestContext): Promise<TensorMap> {
     return this.runner.run(ready, request.feeds, request.outputNames, context).catch(blameInputs);
   }
+}
+
+function selectorOf(version: VersionChoice): VersionSelector {
+  return 'kind' in version ? version : { kind: 'number', version: version.number };
 }
 
 /** Refusals that mean "not ready" to the model-ready route and method, not an error. */

@@ -10,6 +10,7 @@ import {
   ApiOperation,
   ApiParam,
   ApiPayloadTooLargeResponse,
+  ApiServiceUnavailableResponse,
   ApiTags,
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
@@ -40,6 +41,10 @@ const DEFAULT_VERSION_HEADERS = applyDecorators(ApiVersionHeader({ pathWins: tru
 const ERRORS = applyDecorators(
   ApiBadRequestResponse({ type: V2ErrorDto, description: 'Malformed request, version or header; the message says what' }),
   ApiNotFoundResponse({ type: V2ErrorDto, description: 'Unknown model, or the selected version is not READY' }),
+  ApiServiceUnavailableResponse({
+    type: V2ErrorDto,
+    description: 'The selected version is still loading (MODEL_LOADING=lazy: its first request loads it); retry after Retry-After',
+  }),
 );
 
 const IRIS_REQUEST = {
@@ -118,7 +123,7 @@ export class InferenceProtocolController {
 
   @Get('models/:name')
   @CallerAuth()
-  @ApiOperation({ summary: 'Model metadata: READY versions, platform, and the selected version’s inputs and outputs' })
+  @ApiOperation({ summary: 'Model metadata: the versions it serves, platform, and the selected version’s inputs and outputs' })
   @MODEL_PARAM
   @DEFAULT_VERSION_HEADERS
   @ApiOkResponse({ type: V2ModelMetadataDto })
@@ -128,7 +133,7 @@ export class InferenceProtocolController {
     @RequestedVersion() version: VersionSelector,
     @Context() context: RequestContext,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): V2ModelMetadataDto {
+  ): Promise<V2ModelMetadataDto> {
     return this.metadataOf(name, version, context, reply);
   }
 
@@ -144,7 +149,7 @@ export class InferenceProtocolController {
     @Param('version', ParsePathVersionPipe) version: PathVersion,
     @Context() context: RequestContext,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): V2ModelMetadataDto {
+  ): Promise<V2ModelMetadataDto> {
     return this.metadataOf(name, version, context, reply);
   }
 
@@ -154,7 +159,7 @@ export class InferenceProtocolController {
   @MODEL_PARAM
   @DEFAULT_VERSION_HEADERS
   @ApiOkResponse({ description: 'Ready' })
-  @ApiBadRequestResponse({ description: 'Not ready (unknown model or version, loading, FAILED), or a malformed X-Model-Version' })
+  @ApiBadRequestResponse({ description: 'Not ready (unknown model or version, loading, not loaded yet (AVAILABLE), FAILED), or a malformed X-Model-Version' })
   modelReady(@Param('name') name: string, @RequestedVersion() version: VersionSelector, @Res() reply: FastifyReply): void {
     answerHealth(reply, this.pipeline.isModelReady(name, version));
   }
@@ -165,7 +170,7 @@ export class InferenceProtocolController {
   @MODEL_PARAM
   @VERSION_PARAM
   @ApiOkResponse({ description: 'Ready' })
-  @ApiBadRequestResponse({ description: 'Not ready (unknown model or version, loading, FAILED), or a malformed version' })
+  @ApiBadRequestResponse({ description: 'Not ready (unknown model or version, loading, not loaded yet (AVAILABLE), FAILED), or a malformed version' })
   versionReady(@Param('name') name: string, @Param('version', ParsePathVersionPipe) version: PathVersion, @Res() reply: FastifyReply): void {
     answerHealth(reply, this.pipeline.isModelReady(name, version));
   }
@@ -205,8 +210,9 @@ export class InferenceProtocolController {
     return this.inferOn(name, version, deadline, message, context, reply);
   }
 
-  private metadataOf(name: string, version: VersionChoice, context: RequestContext, reply: FastifyReply): V2ModelMetadataDto {
-    const ready = this.pipeline.resolve(name, version);
+  private async metadataOf(name: string, version: VersionChoice, context: RequestContext, reply: FastifyReply): Promise<V2ModelMetadataDto> {
+    const acquired = this.pipeline.acquire(name, version);
+    const ready = acquired instanceof Promise ? await acquired : acquired;
     setModelAnswerHeaders(reply, ready.version);
     return this.pipeline.metadata(ready, context);
   }
@@ -219,7 +225,9 @@ export class InferenceProtocolController {
     context: RequestContext,
     reply: FastifyReply,
   ): Promise<string | Buffer> {
-    const ready = this.pipeline.resolve(name, version);
+    const acquired = this.pipeline.acquire(name, version, deadline);
+    // A READY version comes back as it is: no promise to wait for on the common path.
+    const ready = acquired instanceof Promise ? await acquired : acquired;
     // Named from here on, on a refusal of the request's body too.
     setModelAnswerHeaders(reply, ready.version);
     const answer = await this.pipeline.infer(ready, this.wire, message, deadline, context);

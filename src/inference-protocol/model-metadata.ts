@@ -1,16 +1,20 @@
 import type { TensorSpec } from '../inference/tensors';
 import type { ModelStatus, ReadyVersion } from '../model-registry/model-version';
+import { isServable } from '../model-registry/servable';
 import { toV2DataType } from './datatypes';
 import type { V2ModelMetadataDto, V2TensorMetadataDto } from './dto/metadata.dto';
 
 /** What the protocol's model metadata calls the framework serving a model. */
 export const PLATFORM = 'onnxruntime_onnx';
 
-/** The protocol's model metadata: the model's READY versions, and the inputs and outputs of the version that answers. */
+/**
+ * The protocol's model metadata: the versions a request may ask for (READY ones, and with MODEL_LOADING=lazy
+ * those its request would load), and the inputs and outputs of the version that answers.
+ */
 export function mapModelMetadata(ready: ReadyVersion, model: ModelStatus): V2ModelMetadataDto {
   return {
     name: ready.name,
-    versions: model.versions.filter((status) => status.state === 'READY').map((status) => String(status.version)),
+    versions: model.versions.filter((status) => isServable(model, status)).map((status) => String(status.version)),
     platform: PLATFORM,
     inputs: ready.model.inputs.map(tensorMetadata),
     outputs: ready.model.outputs.map(tensorMetadata),

@@ -37,6 +37,7 @@ export class BatchingModel implements LoadedModel {
   readonly outputs;
   readonly parallelism: number;
   readonly placement: string | undefined;
+  readonly residentBytes: number | undefined;
   /** Whether requests can be merged at all: every input and output has a dynamic first dimension. */
   readonly mergeable: boolean;
   private readonly queue: QueuedRun[] = [];
@@ -56,6 +57,7 @@ export class BatchingModel implements LoadedModel {
     this.outputs = inner.outputs;
     this.parallelism = inner.parallelism ?? 1;
     this.placement = inner.placement;
+    this.residentBytes = inner.residentBytes;
     this.mergeable =
       settings.enabled &&
       settings.maxBatchSize > 1 &&

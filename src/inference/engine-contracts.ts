@@ -34,6 +34,8 @@ export interface LoadedModel {
   readonly outputs: readonly TensorSpec[];
   /** How many inferences can run at the same time (sessions in separate threads). */
   readonly parallelism?: number;
+  /** Estimated memory it holds in this process (resident-bytes.ts); absent when the engine cannot tell. */
+  readonly residentBytes?: number;
   /** Runs one inference; `outputNames` limits and orders what is computed (all outputs when absent). */
   run(feeds: TensorMap, outputNames?: readonly string[], options?: RunOptions): Promise<TensorMap>;
   release(): Promise<void>;

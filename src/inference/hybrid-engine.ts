@@ -1,4 +1,5 @@
 import type { InferenceEngine, LoadedModel, LoadHints } from './engine-contracts';
+import { residentBytesOf } from './resident-bytes';
 import type { PooledModel, WorkerPoolEngine } from './worker-pool';
 import { zeroFeeds } from './warm-up';
 
@@ -40,6 +41,7 @@ export class HybridEngine implements InferenceEngine {
     await pooled.release();
     return Object.assign(inline, {
       placement: `on the event loop (a batch of ${hints.maxBatchRows ?? 1} took ${micros.toFixed(0)} µs in a worker)`,
+      residentBytes: residentBytesOf(modelBytes.byteLength, { workerSessions: 0, eventLoopSession: true, timedInWorkers: true }),
     });
   }
 

@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import type { InferenceEngine, LoadedModel, SessionSettings } from './engine-contracts';
+import { residentBytesOf } from './resident-bytes';
 import { isDataType, type Tensor, type TensorData, type TensorMap, type TensorSpec } from './tensors';
 
 /** The only module that imports onnxruntime-node. */
@@ -17,7 +18,7 @@ export class OnnxRuntimeEngine implements InferenceEngine {
     } catch (error) {
       throw new Error(`onnxruntime could not load ${label}: ${firstLine(error)}`);
     }
-    return new OnnxRuntimeModel(session);
+    return new OnnxRuntimeModel(session, residentBytesOf(modelBytes.byteLength, { workerSessions: 0, eventLoopSession: true }));
   }
 }
 
@@ -25,7 +26,10 @@ class OnnxRuntimeModel implements LoadedModel {
   readonly inputs: readonly TensorSpec[];
   readonly outputs: readonly TensorSpec[];
 
-  constructor(private readonly session: ort.InferenceSession) {
+  constructor(
+    private readonly session: ort.InferenceSession,
+    readonly residentBytes: number,
+  ) {
     this.inputs = session.inputMetadata.map(toSpec);
     this.outputs = session.outputMetadata.map(toSpec);
   }

@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { Logger } from '@nestjs/common';
 import { DomainError } from '../common/errors/domain-error';
 import type { InferenceEngine, LoadedModel, SessionSettings } from './engine-contracts';
+import { residentBytesOf } from './resident-bytes';
 import type { TensorMap, TensorSpec } from './tensors';
 import type { WorkerReply, WorkerRequestBody } from './worker-protocol';
 
@@ -112,7 +113,7 @@ export class WorkerPoolEngine implements InferenceEngine {
     }
     this.models.set(modelId, { bytes: modelBytes, label });
     const first = (replies[0] as PromiseFulfilledResult<Extract<WorkerReply, { op: 'loaded' }>>).value;
-    return new PooledModel(this, modelId, first.inputs, first.outputs);
+    return new PooledModel(this, modelId, first.inputs, first.outputs, modelBytes.byteLength);
   }
 
   /** Why inference cannot run any more (no worker could be replaced), or undefined while it can. */
@@ -194,14 +195,18 @@ export class WorkerPoolEngine implements InferenceEngine {
 export class PooledModel implements LoadedModel {
   readonly parallelism: number;
   readonly placement: string;
+  readonly residentBytes: number;
 
   constructor(
     private readonly pool: WorkerPoolEngine,
     private readonly modelId: number,
     readonly inputs: readonly TensorSpec[],
     readonly outputs: readonly TensorSpec[],
+    /** The size of the model's file. */
+    readonly modelBytes: number,
   ) {
     this.parallelism = pool.parallelism;
+    this.residentBytes = residentBytesOf(modelBytes, { workerSessions: pool.parallelism, eventLoopSession: false });
     this.placement = `in ${pool.parallelism} worker thread${pool.parallelism === 1 ? '' : 's'}`;
   }
 

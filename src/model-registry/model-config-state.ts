@@ -2,6 +2,7 @@ import { DomainError } from '../common/errors/domain-error';
 import type { BatchSettings } from '../inference/batcher';
 import type { StoredModel } from './model-store';
 import type { ConfigError, ModelConfigValues, ModelStatus } from './model-version';
+import { isServable } from './servable';
 
 // A model's config in force: config.json (or MODEL_CONFIG_DIR's copy) merged
 // with run-time overrides from the admin API, field by field.
@@ -12,6 +13,7 @@ import type { ConfigError, ModelConfigValues, ModelStatus } from './model-versio
  */
 export function applyFileConfig(model: ModelStatus, stored: StoredModel, now = new Date()): ConfigError | undefined {
   model.configFingerprint = stored.configFingerprint;
+  model.configFile = stored.configFile;
   if (stored.config instanceof Error) {
     model.configError = { file: stored.configFile, reason: stored.config.message, since: model.configError?.since ?? now };
     return model.configError;
@@ -23,6 +25,7 @@ export function applyFileConfig(model: ModelStatus, stored: StoredModel, now = n
     weights: stored.config.weights,
     batching: stored.config.batching,
     cache: stored.config.cache,
+    versions: stored.config.versions,
   };
   applyEffectiveConfig(model);
   return undefined;
@@ -58,7 +61,9 @@ export function applyOverrides(model: ModelStatus, overrides: ModelConfigValues 
   }
   const newDefault = overrides?.default_version;
   const defaultStatus = model.versions.find((v) => v.version === newDefault);
-  if (newDefault !== undefined && defaultStatus?.state !== 'READY') {
+  // A model loaded on demand may default to a version not loaded yet: its first request loads it.
+  const canBeDefault = defaultStatus?.state === 'READY' || (model.loadsOnDemand === true && defaultStatus !== undefined && isServable(model, defaultStatus));
+  if (newDefault !== undefined && !canBeDefault) {
     // A default that cannot serve would turn every request that names no version, and readiness, into a failure.
     throw new DomainError(
       'CONFLICT',
@@ -87,9 +92,9 @@ export function batchSettingsFor(model: ModelStatus, defaults: BatchSettings): B
   };
 }
 
-/** "available versions: 1, 2; labels: stable=1": what error messages offer instead. */
+/** "available versions: 1, 2; labels: stable=1": what error messages offer instead (those a request may be given). */
 export function describeAvailable(model: ModelStatus): string {
-  const ready = model.versions.filter((v) => v.state === 'READY').map((v) => v.version);
+  const ready = model.versions.filter((v) => isServable(model, v)).map((v) => v.version);
   const labels = Object.entries(model.labels).map(([label, version]) => `${label}=${version}`);
   return (
     `available versions: ${ready.length ? ready.join(', ') : 'none'}` +

@@ -10,6 +10,7 @@ import {
 } from 'class-validator';
 import { LABEL_NAME_PATTERN, VERSION_KEY_PATTERN } from './manifest';
 import { ManifestError, ownEntries, validated } from './repository-json';
+import { parseVersionsSection, type VersionConfig } from './version-config';
 
 /** Per-model dynamic batching settings; each one falls back to the service-wide setting. */
 export class ModelBatchingConfig {
@@ -77,13 +78,20 @@ export class ModelConfig extends ModelOverrides {
   @ValidateNested()
   @Type(() => ModelCacheConfig)
   cache?: ModelCacheConfig;
+
+  /** Version -> what config.json says about that version, e.g. `{"3": {"sha256": "<64 hex digits>"}}` (VersionConfig). */
+  @IsOptional()
+  @IsObject()
+  versions: Record<string, VersionConfig> = {};
 }
 
 /** A model's config values as held in memory: from config.json, or the run-time overrides. */
-export type ModelConfigValues = Partial<Pick<ModelConfig, 'default_version' | 'labels' | 'weights' | 'batching' | 'cache'>>;
+export type ModelConfigValues = Partial<Pick<ModelConfig, 'default_version' | 'labels' | 'weights' | 'batching' | 'cache' | 'versions'>>;
 
 export function parseModelConfig(json: unknown, file: string): ModelConfig {
-  return checkedLabelsAndWeights(validated(ModelConfig, withoutMapEntries(json), file), json, file);
+  const config = checkedLabelsAndWeights(validated(ModelConfig, withoutMapEntries(json), file), json, file);
+  config.versions = parseVersionsSection((json as { versions?: unknown }).versions, file);
+  return config;
 }
 
 /**
@@ -104,17 +112,15 @@ export function parseModelOverrides(json: unknown, file: string): ModelConfigVal
 /**
  * class-transformer's copy of a plain object drops keys named after Object.prototype members (a label
  * "toString") and crashes on a key named "constructor": labels and weights are checked as the JSON's own
- * entries (checkedLabelsAndWeights), and class-validator sees them empty (still checked to be objects).
+ * entries (checkedLabelsAndWeights, parseVersionsSection), and class-validator sees them empty (still
+ * checked to be objects).
  */
 function withoutMapEntries(json: unknown): unknown {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return json;
-  const raw = json as { labels?: unknown; weights?: unknown };
+  const raw = json as Record<string, unknown>;
   const emptied = (value: unknown) => (typeof value === 'object' && value !== null && !Array.isArray(value) ? {} : value);
-  return {
-    ...json,
-    ...(Object.hasOwn(json, 'labels') ? { labels: emptied(raw.labels) } : {}),
-    ...(Object.hasOwn(json, 'weights') ? { weights: emptied(raw.weights) } : {}),
-  };
+  const maps = ['labels', 'weights', 'versions'].filter((key) => Object.hasOwn(json, key));
+  return { ...json, ...Object.fromEntries(maps.map((key) => [key, emptied(raw[key])])) };
 }
 
 function checkedLabelsAndWeights<T extends ModelOverrides>(config: T, json: unknown, file: string): T {

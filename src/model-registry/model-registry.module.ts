@@ -4,6 +4,7 @@ import { BATCH_OBSERVERS, type BatchObservers } from '../inference/engine-contra
 import { InferenceModule } from '../inference/inference.module';
 import { ModelRegistry, MODEL_STORE, REGISTRY_OPTIONS, type RegistryOptions } from './model-registry.service';
 import { ModelStore } from './model-store';
+import { MODEL_LOAD_OBSERVER, type ModelLoadObserver } from './model-loads';
 
 @Module({
   imports: [InferenceModule],
@@ -16,8 +17,8 @@ import { ModelStore } from './model-store';
     },
     {
       provide: REGISTRY_OPTIONS,
-      inject: [AppConfig, BATCH_OBSERVERS],
-      useFactory: (config: AppConfig, observers: BatchObservers): RegistryOptions => ({
+      inject: [AppConfig, BATCH_OBSERVERS, MODEL_LOAD_OBSERVER],
+      useFactory: (config: AppConfig, observers: BatchObservers, loadObserver: ModelLoadObserver): RegistryOptions => ({
         pollIntervalMs: config.MODEL_POLL_INTERVAL_MS,
         requiredModels: config.REQUIRED_MODELS.split(',').map((name) => name.trim()).filter(Boolean),
         settleMs: config.MODEL_SETTLE_MS,
@@ -29,6 +30,13 @@ import { ModelStore } from './model-store';
         },
         observe: (name, version) => observers.observerFor(name, version),
         forget: (name, version) => observers.forget(name, version),
+        loading: {
+          mode: config.MODEL_LOADING,
+          waitMs: config.MODEL_LOAD_WAIT_MS,
+          // Each HTTP process loads and holds its own sessions: each keeps an even share of the pod's budget.
+          budgetBytes: Math.floor(config.MODEL_MEMORY_BUDGET_BYTES / config.HTTP_PROCESSES),
+        },
+        loadObserver,
       }),
     },
   ],

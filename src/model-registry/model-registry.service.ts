@@ -15,9 +15,13 @@ import { ModelTable } from './model-table';
 import { type NotReady, requiredModelsNotServing, stillLoadingAtStart } from './readiness';
 import type { ModelConfigValues, ModelStatus, ReadyVersion, VersionStatus } from './model-version';
 import { RepositorySync } from './repository-sync';
-import { chooseVersion, defaultReady, defaultVersion } from './version-resolution';
+import { isServable } from './servable';
+import { chooseVersion, chosenStatus, defaultReady, defaultVersion } from './version-resolution';
 import { messageOf } from './prepare-version';
 import { VersionLifecycle } from './version-lifecycle';
+import type { MemoryUse } from './memory-budget';
+import { EAGER_LOADING, type LoadingOptions, type ModelLoadObserver, NO_LOAD_OBSERVER } from './model-loads';
+import { OnDemandLoads } from './on-demand-loads';
 import type { VersionSelector } from './requested-version';
 
 export const MODEL_STORE = Symbol('MODEL_STORE');
@@ -38,6 +42,10 @@ export interface RegistryOptions {
   /** Where each version's batcher reports (metrics), and how a retired version's series are dropped. */
   observe: (name: string, version: number) => BatchObserver;
   forget: (name: string, version: number) => void;
+  /** Eager (the default) or lazy loading, how long requests wait for a load, the memory budget. */
+  loading?: LoadingOptions;
+  /** Where loads and unloads are counted (metrics). */
+  loadObserver?: ModelLoadObserver;
 }
 
 const NO_OBSERVER: BatchObserver = { onBatch: () => undefined, onQueueDepth: () => undefined };
@@ -61,9 +69,10 @@ export const DEFAULT_REGISTRY_OPTIONS: RegistryOptions = {
 @Injectable()
 export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
   private readonly logger = new Logger(ModelRegistry.name);
-  private readonly table = new ModelTable();
+  private readonly table: ModelTable;
   private readonly loads: VersionLifecycle;
   private readonly repository: RepositorySync;
+  private readonly onDemand: OnDemandLoads;
   private initialSync: Promise<void> | undefined;
   private poller: NodeJS.Timeout | undefined;
   /** The models readiness waits for; known once the first load has finished (see isReady). */
@@ -74,7 +83,11 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
     @Inject(INFERENCE_ENGINE) engine: InferenceEngine,
     @Inject(REGISTRY_OPTIONS) private readonly options: RegistryOptions = DEFAULT_REGISTRY_OPTIONS,
   ) {
-    this.loads = new VersionLifecycle(store, engine, this.table, options, this.logger);
+    const loading = options.loading ?? EAGER_LOADING;
+    const required = new Set(options.requiredModels);
+    this.table = new ModelTable((name) => loading.mode === 'lazy' && !required.has(name));
+    this.loads = new VersionLifecycle(store, engine, this.table, { ...options, afterLoad: (_, status) => this.onDemand.loaded(status) }, this.logger);
+    this.onDemand = new OnDemandLoads(this.loads, this.table, loading, options.loadObserver ?? NO_LOAD_OBSERVER, this.logger);
     this.repository = new RepositorySync(store, this.table, this.loads, options.settleMs, this.logger);
   }
 
@@ -91,9 +104,11 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
     this.initialSync ??= this.repository.run(true);
     await this.initialSync;
     await this.whenIdle();
-    this.required ??= this.options.requiredModels?.length
-      ? new Set(this.options.requiredModels)
-      : new Set(this.list().filter((model) => defaultReady(model) !== undefined).map((model) => model.name));
+    // Lazy mode waits only for the models it names: the others are not even loaded.
+    this.required ??=
+      this.options.requiredModels?.length || this.options.loading?.mode === 'lazy'
+        ? new Set(this.options.requiredModels)
+        : new Set(this.list().filter((model) => defaultReady(model) !== undefined).map((model) => model.name));
   }
 
   /** Resolves when no scan and no load is running. */
@@ -173,12 +188,30 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
     return model;
   }
 
-  /** The version that serves a request for `name` with this selector, or a 404-kind error naming what exists. */
+  /** The READY version that serves a request for `name` with this selector, or a 404-kind error naming what exists; never loads. */
   resolve(name: string, selector: VersionSelector): ReadyVersion {
     return chooseVersion(this.get(name), selector);
   }
 
-  /** The version a request without a selector gets when no canary split applies: configured default, else highest READY. */
+  /**
+   * The version a request for `name` with this selector is served by: at once (no promise) when it is
+   * READY, the request path's common case; in lazy mode, a version not loaded yet is loaded and waited for,
+   * up to MODEL_LOAD_WAIT_MS and `deadline` (epoch ms), then a 503 to retry (MODEL_LOADING). Otherwise
+   * as `resolve`. Marks the version used, for the memory budget's least-recently-used order.
+   */
+  acquire(name: string, selector: VersionSelector, deadline?: number): ReadyVersion | Promise<ReadyVersion> {
+    const model = this.get(name);
+    const status = chosenStatus(model, selector);
+    this.onDemand.touch(status);
+    return status.state === 'READY' && status.ready ? status.ready : this.onDemand.serve(model, status, selector, deadline);
+  }
+
+  /** This process's loaded versions, their estimated memory and its budget. */
+  memoryUse(): MemoryUse {
+    return this.onDemand.memoryUse();
+  }
+
+  /** The version a request without a selector gets when no canary split applies (see version-resolution's defaultVersion). */
   defaultVersion(model: ModelStatus): number | undefined {
     return defaultVersion(model);
   }
@@ -193,17 +226,21 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
     }
     const status = this.table.statusFor(model, version);
     status.pinnedUnloaded = false;
-    await this.loads.start(model, status, stored.fingerprint);
+    await this.loads.start(model, status, stored.fingerprint, 'admin');
     return status;
   }
 
-  /** Stops serving a version (in-flight requests finish first) and keeps it unloaded until loaded again. */
-  async unload(name: string, version: number): Promise<VersionStatus> {
+  /**
+   * Stops serving a version (in-flight requests finish first) and keeps it unloaded until loaded again.
+   * `wholeModel`: every version goes (the repository extension's unload, which refuses a required model itself).
+   */
+  async unload(name: string, version: number, wholeModel = false): Promise<VersionStatus> {
     const model = this.get(name);
     const status = model.versions.find((v) => v.version === version);
     if (!status) throw new DomainError('VERSION_NOT_AVAILABLE', `model "${name}": version ${version} does not exist; ${describeAvailable(model)}`);
-    const othersReady = model.versions.some((other) => other !== status && other.state === 'READY');
-    if (status.state === 'READY' && (model.configuredDefault === version || !othersReady)) {
+    // A model loaded on demand still serves with versions its requests would load.
+    const othersReady = model.versions.some((other) => other !== status && (model.loadsOnDemand ? isServable(model, other) : other.state === 'READY'));
+    if (!wholeModel && status.state === 'READY' && (model.configuredDefault === version || !othersReady)) {
       // Unloading it would leave requests that name no version with nothing to serve them, and the pod unready.
       throw new DomainError(
         'CONFLICT',
@@ -232,7 +269,7 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
       stored.versions.map(({ version, fingerprint }) => {
         const status = this.table.statusFor(model, version);
         status.pinnedUnloaded = false;
-        return this.loads.start(model, status, fingerprint);
+        return this.loads.start(model, status, fingerprint, 'admin');
       }),
     );
     return model;

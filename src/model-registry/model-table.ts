@@ -8,6 +8,9 @@ import type { ModelStatus, VersionStatus } from './model-version';
 export class ModelTable {
   private readonly models = new Map<string, ModelStatus>();
 
+  /** @param loadsOnDemand whether a model of this name has its versions loaded on their first request (lazy mode). */
+  constructor(private readonly loadsOnDemand: (name: string) => boolean = () => false) {}
+
   get size(): number {
     return this.models.size;
   }
@@ -21,6 +24,7 @@ export class ModelTable {
     let model = this.models.get(name);
     if (!model) {
       model = { name, versions: [], labels: {}, configuredDefault: undefined, weights: {} };
+      if (this.loadsOnDemand(name)) model.loadsOnDemand = true;
       this.models.set(name, model);
     }
     return model;

@@ -3,7 +3,11 @@ import type { ResponseCache } from '../inference/response-cache';
 import type { VersionManifest } from './manifest';
 import type { ModelConfigValues } from './model-config';
 
-export const VERSION_STATES = ['LOADING', 'READY', 'FAILED', 'UNAVAILABLE'] as const;
+/**
+ * AVAILABLE: found in the repository and not loaded (MODEL_LOADING=lazy): its first request loads it, and
+ * a version unloaded to stay within MODEL_MEMORY_BUDGET_BYTES goes back to it.
+ */
+export const VERSION_STATES = ['AVAILABLE', 'LOADING', 'READY', 'FAILED', 'UNAVAILABLE'] as const;
 export type VersionState = (typeof VERSION_STATES)[number];
 
 /** A version that can serve: its compiled model, what its manifest says, and where it came from. */
@@ -70,6 +74,13 @@ export interface VersionStatus {
   pinnedUnloaded?: boolean;
   /** A load is running for this version. */
   loading?: boolean;
+  /**
+   * Its files' sha256 is not the one config.json declares: its last load was refused for that, or its
+   * session was retired when the declaration changed. A later change of the declaration loads it again.
+   */
+  refusedByDigest?: boolean;
+  /** When a request last acquired it (a counter, not a time): the least recently used is unloaded first. */
+  lastUsed?: number;
 }
 
 export interface ModelStatus {
@@ -83,10 +94,14 @@ export interface ModelStatus {
   /** Why config.json on disk is refused, while it is (the last good config, if any, stays in force). */
   configError?: ConfigError;
   configFingerprint?: string;
+  /** Where its config is read from, as reasons name it: `<name>/config.json` or `MODEL_CONFIG_DIR/<name>.json`. */
+  configFile?: string;
   /** The last usable config.json; none while the model never had one (then it is not served). */
   fileConfig?: ModelConfigValues;
   /** Set at run time through the admin API; wins over config.json until cleared. */
   overrides?: ModelConfigValues;
+  /** Its versions load on their first request (MODEL_LOADING=lazy and not in REQUIRED_MODELS), not when found. */
+  loadsOnDemand?: boolean;
 }
 
 /** A config.json the registry refused: which file, why, and since when it has been refused. */

@@ -3,11 +3,13 @@ import type { BatchObserver, InferenceEngine } from '../inference/engine-contrac
 import { ResponseCache } from '../inference/response-cache';
 import { warmUp } from '../inference/warm-up';
 import { checkManifestFitsModel } from './manifest-checks';
+import { digestMismatch, type ExpectedDigest } from './model-digest';
 import type { ModelStore } from './model-store';
 import { ServingVersion } from './model-version';
 
 /**
- * Reads one version from the repository, compiles it, checks that its
+ * Reads one version from the repository, checks its model.onnx against the
+ * sha256 config.json declares for it (if any), compiles it, checks that its
  * manifest fits the model and warms it up. Only a version that passed all of
  * this is returned; every failure says which step failed and why.
  */
@@ -19,9 +21,13 @@ export async function prepareVersion(
   batching: BatchSettings,
   observer: BatchObserver,
   cacheBytes?: number,
+  expected?: ExpectedDigest,
 ): Promise<ServingVersion> {
   const id = `${name}/${version}`;
   const stored = await store.readVersion(name, version);
+  // Before compiling: bytes that are not the declared ones never reach onnxruntime.
+  const mismatch = digestMismatch(name, version, stored.sha256, expected);
+  if (mismatch) throw mismatch;
   const loaded = await engine.load(stored.bytes, id, { maxBatchRows: batching.enabled ? batching.maxBatchSize : 1 });
   try {
     if (stored.manifest) {

@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import { applyFileConfig, hasUsableConfig } from './model-config-state';
+import { versionsWithChangedDigest } from './model-digest';
 import type { ModelStore, StoredModel } from './model-store';
 import type { ModelTable } from './model-table';
 import type { ModelStatus } from './model-version';
@@ -13,7 +14,8 @@ interface PendingChange {
 const REMOVED = 'removed from MODELS_DIR';
 
 /**
- * Brings the model table in line with MODELS_DIR: new versions are loaded,
+ * Brings the model table in line with MODELS_DIR: new versions are loaded (or,
+ * for a model loaded on demand, listed AVAILABLE),
  * changed files reloaded (once they have stopped changing for `settleMs`, so
  * half-copied files are never loaded), removed versions and models retired,
  * and config.json changes applied.
@@ -65,19 +67,37 @@ export class RepositorySync {
    */
   applyConfig(model: ModelStatus, stored: StoredModel): void {
     const refusedBefore = model.configError !== undefined;
+    const declaredBefore = model.fileConfig?.versions;
     const error = applyFileConfig(model, stored);
     if (error) {
       const inForce = hasUsableConfig(model)
         ? 'the previous config stays in force'
         : 'the model is not served until it is fixed';
       this.logger.warn(`Model ${model.name}: config refused, ${inForce}: ${error.reason}`);
-    } else if (refusedBefore) {
-      this.logger.log(`Model ${model.name}: ${stored.configFile} accepted again, its config is in force`);
+      return;
+    }
+    if (refusedBefore) this.logger.log(`Model ${model.name}: ${stored.configFile} accepted again, its config is in force`);
+    this.applyDeclaredDigests(model, stored, versionsWithChangedDigest(declaredBefore, model.fileConfig?.versions));
+  }
+
+  /**
+   * A serving version whose bytes the new declaration refuses stops serving; files refused by their
+   * digest before are loaded again by this pass, the declaration may accept them now. Their
+   * fingerprint is what kept them from being reloaded: it is cleared, and their files count as settled.
+   */
+  private applyDeclaredDigests(model: ModelStatus, stored: StoredModel, changed: readonly number[]): void {
+    for (const status of this.loads.applyDeclaredDigests(model, changed)) {
+      const files = stored.versions.find((v) => v.version === status.version)?.fingerprint;
+      // Files changed since their refusal are new files: loaded once they settle, as any are.
+      if (files === undefined || files !== status.fingerprint) continue;
+      status.fingerprint = undefined;
+      this.pending.set(`${model.name}/${status.version}`, { fingerprint: files, since: Number.NEGATIVE_INFINITY });
     }
   }
 
   private syncModel(stored: StoredModel, immediate: boolean, now: number): void {
     const model = this.table.findOrAdd(stored.name);
+    const trigger = this.scanned ? 'reload' : 'start';
     if (model.configFingerprint !== stored.configFingerprint) this.applyConfig(model, stored);
     for (const { version, fingerprint } of stored.versions) {
       const existing = model.versions.find((v) => v.version === version);
@@ -86,11 +106,11 @@ export class RepositorySync {
       if (!hasUsableConfig(model)) {
         // Not loaded (VersionLifecycle.start says why); the files count as settled, so a fixed config loads them on the next pass.
         if (immediate) this.pending.set(`${stored.name}/${version}`, { fingerprint, since: Number.NEGATIVE_INFINITY });
-        void this.loads.start(model, this.table.statusFor(model, version), fingerprint);
+        this.loads.found(model, this.table.statusFor(model, version), fingerprint, trigger);
         continue;
       }
       this.pending.delete(`${stored.name}/${version}`);
-      void this.loads.start(model, this.table.statusFor(model, version), fingerprint);
+      this.loads.found(model, this.table.statusFor(model, version), fingerprint, trigger);
     }
     for (const status of [...model.versions]) {
       if (!stored.versions.some((v) => v.version === status.version)) {

@@ -2,8 +2,10 @@ import type { Logger } from '@nestjs/common';
 import type { BatchSettings } from '../inference/batcher';
 import type { BatchObserver, InferenceEngine } from '../inference/engine-contracts';
 import { batchSettingsFor, hasUsableConfig } from './model-config-state';
+import { DigestMismatchError, digestMismatch, expectedDigest } from './model-digest';
 import type { ModelStore } from './model-store';
 import type { ModelTable } from './model-table';
+import type { LoadTrigger, ModelLoadObserver } from './model-loads';
 import type { ModelStatus, VersionStatus } from './model-version';
 import { prepareVersion, messageOf } from './prepare-version';
 
@@ -11,6 +13,10 @@ export interface VersionLifecycleOptions {
   batching: BatchSettings;
   observe: (name: string, version: number) => BatchObserver;
   forget: (name: string, version: number) => void;
+  /** Told of every load's trigger, outcome and duration (metrics). */
+  loadObserver?: ModelLoadObserver;
+  /** Called when a version has become READY, before anything awaits (the memory budget's eviction). */
+  afterLoad?: (model: ModelStatus, status: VersionStatus) => void;
 }
 
 /**
@@ -19,6 +25,8 @@ export interface VersionLifecycleOptions {
  */
 export class VersionLifecycle {
   private readonly running = new Set<Promise<void>>();
+  /** The load running for each version, so that every request waiting for a version shares one. */
+  private readonly loadOf = new Map<VersionStatus, Promise<void>>();
   /** Set once the service stops: what finishes loading then is released at once. */
   stopped = false;
 
@@ -39,12 +47,32 @@ export class VersionLifecycle {
     return Promise.allSettled([...this.running]);
   }
 
+  /** The load running for this version, if one is. */
+  loading(status: VersionStatus): Promise<void> | undefined {
+    return this.loadOf.get(status);
+  }
+
+  /**
+   * New or changed files of a version: loaded now, or, for a model loaded on
+   * demand, listed AVAILABLE for its first request to load (a loaded version
+   * is reloaded, as in eager mode; a FAILED one is tried again by that request).
+   */
+  found(model: ModelStatus, status: VersionStatus, fingerprint: string, trigger: LoadTrigger): void {
+    if (model.loadsOnDemand && hasUsableConfig(model) && !status.ready) {
+      status.state = 'AVAILABLE';
+      status.reason = undefined;
+      status.fingerprint = fingerprint;
+      return;
+    }
+    void this.start(model, status, fingerprint, trigger);
+  }
+
   /**
    * A first load makes the version READY or FAILED; a reload of a serving
    * version swaps the new session in only when it is READY, and a failed
    * reload leaves the previous session serving.
    */
-  start(model: ModelStatus, status: VersionStatus, fingerprint: string): Promise<void> {
+  start(model: ModelStatus, status: VersionStatus, fingerprint: string, trigger: LoadTrigger = 'reload'): Promise<void> {
     if (!hasUsableConfig(model)) {
       // The fingerprint stays unset: once the config is fixed, the next pass loads the version.
       if (!status.ready) {
@@ -60,7 +88,7 @@ export class VersionLifecycle {
       status.state = 'LOADING';
       status.reason = undefined;
     }
-    const load = prepareVersion(
+    const prepared = prepareVersion(
       this.store,
       this.engine,
       model.name,
@@ -68,23 +96,39 @@ export class VersionLifecycle {
       batchSettingsFor(model, this.options.batching),
       this.options.observe(model.name, status.version),
       model.fileConfig?.cache?.max_bytes,
-    ).then(
+      expectedDigest(model, status.version),
+    ).then((loaded) => {
+      // config.json may have declared another digest while the version loaded.
+      const mismatch = digestMismatch(model.name, status.version, loaded.sha256, expectedDigest(model, status.version));
+      if (!mismatch) return loaded;
+      void loaded.retire();
+      throw mismatch;
+    });
+    const load = prepared.then(
       (loaded) => {
         const stillWanted = model.versions.includes(status) && this.table.holds(model) && !status.pinnedUnloaded && !this.stopped;
+        this.options.loadObserver?.onLoad(trigger, 'ready', (performance.now() - started) / 1000);
         if (!stillWanted) return loaded.retire();
         const previous = status.ready;
         status.ready = loaded;
         status.state = 'READY';
         status.reason = undefined;
         status.fingerprint = fingerprint;
+        status.refusedByDigest = false;
         this.logger.log(
           `Model ${id} READY (${previous ? 'reloaded' : 'loaded'} and warmed in ${Math.round(performance.now() - started)} ms; ` +
-            `runs ${loaded.model.placement ?? 'on the event loop'})`,
+            `runs ${loaded.model.placement ?? 'on the event loop'}; model.onnx sha256 ${loaded.sha256})`,
         );
+        this.options.afterLoad?.(model, status);
         return previous?.retire();
       },
       (error) => {
-        status.fingerprint = fingerprint;
+        this.options.loadObserver?.onLoad(trigger, 'failed', (performance.now() - started) / 1000);
+        const refusedByDigest = error instanceof DigestMismatchError;
+        status.refusedByDigest = refusedByDigest;
+        // Refused against a digest config.json no longer declares: left unset, the next pass loads the files again.
+        const stale = refusedByDigest && error.expected.sha256 !== expectedDigest(model, status.version)?.sha256;
+        status.fingerprint = stale ? undefined : fingerprint;
         if (status.ready) {
           status.reason = `reload failed, still serving the previous files: ${messageOf(error)}`;
           this.logger.error(`Model ${id} reload FAILED, previous version keeps serving: ${messageOf(error)}`);
@@ -98,9 +142,54 @@ export class VersionLifecycle {
     const tracked = load.then(() => undefined).finally(() => {
       status.loading = false;
       this.running.delete(tracked);
+      if (this.loadOf.get(status) === tracked) this.loadOf.delete(status);
     });
     this.running.add(tracked);
+    this.loadOf.set(status, tracked);
     return tracked;
+  }
+
+  /**
+   * Applies a change of the sha256s config.json declares, for the versions whose declaration changed: a
+   * session whose bytes are not the declared ones any more stops serving (FAILED; released once the
+   * requests using it end). Returns the versions whose files were refused by their digest, which the
+   * new declaration may accept: the caller has them loaded again. A version loading now is checked
+   * when its load ends.
+   */
+  applyDeclaredDigests(model: ModelStatus, changed: readonly number[]): VersionStatus[] {
+    const retry: VersionStatus[] = [];
+    for (const status of model.versions.filter((v) => changed.includes(v.version))) {
+      const filesRefused = status.refusedByDigest;
+      const ready = status.ready;
+      const mismatch = ready && digestMismatch(model.name, status.version, ready.sha256, expectedDigest(model, status.version));
+      if (ready && mismatch) {
+        status.ready = undefined;
+        status.state = 'FAILED';
+        status.reason = mismatch.message;
+        status.refusedByDigest = true;
+        this.logger.error(`Model ${model.name}/${status.version} stops serving: ${mismatch.message}; draining ${ready.inFlight} request(s), then releasing`);
+        void ready.retire();
+      }
+      if (filesRefused && !status.loading) retry.push(status);
+    }
+    return retry;
+  }
+
+  /**
+   * Unloads a READY version to free memory and lists it AVAILABLE again: its
+   * next request loads it. Requests holding it finish first (retire waits).
+   */
+  evict(model: ModelStatus, status: VersionStatus, why: string): void {
+    const ready = status.ready;
+    if (!ready) return;
+    status.ready = undefined;
+    status.state = 'AVAILABLE';
+    status.reason = undefined;
+    this.logger.log(`Model ${model.name}/${status.version} unloaded (${why}); its next request loads it again`);
+    void ready.retire().then(() => {
+      // Its batcher's series go with it, unless a request has loaded it again meanwhile.
+      if (!status.ready && !status.loading) this.options.forget(model.name, status.version);
+    });
   }
 
   /** Takes a version out of its model; its session is released once the requests holding it end. */

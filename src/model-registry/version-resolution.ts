@@ -1,16 +1,25 @@
 import { DomainError } from '../common/errors/domain-error';
 import { describeAvailable, hasUsableConfig } from './model-config-state';
-import type { ModelStatus, ReadyVersion } from './model-version';
+import type { ModelStatus, ReadyVersion, VersionStatus } from './model-version';
+import { isServable } from './servable';
 import { pickWeightedVersion } from './traffic-split';
 import { describeSelector, type VersionSelector } from './requested-version';
 
 // Which version of a model serves a request: by number, label, canary weights or default.
 
-/** The version a request without a selector gets when no canary split applies: configured default, else highest READY. */
+/**
+ * The version a request without a selector gets when no canary split applies: the configured default, else
+ * the highest READY version; for a model loaded on demand, the highest that is READY, LOADING or AVAILABLE
+ * (the one an eager start would have loaded and served), never a FAILED one.
+ */
 export function defaultVersion(model: ModelStatus): number | undefined {
   if (model.configuredDefault !== undefined) return model.configuredDefault;
-  const ready = model.versions.filter((v) => v.state === 'READY');
-  return ready.at(-1)?.version;
+  const versions = model.versions;
+  for (let i = versions.length - 1; i >= 0; i--) {
+    const status = versions[i];
+    if (status.state === 'READY' || (model.loadsOnDemand && isServable(model, status))) return status.version;
+  }
+  return undefined;
 }
 
 export function defaultReady(model: ModelStatus): ReadyVersion | undefined {
@@ -21,23 +30,38 @@ export function defaultReady(model: ModelStatus): ReadyVersion | undefined {
 
 /** The loaded version that serves this selector, or a 503 (still loading) or 404 naming what exists. */
 export function chooseVersion(model: ModelStatus, selector: VersionSelector): ReadyVersion {
+  const status = chosenStatus(model, selector);
+  if (status.state === 'READY' && status.ready) return status.ready;
+  throw notServing(model, selector, status);
+}
+
+/**
+ * The version this selector picks, whatever its state, or a 503 (a default still loading) or 404 (a
+ * model not served until its config is fixed, a label not defined, a version that does not exist).
+ */
+export function chosenStatus(model: ModelStatus, selector: VersionSelector): VersionStatus {
   if (model.configError && !hasUsableConfig(model)) {
     throw new DomainError('VERSION_NOT_AVAILABLE', `model "${model.name}" is not served until its config is fixed: ${model.configError.reason}`);
   }
   const wanted = versionFor(model, selector);
   const status = wanted === undefined ? undefined : model.versions.find((v) => v.version === wanted);
-  if (status?.state === 'READY' && status.ready) return status.ready;
-  const loading = status ? status.state === 'LOADING' : wanted === undefined && model.versions.some((v) => v.state === 'LOADING');
-  if (loading) {
-    throw new DomainError('MODEL_LOADING', `model "${model.name}": ${describeSelector(selector)} is still LOADING; retry shortly`);
-  }
-  const why =
-    wanted === undefined
-      ? `${describeSelector(selector)} is not defined`
-      : !status
-        ? `${describeSelector(selector)} does not exist`
-        : `${describeSelector(selector)} is ${status.state}${status.reason ? ` (${status.reason})` : ''}`;
+  if (status) return status;
+  if (wanted === undefined && model.versions.some((v) => v.state === 'LOADING')) throw stillLoading(model, selector);
+  const why = wanted === undefined ? `${describeSelector(selector)} is not defined` : `${describeSelector(selector)} does not exist`;
   throw new DomainError('VERSION_NOT_AVAILABLE', `model "${model.name}": ${why}; ${describeAvailable(model)}`);
+}
+
+/** Why a chosen version that is not READY cannot serve: still loading (503, retry) or not available (404, naming what is). */
+export function notServing(model: ModelStatus, selector: VersionSelector, status: VersionStatus): DomainError {
+  if (status.state === 'LOADING') return stillLoading(model, selector);
+  return new DomainError(
+    'VERSION_NOT_AVAILABLE',
+    `model "${model.name}": ${describeSelector(selector)} is ${status.state}${status.reason ? ` (${status.reason})` : ''}; ${describeAvailable(model)}`,
+  );
+}
+
+function stillLoading(model: ModelStatus, selector: VersionSelector): DomainError {
+  return new DomainError('MODEL_LOADING', `model "${model.name}": ${describeSelector(selector)} is still LOADING; retry shortly`);
 }
 
 function versionFor(model: ModelStatus, selector: VersionSelector): number | undefined {
@@ -47,7 +71,7 @@ function versionFor(model: ModelStatus, selector: VersionSelector): number | und
         pickWeightedVersion(
           model.name,
           model.weights,
-          (version) => model.versions.some((v) => v.version === version && v.state === 'READY'),
+          (version) => model.versions.some((v) => v.version === version && isServable(model, v)),
           selector.requestKey,
         ) ?? defaultVersion(model)
       );

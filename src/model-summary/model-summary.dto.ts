@@ -29,6 +29,22 @@ export class VersionSummaryDto {
   reason?: string;
 
   @ApiPropertyOptional({
+    example: 'd3ba496add20dcf3f4f676133bb0a779f94779f77a1fa58345d9ab51ab006c43',
+    description:
+      'SHA-256 (lower-case hex) of the model.onnx this version serves; present while a session is loaded ' +
+      '(READY, or a session that still serves after a failed reload)',
+  })
+  sha256?: string;
+
+  @ApiPropertyOptional({
+    example: 'd3ba496add20dcf3f4f676133bb0a779f94779f77a1fa58345d9ab51ab006c43',
+    description:
+      "SHA-256 the model's config.json declares for this version (`versions.<n>.sha256`), lower case; present " +
+      'when one is declared. A model.onnx with another digest is refused: the version is FAILED, its reason naming both',
+  })
+  declared_sha256?: string;
+
+  @ApiPropertyOptional({
     type: () => ImageInputSummaryDto,
     description: 'Present when the loaded version takes image uploads (its manifest has an "image" section)',
   })

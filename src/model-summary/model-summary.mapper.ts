@@ -1,4 +1,5 @@
 import { hasUsableConfig } from '../model-registry/model-config-state';
+import { expectedDigest } from '../model-registry/model-digest';
 import type { ModelStatus, VersionStatus } from '../model-registry/model-version';
 import { defaultVersion } from '../model-registry/version-resolution';
 import type { ConfigErrorDto, ImageInputSummaryDto, ModelListDto, ModelSummaryDto } from './model-summary.dto';
@@ -20,6 +21,7 @@ export function mapModelSummary(model: ModelStatus, defaultVersion: number | und
       version: status.version,
       state: status.state,
       ...(status.reason ? { reason: status.reason } : {}),
+      ...digestsOf(model, status),
       ...imageOf(status),
     })),
     labels: { ...model.labels },
@@ -38,6 +40,15 @@ export function mapConfigError(model: ModelStatus): ConfigErrorDto | undefined {
     reason: error.reason,
     since: error.since.toISOString(),
     in_force: hasUsableConfig(model) ? 'last_good' : 'none',
+  };
+}
+
+/** The digest of the bytes a loaded session serves, and the one config.json declares (what a FAILED version was held to). */
+function digestsOf(model: ModelStatus, status: VersionStatus): { sha256?: string; declared_sha256?: string } {
+  const declared = expectedDigest(model, status.version)?.sha256;
+  return {
+    ...(status.ready ? { sha256: status.ready.sha256 } : {}),
+    ...(declared !== undefined ? { declared_sha256: declared } : {}),
   };
 }
 

@@ -3,7 +3,9 @@ import { Registry } from 'prom-client';
 import { ServerProcess, TO_HTTP_PROCESS, TO_PRIMARY } from '../cluster/server-process';
 import { DomainError } from '../common/errors/domain-error';
 import { BATCH_OBSERVERS } from '../inference/engine-contracts';
+import { MODEL_LOAD_OBSERVER } from '../model-registry/model-loads';
 import { BatchSeries } from './metrics/batch-series';
+import { ModelLoadSeries } from './metrics/model-load-series';
 
 /** The primary waits up to 5 s for each process; this covers that and the hop. */
 const CLUSTER_SCRAPE_TIMEOUT_MS = 6_000;
@@ -13,7 +15,8 @@ const CLUSTER_SCRAPE_TIMEOUT_MS = 6_000;
  * scrape. Each concern defines its series in a module of its own under
  * metrics/ and registers them here: the process's, HTTP's and serving's
  * (MetricsService), batching (BatchSeries, which inference/ reaches only
- * through the BATCH_OBSERVERS token it declares), gRPC, drift and the
+ * through the BATCH_OBSERVERS token it declares), model loads (ModelLoadSeries,
+ * through model-registry/'s MODEL_LOAD_OBSERVER), gRPC, drift and the
  * prediction log.
  */
 @Injectable()
@@ -58,7 +61,8 @@ export class MetricsRegistry {
     MetricsRegistry,
     { provide: BatchSeries, useFactory: (metrics: MetricsRegistry) => new BatchSeries(metrics.registry), inject: [MetricsRegistry] },
     { provide: BATCH_OBSERVERS, useExisting: BatchSeries },
+    { provide: MODEL_LOAD_OBSERVER, useFactory: (metrics: MetricsRegistry) => new ModelLoadSeries(metrics.registry), inject: [MetricsRegistry] },
   ],
-  exports: [MetricsRegistry, BATCH_OBSERVERS],
+  exports: [MetricsRegistry, BATCH_OBSERVERS, MODEL_LOAD_OBSERVER],
 })
 export class MetricsRegistryModule {}

@@ -4,6 +4,7 @@ import { ServerProcess } from '../cluster/server-process';
 import { ModelRegistry } from '../model-registry/model-registry.service';
 import { MetricsRegistry } from './metrics-registry';
 import { HttpSeries } from './metrics/http-series';
+import { registerModelMemorySeries } from './metrics/model-load-series';
 import { registerModelStateSeries } from './metrics/model-state-series';
 import { registerProcessSeries } from './metrics/process-series';
 import { ServingSeries } from './metrics/serving-series';
@@ -27,5 +28,6 @@ export class MetricsService {
     this.http = new HttpSeries(this.registry);
     this.serving = new ServingSeries(this.registry, modelRegistry);
     registerModelStateSeries(this.registry, modelRegistry);
+    registerModelMemorySeries(this.registry, modelRegistry);
   }
 }

@@ -1,5 +1,6 @@
 import type { TensorSpec } from '../inference/tensors';
 import type { ModelStatus, ReadyVersion } from '../model-registry/model-version';
+import { expectedDigest } from '../model-registry/model-digest';
 import { mapConfigError } from '../model-summary/model-summary.mapper';
 import type { ModelMetadataDto, TensorSpecDto } from './dto/model.dto';
 
@@ -7,6 +8,7 @@ import type { ModelMetadataDto, TensorSpecDto } from './dto/model.dto';
 export function mapModelMetadata(ready: ReadyVersion, model: ModelStatus): ModelMetadataDto {
   const manifest = ready.manifest;
   const configError = mapConfigError(model);
+  const declared = expectedDigest(model, ready.version)?.sha256;
   return {
     model: ready.name,
     version: ready.version,
@@ -18,6 +20,7 @@ export function mapModelMetadata(ready: ReadyVersion, model: ModelStatus): Model
     ...(manifest?.labels ? { labels: manifest.labels } : {}),
     ...(manifest?.evaluation ? { evaluation: manifest.evaluation } : {}),
     sha256: ready.sha256,
+    ...(declared !== undefined ? { declared_sha256: declared } : {}),
     ...(configError ? { config_error: configError } : {}),
   };
 }

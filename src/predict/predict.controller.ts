@@ -9,6 +9,7 @@ import {
   ApiParam,
   ApiPayloadTooLargeResponse,
   ApiQuery,
+  ApiServiceUnavailableResponse,
   ApiTags,
   ApiUnprocessableEntityResponse,
   ApiUnsupportedMediaTypeResponse,
@@ -53,14 +54,16 @@ export class PredictController {
   @ApiRequestKeyHeader()
   @ApiOkResponse({ type: ModelMetadataDto })
   @ApiNotFoundResponse({ description: 'Unknown model, or the selected version is not READY' })
-  metadata(
+  @ApiServiceUnavailableResponse({ description: 'The selected version is still loading (MODEL_LOADING=lazy: its first request loads it); retry after Retry-After' })
+  async metadata(
     @Param('name') name: string,
     @RequestedVersion() version: VersionSelector,
     @Context() context: RequestContext,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): ModelMetadataDto {
+  ): Promise<ModelMetadataDto> {
     // The same selection as predict, sticky key included: a client reads the metadata of the version it will be served.
-    const ready = this.registry.resolve(name, version);
+    const acquired = this.registry.acquire(name, version);
+    const ready = acquired instanceof Promise ? await acquired : acquired;
     context.resolved(ready.name, ready.version);
     setModelAnswerHeaders(reply, ready.version);
     return mapModelMetadata(ready, this.registry.get(name));
@@ -84,6 +87,7 @@ export class PredictController {
   @ApiOkResponse({ type: PredictResponseDto })
   @ApiBadRequestResponse({ description: 'Malformed JSON or multipart body, or a malformed X-Model-Version' })
   @ApiNotFoundResponse({ description: 'Unknown model, or the selected version is not READY (names the available ones)' })
+  @ApiServiceUnavailableResponse({ description: 'Overloaded, or the selected version is still loading (MODEL_LOADING=lazy: its first request loads it); retry after Retry-After' })
   @ApiPayloadTooLargeResponse({ description: 'Body over BODY_LIMIT_BYTES, a file over MAX_UPLOAD_BYTES, or more than MAX_FILES_PER_REQUEST files' })
   @ApiUnsupportedMediaTypeResponse({ description: 'Neither application/json nor multipart/form-data, or images sent to a model that takes none' })
   @ApiUnprocessableEntityResponse({ description: 'Instances or images that do not fit the model; the message names each one' })

@@ -59,7 +59,9 @@ export class PredictService {
     instances: readonly unknown[],
     options: PredictOptions,
   ): Promise<PredictResponseDto> {
-    const ready = this.registry.resolve(name, selector);
+    const acquired = this.registry.acquire(name, selector, options.context.deadline);
+    // A READY version comes back as it is: no promise to wait for on the common path.
+    const ready = acquired instanceof Promise ? await acquired : acquired;
     const image = ready.manifest?.image;
     return this.runner.track(ready, async () => {
       if (instances.length > this.config.MAX_INSTANCES) {
@@ -80,7 +82,8 @@ export class PredictService {
     uploads: ImageUploads,
     options: PredictOptions,
   ): Promise<PredictResponseDto> {
-    const ready = this.registry.resolve(name, selector);
+    const acquired = this.registry.acquire(name, selector, options.context.deadline);
+    const ready = acquired instanceof Promise ? await acquired : acquired;
     const image = ready.manifest?.image;
     if (!image) {
       throw new DomainError(

@@ -1,5 +1,5 @@
 import { mkdirSync, readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { cp, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, ConsoleMessage, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -338,6 +338,43 @@ describe.skipIf(!runBrowserTests)('the playground with a FAILED version and a ca
     await page.screenshot({ path: path.join(ARTIFACTS, 'failed-version.png'), fullPage: true });
     await page.close();
     expect(problems).toEqual([]);
+  });
+});
+
+describe.skipIf(!runBrowserTests)('the playground with MODEL_LOADING=lazy', { timeout: 120_000 }, () => {
+  const server = useTestApp({
+    models: ['iris'],
+    listen: true,
+    prepare: (modelsDir) => cp(path.join(modelsDir, 'iris'), path.join(modelsDir, 'lazy-iris'), { recursive: true }),
+    env: { MODEL_LOADING: 'lazy', REQUIRED_MODELS: 'iris', HTTP_PROCESSES: '1' },
+  });
+  let browser: Browser;
+
+  beforeAll(async () => {
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('shows versions not loaded as AVAILABLE without loading them, and loads the one picked to try', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${server.url}/ui/`);
+    const card = page.locator('article.model-card[data-model="lazy-iris"]');
+    await expect.poll(() => card.locator('tbody tr .state').allTextContents()).toEqual(['AVAILABLE', 'AVAILABLE']);
+    expect(await card.locator('tr[data-version="2"] .details').textContent()).toBe('not loaded: its first request loads it');
+    // Watching the list (refreshed every 2.5 s) loads nothing.
+    const updated = page.locator('#models .panel-head .muted');
+    const firstRead = await updated.textContent();
+    await expect.poll(() => updated.textContent(), { timeout: 10_000 }).not.toBe(firstRead);
+    expect(await card.locator('tbody tr .state').allTextContents()).toEqual(['AVAILABLE', 'AVAILABLE']);
+
+    await page.getByLabel('Model', { exact: true }).selectOption('lazy-iris');
+    await page.getByLabel('petal_width', { exact: true }).waitFor();
+    await expect.poll(() => card.locator('tbody tr .state').allTextContents(), { timeout: 10_000 }).toEqual(['READY', 'AVAILABLE']);
+    expect(await page.getByLabel('Version (X-Model-Version)').locator('option').allTextContents()).toContain('2 (AVAILABLE)');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'lazy-loading.png'), fullPage: true });
+    await page.close();
   });
 });
 

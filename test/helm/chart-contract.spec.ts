@@ -6,9 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { AppConfig, CONFIG_DEFAULTS, ConfigError, LOG_LEVELS, loadConfig } from '../../src/config/app-config';
 import { HEALTH_ROUTES } from '../../src/health/health-paths';
-import { LABEL_NAME_PATTERN } from '../../src/model-registry/manifest';
+import { LABEL_NAME_PATTERN, VERSION_KEY_PATTERN } from '../../src/model-registry/manifest';
 import { parseModelConfig } from '../../src/model-registry/model-config';
 import { MODEL_NAME_PATTERN } from '../../src/model-registry/model-store';
+import { SHA256_PATTERN } from '../../src/model-registry/version-config';
 import { METRICS_ROUTE } from '../../src/observability/metrics-path';
 import {
   BAD_VALUES_DIR,
@@ -134,12 +135,16 @@ describe('chart <-> service contract', () => {
     }
   });
 
-  it('modelConfig entries follow the service model-config rules (ModelConfig, MODEL_NAME_PATTERN, LABEL_NAME_PATTERN)', () => {
+  it('modelConfig entries follow the service model-config rules (ModelConfig, MODEL_NAME_PATTERN, LABEL_NAME_PATTERN, SHA256_PATTERN)', () => {
     const modelConfig = (schema.properties as Record<string, Schema>).modelConfig.properties as Record<string, Schema>;
     expect((modelConfig.models.propertyNames as Schema).pattern).toBe(MODEL_NAME_PATTERN.source);
     const entry = (schema.definitions as Record<string, Schema>).modelConfigEntry;
     const labels = (entry.properties as Record<string, Schema>).labels;
     expect((labels.propertyNames as Schema).pattern).toBe(LABEL_NAME_PATTERN.source);
+    const versions = (entry.properties as Record<string, Schema>).versions;
+    expect((versions.propertyNames as Schema).pattern).toBe(VERSION_KEY_PATTERN.source);
+    const versionEntry = versions.additionalProperties as Schema;
+    expect(((versionEntry.properties as Record<string, Schema>).sha256 as Schema).pattern).toBe(SHA256_PATTERN.source);
     // Every entry the good values files render is a config the service parses.
     const overlay = parse(read(join(FIXTURES_DIR, 'good-all-features.yaml'))) as JsonObject;
     const models = get(overlay, ['modelConfig', 'models']).value as JsonObject;
@@ -150,6 +155,8 @@ describe('chart <-> service contract', () => {
     const bad = valuesWith(join(BAD_VALUES_DIR, 'model-config-label-not-integer.yaml'));
     const badIris = get(bad, ['modelConfig', 'models', 'iris']).value;
     expect(() => parseModelConfig(badIris, 'iris.json')).toThrow();
+    const shortDigest = get(valuesWith(join(BAD_VALUES_DIR, 'model-config-sha256-short.yaml')), ['modelConfig', 'models', 'iris']).value;
+    expect(() => parseModelConfig(shortDigest, 'iris.json')).toThrow('iris.json: versions.1: sha256 must be 64 hexadecimal digits');
   });
 
   it('renders every config entry as an env var of the same name', () => {

@@ -1,4 +1,5 @@
-import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -133,7 +134,8 @@ describe('lifecycle under load', () => {
     expect(versions.filter((v) => v === '1').length).toBeGreaterThan(0);
     expect(lastHundred.every((v) => v === '2')).toBe(true);
     const listed = (await (await fetch(`${server.url}/v1/models`)).json()) as { models: Array<{ versions: unknown[] }> };
-    expect(listed.models[0].versions).toEqual([{ version: 2, state: 'READY' }]);
+    const sha256 = createHash('sha256').update(await readFile(path.join(REPO_MODELS_DIR, 'iris', '2', 'model.onnx'))).digest('hex');
+    expect(listed.models[0].versions).toEqual([{ version: 2, state: 'READY', sha256 }]);
   });
 
   it('a corrupt model copied in at run time is FAILED with its reason, and nothing else is affected', async () => {

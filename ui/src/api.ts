@@ -5,7 +5,8 @@
  */
 import { credentialHeaders } from './credential';
 
-export type VersionState = 'LOADING' | 'READY' | 'FAILED' | 'UNAVAILABLE';
+/** AVAILABLE: not loaded yet (MODEL_LOADING=lazy); its first request loads it. */
+export type VersionState = 'AVAILABLE' | 'LOADING' | 'READY' | 'FAILED' | 'UNAVAILABLE';
 
 export interface VersionSummary {
   version: number;

@@ -1,6 +1,9 @@
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsInt, IsNotEmpty, IsString, Matches, Max, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, Min, ValidateBy } from 'class-validator';
 import { RequestLimitSettings } from './request-limit-settings';
+
+export const MODEL_LOADING_MODES = ['eager', 'lazy'] as const;
+export type ModelLoadingMode = (typeof MODEL_LOADING_MODES)[number];
 
 /** Where models come from and how they run: repository, polling, workers, batching, queues, drift. Part of AppConfig. */
 export class ModelSettings extends RequestLimitSettings {
@@ -20,6 +23,43 @@ export class ModelSettings extends RequestLimitSettings {
     message: 'REQUIRED_MODELS must be model names separated by commas (or empty)',
   })
   REQUIRED_MODELS: string = '';
+
+  /**
+   * `eager`: every version found is loaded at start and when found later. `lazy`: only the versions of
+   * REQUIRED_MODELS are; the others are listed AVAILABLE and loaded by their first request (thousands of
+   * models per pod, within MODEL_MEMORY_BUDGET_BYTES).
+   */
+  @IsIn(MODEL_LOADING_MODES, { message: `MODEL_LOADING must be one of: ${MODEL_LOADING_MODES.join(', ')}` })
+  MODEL_LOADING: ModelLoadingMode = 'eager';
+
+  /**
+   * How long a request for a version not loaded yet waits for its load, in ms (never past the request's own
+   * deadline); then 503 with Retry-After while the load goes on. 0 = answer 503 at once.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  MODEL_LOAD_WAIT_MS: number = 10_000;
+
+  /**
+   * The pod's memory for loaded models, in bytes, split evenly among HTTP_PROCESSES (each holds its own
+   * sessions); past it the least recently used versions are unloaded back to AVAILABLE. 0 = no budget.
+   * Estimated per version (docs/model-repository.md); needs MODEL_LOADING=lazy.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @ValidateBy({
+    name: 'budgetNeedsLazyLoading',
+    validator: {
+      // Refused rather than ignored: an operator who sets a budget expects it kept, and eager mode never unloads.
+      validate: (value: unknown, args) => value === 0 || (args?.object as ModelSettings).MODEL_LOADING === 'lazy',
+      defaultMessage: () =>
+        'MODEL_MEMORY_BUDGET_BYTES needs MODEL_LOADING=lazy: in eager mode every version found stays loaded, so no budget can be kept',
+    },
+  })
+  MODEL_MEMORY_BUDGET_BYTES: number = 0;
 
   /** How often MODELS_DIR is rescanned for new, changed and removed versions, in ms; 0 turns watching off. */
   @Type(() => Number)

@@ -27,7 +27,7 @@ export class V2ModelMetadataDto {
   @ApiProperty({ example: 'iris' })
   name!: string;
 
-  @ApiProperty({ type: [String], example: ['1', '2'], description: 'Every READY version, which a request may name' })
+  @ApiProperty({ type: [String], example: ['1', '2'], description: 'Every version a request may name: READY, and with MODEL_LOADING=lazy those not loaded yet (its request loads them)' })
   versions!: string[];
 
   @ApiProperty({ example: 'onnxruntime_onnx' })

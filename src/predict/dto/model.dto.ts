@@ -40,8 +40,15 @@ export class ModelMetadataDto {
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: { accuracy: 0.97 } })
   evaluation?: Record<string, unknown>;
 
-  @ApiProperty({ description: 'SHA-256 of model.onnx, to tell replicas and versions apart' })
+  @ApiProperty({ description: 'SHA-256 (lower-case hex) of the model.onnx this version serves, to tell replicas and versions apart' })
   sha256!: string;
+
+  @ApiPropertyOptional({
+    description:
+      "SHA-256 the model's config.json declares for this version (`versions.<n>.sha256`), when it declares one; " +
+      'a version is served only when it equals `sha256`',
+  })
+  declared_sha256?: string;
 
   @ApiPropertyOptional({
     type: () => ConfigErrorDto,

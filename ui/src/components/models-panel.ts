@@ -39,6 +39,8 @@ function share(weights: Record<string, number>): string {
 
 function details(version: VersionSummary, metadata: ModelMetadata | string | undefined) {
   if (version.reason) return html`<span class="reason">${version.reason}</span>`;
+  // Its metadata is not read: asking for it would load it (MODEL_LOADING=lazy), every 2.5 s for every open page.
+  if (version.state === 'AVAILABLE') return html`<span class="muted">not loaded: its first request loads it</span>`;
   if (version.state !== 'READY') return '';
   if (metadata === undefined || typeof metadata === 'string') return metadata ?? '';
   const facts = [

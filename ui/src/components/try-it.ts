@@ -49,9 +49,10 @@ export function TryIt({ models }: { models: ModelSummary[] | null }) {
     setMetadata(null);
     setOutcome(null);
   }, [models, model]);
-  // Changes of the model's versions (a reload, a new label) read the metadata again.
+  // Changes of the model's versions (a reload, a new label) read the metadata again. A version unloaded to
+  // keep the memory budget (READY -> AVAILABLE) has not changed, and reading it again would load it again.
   const revision = model
-    ? JSON.stringify([model.versions.map((v) => [v.version, v.state]), model.labels, model.default_version, model.weights])
+    ? JSON.stringify([model.versions.map((v) => [v.version, v.state === 'AVAILABLE' ? 'READY' : v.state]), model.labels, model.default_version, model.weights])
     : '';
 
   useEffect(() => {

@@ -1,0 +1,108 @@
+import type { Logger } from '@nestjs/common';
+import type { ModelLoadObserver } from './model-loads';
+import type { ModelTable } from './model-table';
+import type { ModelStatus, VersionStatus } from './model-version';
+import { defaultVersion } from './version-resolution';
+
+/** The loaded versions of this process and their estimated memory, against its budget: what the metrics show. */
+export interface MemoryUse {
+  readonly loadedVersions: number;
+  /** Sum of the loaded versions' estimates (inference/resident-bytes.ts). */
+  readonly estimatedBytes: number;
+  /** This process's share of MODEL_MEMORY_BUDGET_BYTES; 0: none. */
+  readonly budgetBytes: number;
+  /** Over the budget with nothing that may be unloaded. */
+  readonly overBudget: boolean;
+}
+
+interface Loaded {
+  readonly model: ModelStatus;
+  readonly status: VersionStatus;
+  readonly bytes: number;
+}
+
+/**
+ * Keeps the loaded versions of this process within its memory budget
+ * (MODEL_MEMORY_BUDGET_BYTES / HTTP_PROCESSES, lazy mode): after each load,
+ * while their estimated bytes exceed it, the least recently used version that
+ * may go is unloaded back to AVAILABLE. Never one with requests in flight, one
+ * (re)loading, the default version of a required model (readiness waits for
+ * it), or the version just loaded (its requests are waiting for it). When
+ * nothing more may go, the process stays over budget: logged once, and shown
+ * by the metrics until it is back within.
+ */
+export class MemoryBudget {
+  private stuck = false;
+
+  constructor(
+    private readonly budgetBytes: number,
+    private readonly table: ModelTable,
+    private readonly unload: (model: ModelStatus, status: VersionStatus, why: string) => void,
+    private readonly observer: ModelLoadObserver,
+    private readonly logger: Logger,
+  ) {}
+
+  use(): MemoryUse {
+    const loaded = this.loaded();
+    const estimatedBytes = total(loaded);
+    return {
+      loadedVersions: loaded.length,
+      estimatedBytes,
+      budgetBytes: this.budgetBytes,
+      // Versions removed or unloaded through the admin API since the last load may have brought it back within.
+      overBudget: this.stuck && estimatedBytes > this.budgetBytes,
+    };
+  }
+
+  /** Called once `justLoaded` is READY: unloads what must go for the rest to fit. */
+  enforce(justLoaded: VersionStatus): void {
+    if (this.budgetBytes <= 0) return;
+    const loaded = this.loaded();
+    let bytes = total(loaded);
+    if (bytes <= this.budgetBytes) {
+      this.stuck = false;
+      return;
+    }
+    const candidates = loaded
+      .filter((entry) => entry.status !== justLoaded && mayUnload(entry))
+      .sort((a, b) => (a.status.lastUsed ?? 0) - (b.status.lastUsed ?? 0));
+    for (const entry of candidates) {
+      if (bytes <= this.budgetBytes) break;
+      this.unload(entry.model, entry.status, `least recently used, to keep the estimated ${mb(bytes)} of loaded models within ${mb(this.budgetBytes)}`);
+      this.observer.onEviction();
+      bytes -= entry.bytes;
+    }
+    const over = bytes > this.budgetBytes;
+    if (over && !this.stuck) {
+      this.logger.warn(
+        `Loaded models take an estimated ${mb(bytes)}, over this process's memory budget of ${mb(this.budgetBytes)}, ` +
+          'and none of them may be unloaded now (requests in flight, loading, or the default version of a required model)',
+      );
+    }
+    this.stuck = over;
+  }
+
+  private loaded(): Loaded[] {
+    const loaded: Loaded[] = [];
+    for (const model of this.table.list()) {
+      for (const status of model.versions) {
+        if (status.ready) loaded.push({ model, status, bytes: status.ready.model.residentBytes ?? 0 });
+      }
+    }
+    return loaded;
+  }
+}
+
+function mayUnload({ model, status }: Loaded): boolean {
+  if (status.state !== 'READY' || status.loading || (status.ready?.inFlight ?? 0) > 0) return false;
+  // A required model is loaded eagerly; its default version serves readiness and must stay.
+  return model.loadsOnDemand === true || defaultVersion(model) !== status.version;
+}
+
+function total(loaded: readonly Loaded[]): number {
+  return loaded.reduce((sum, entry) => sum + entry.bytes, 0);
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
