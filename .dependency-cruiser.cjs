@@ -13,7 +13,7 @@ const LAYERS = [
   ['model-registry'],
   ['request-context'],
   ['observability', 'model-summary'],
-  ['serving', 'health'],
+  ['serving', 'health', 'auth'],
   ['predict', 'inference-protocol', 'drift', 'admin', 'ui'],
   ['prediction-log', 'grpc'],
 ];

@@ -15,6 +15,12 @@
 //                            and run grpc-load.mjs (COMPARE_GRPC_CHANNELS=4 HTTP/2 connections) instead of wrk
 //   COMPARE_CONNECTIONS=64   (scenarios of 16 images a request use 16; for gRPC: calls in flight)
 //   COMPARE_PASSES=3  COMPARE_SECONDS=5  COMPARE_LOG_LEVEL=info
+//
+// A variant may also carry request headers ("headers": {...}, REST scenarios) and the credentials of
+// a PREDICT_AUTH mode, made for the run by auth-variants.mjs: the cost of API keys and of JWTs on
+// iris /v1, interleaved with no auth:
+//   COMPARE_SCENARIOS=iris-v1 COMPARE_VARIANTS='[{},{"auth":"keys"},{"auth":"jwt"},{"auth":"jwt","alg":"ES256"}]'
+import { variantLabel, variantSetup } from './auth-variants.mjs';
 import { cpuMeter } from './cpu.mjs';
 import { runGrpcCell } from './grpc-cell.mjs';
 import { ensureWrk, runCell } from './load.mjs';
@@ -37,10 +43,12 @@ function unknown(id) {
 if (scenarios.some((s) => !isGrpc(s))) ensureWrk(log);
 const services = [];
 try {
-  for (const { main, ...settings } of variants) {
+  for (const { main, ...variant } of variants) {
+    const { settings, headers } = await variantSetup(variant);
+    if (Object.keys(headers).length > 0 && scenarios.some(isGrpc)) throw new Error('variants with headers or auth run REST scenarios only');
     const service = await startService({ env: settings, main, logLevel: env.COMPARE_LOG_LEVEL ?? 'info', grpc: scenarios.some(isGrpc) });
-    services.push(service);
-    log(`${JSON.stringify(settings)}: ready in ${(service.startupMs / 1000).toFixed(1)} s, RSS ${mb(await service.rssKb())} MB`);
+    services.push(Object.assign(service, { headers }));
+    log(`${variantLabel(variant)}: ready in ${(service.startupMs / 1000).toFixed(1)} s, RSS ${mb(await service.rssKb())} MB`);
   }
   for (const scenario of scenarios) {
     const id = scenario.id;
@@ -55,7 +63,7 @@ try {
           cpu = cell.cpu;
         } else {
           const meter = cpuMeter(service.pid);
-          cell = await runCell({ url: `${service.url}${scenario.path}`, scenario, connections, seconds });
+          cell = await runCell({ url: `${service.url}${scenario.path}`, scenario, connections, seconds, headers: service.headers });
           cpu = meter(cell.generatorCpuSeconds);
         }
         cells[i].push(
@@ -64,7 +72,7 @@ try {
       }
     }
     console.log(`\n${id} @${connections} (instances/s per pass)`);
-    for (const [i, settings] of variants.entries()) console.log(`  ${JSON.stringify(settings)}\n    ${cells[i].join('\n    ')}`);
+    for (const [i, variant] of variants.entries()) console.log(`  ${variantLabel(variant)}\n    ${cells[i].join('\n    ')}`);
   }
 } finally {
   for (const service of services) await service.stop();

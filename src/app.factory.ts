@@ -6,6 +6,8 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Logger } from 'nestjs-pino';
 import { ADMIN_BODY_LIMITS } from './admin/admin-routes';
 import { REPOSITORY_BODY_LIMITS } from './admin/repository-requests';
+import { Authenticator } from './auth/authenticator';
+import { rateLimitKeyOf } from './auth/http-credentials';
 import { ServerProcess } from './cluster/server-process';
 import { sharedRateLimitStore } from './cluster/shared-rate-limit-store';
 import { installBodyParsers } from './common/http/body-parsers';
@@ -15,6 +17,7 @@ import { installHttpHardening } from './common/http/http-hardening';
 import { type AppConfig, connectionLimitsOf, jsonLimitsOf, trustProxyOf } from './config/app-config';
 import { AppModule } from './app.module';
 import { HEALTH_PREFIXES } from './health/health-paths';
+import { ReadinessDetails } from './health/readiness-details';
 import { closeConnectionsWhileDraining } from './lifecycle/graceful-shutdown';
 import { ShutdownState } from './lifecycle/shutdown-state';
 import { HttpRequestRecords } from './observability/http-request-records';
@@ -79,12 +82,16 @@ export async function createApp(
   // Then every request gets its context before any other hook can answer it (rate limit).
   installRequestHooks(fastify, app.get(HttpRequestRecords), refusals);
   installBodyParsers(fastify, config.BODY_LIMIT_BYTES, jsonLimitsOf(config), [ADMIN_BODY_LIMITS, REPOSITORY_BODY_LIMITS]);
+  const auth = app.get(Authenticator);
   await installHttpHardening(
     app,
     config,
     [...HEALTH_PREFIXES, METRICS_ROUTE],
     serverProcess.primary ? sharedRateLimitStore(serverProcess.primary) : undefined,
+    // With PREDICT_AUTH on, each caller has its own limit (a refused or missing credential counts against its IP).
+    rateLimitKeyOf(auth),
   );
+  if (auth.enabled) app.get(ReadinessDetails).show('auth', () => auth.details());
   // Only when OTEL_EXPORTER_OTLP_ENDPOINT turned tracing on: otherwise no hook, no span, no SDK.
   const spans = app.get(Tracing).spans;
   if (spans) installRequestTracing(fastify, spans, [...HEALTH_PREFIXES, METRICS_ROUTE]);

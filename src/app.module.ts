@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { AdminModule } from './admin/admin.module';
+import { AuthModule } from './auth/auth.module';
 import type { ServerProcess } from './cluster/server-process';
 import { ServerProcessModule } from './cluster/server-process.module';
 import { ErrorFilter } from './common/http/error.filter';
@@ -37,6 +38,8 @@ export class AppModule {
         LoggerModule.forRoot({ pinoHttp: { logger, autoLogging: false }, forRoutes: [] }),
         ObservabilityModule,
         HealthModule,
+        // Who may call which model (PREDICT_AUTH): REST's guard and the gRPC handlers share its authenticator.
+        AuthModule.forRoot(config.PREDICT_AUTH !== 'off'),
         PredictModule,
         // Live input and prediction distributions against each version's training data (GET /v1/models/{name}/drift).
         DriftModule,

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import cluster from 'node:cluster';
+import { authFilesProblem } from './auth/auth-sources';
 import { Primary } from './cluster/primary';
 import { type AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { createLogger } from './observability/logger';
@@ -7,6 +8,11 @@ import { primarySeries } from './observability/metrics/process-series';
 
 async function bootstrap(): Promise<void> {
   const config = configOrExit();
+  const authProblem = authFilesProblem(config);
+  if (authProblem !== undefined) {
+    process.stderr.write(`Invalid configuration: ${authProblem}\n`);
+    process.exit(1);
+  }
   if (config.HTTP_PROCESSES > 1 && cluster.isPrimary) {
     new Primary(config, createLogger(config.LOG_LEVEL, { process: 'primary' }), primarySeries()).start();
     return;

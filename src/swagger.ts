@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandle
 import { errorBody } from './common/errors/error-body';
 import { shortened } from './common/errors/quoted';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { API_KEY_SCHEME, BEARER_SCHEME } from './auth/caller-auth';
 import { AppConfig } from './config/app-config';
 import { IMAGE_FIELD } from './predict/multipart-images';
 import { UI_ROUTE } from './ui/ui-path';
@@ -27,21 +28,28 @@ const SWAGGER_UI_FILES: ReadonlySet<string> = new Set([
 
 /** Swagger UI at /docs and the OpenAPI document at /docs-json. */
 export function setUpSwagger(app: INestApplication, version: string): void {
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
+  const config = app.get(AppConfig);
+  const builder = new DocumentBuilder()
       .setTitle('ONNX model server')
       .setDescription(
         'Versioned ONNX models over REST. Pick a version per request with the X-Model-Version header ' +
           '(a number or a label such as "stable"); every model response says which version served it.' +
-          (app.get(AppConfig).UI_ENABLED
+          (config.UI_ENABLED
             ? `\n\nTry the models in a browser, with live request, latency and batching charts: [the playground](${UI_ROUTE}).`
+            : '') +
+          (config.PREDICT_AUTH !== 'off'
+            ? `\n\nThe model APIs need a credential (PREDICT_AUTH=${config.PREDICT_AUTH}): press "Authorize" and give it once for every route.`
             : ''),
-      )
-      .setVersion(version)
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN, for the admin API only' })
-      .build(),
-  );
+    )
+    .setVersion(version)
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN, for the admin API only' });
+  if (config.PREDICT_AUTH !== 'off') {
+    builder
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'For the model APIs: an API key or a JWT, as PREDICT_AUTH says' }, BEARER_SCHEME)
+      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'For the model APIs: an API key (PREDICT_AUTH with keys)' }, API_KEY_SCHEME);
+  }
+  const document = SwaggerModule.createDocument(app, builder.build());
+  if (config.PREDICT_AUTH === 'off') withoutSchemes(document, [BEARER_SCHEME, API_KEY_SCHEME]);
   documentImageUpload(document);
   answerDocumentsFromMemory(app.getHttpAdapter().getInstance());
   SwaggerModule.setup(DOCS_PATH, app, document, { jsonDocumentUrl: `${DOCS_PATH}-json` });
@@ -93,6 +101,22 @@ function answerDocumentsFromMemory(fastify: FastifyInstance): void {
 
 function hooksOf<T>(hooks: T | T[] | undefined): T[] {
   return hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks];
+}
+
+/**
+ * The model routes name their security schemes in their decorators (auth/caller-auth.ts), whatever
+ * PREDICT_AUTH is: with it off, the document drops them, so Swagger UI shows no lock where none is.
+ */
+function withoutSchemes(document: OpenAPIObject, schemes: readonly string[]): void {
+  for (const path of Object.values(document.paths)) {
+    for (const operation of Object.values(path)) {
+      const security = (operation as { security?: Record<string, unknown>[] } | undefined)?.security;
+      if (!Array.isArray(security)) continue;
+      const kept = security.filter((requirement) => !Object.keys(requirement).some((scheme) => schemes.includes(scheme)));
+      if (kept.length > 0) (operation as { security?: unknown }).security = kept;
+      else delete (operation as { security?: unknown }).security;
+    }
+  }
 }
 
 /**

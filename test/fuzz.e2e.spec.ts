@@ -1,5 +1,8 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AUDIENCE, hostileCredentials, ISSUER, jwksOf, keysFileContent, SecretVolume, signingKey } from './support/auth';
 import { type Json, PROTOTYPE_MEMBER_KEYS, withKeysInserted } from './support/json-mutations';
 import { multipartBody } from './support/multipart';
 import { useTestApp } from './support/test-app';
@@ -14,7 +17,8 @@ import { binaryBody } from './support/v2-wire';
  * Every body generator also puts keys named after Object.prototype members
  * (and `__proto__`) into objects at random depths: into every object and map
  * a route takes (instances, tensors, parameters, labels, weights).
- * 6 route families x 2,000 runs: 12,000 generated cases per run.
+ * 7 route families x 2,000 runs: 14,000 generated cases per run (the last with PREDICT_AUTH on:
+ * hostile Authorization and X-API-Key headers on every model route).
  */
 const SEED = Number(process.env.FUZZ_SEED ?? 20261129);
 const TOKEN = 'fuzz-admin-token-0123456789';
@@ -233,6 +237,47 @@ describe('fuzzing every route with generated requests', () => {
           if (answer.statusCode >= 400 && method !== 'HEAD' && answer.body) expectWellFormed(answer, `${method} ${url}`);
         },
       ) as never,
+    );
+  });
+});
+
+describe('fuzzing the credentials of the model APIs (PREDICT_AUTH=keys,jwt)', () => {
+  const KEY = 'fuzz-api-key-7c1e9a3b5d';
+  const volume = new SecretVolume(keysFileContent([{ id: 'fuzzer', key: KEY, models: ['iris'] }]));
+  const jwksFile = path.join(volume.dir, 'jwks.json');
+  beforeAll(async () => writeFileSync(jwksFile, jwksOf([await signingKey('file-1', 'ES256')])));
+  afterAll(() => volume.remove());
+  const server = useTestApp({
+    models: ['iris', 'digits'],
+    env: { PREDICT_AUTH: 'keys,jwt', API_KEYS_FILE: volume.file, JWT_JWKS_FILE: jwksFile, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, MODEL_POLL_INTERVAL_MS: '0' },
+  });
+  const { authorization, apiKey } = hostileCredentials(KEY);
+  const routes = [
+    ['GET', '/v1/models'],
+    ['GET', '/v1/models/{name}'],
+    ['POST', '/v1/models/{name}/predict'],
+    ['GET', '/v1/models/{name}/drift'],
+    ['POST', '/v2/models/{name}/infer'],
+    ['GET', '/v2/models/{name}/ready'],
+  ] as const;
+
+  it('hostile Authorization and X-API-Key headers: a 4xx naming the problem without echoing the credential, or an answer', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...routes), fc.constantFrom('iris', 'digits', 'nope', 'constructor'), authorization, apiKey, async ([method, route], name, auth, key) => {
+        const headers: Record<string, string> = { 'content-type': 'application/json' };
+        if (auth !== undefined) headers.authorization = auth;
+        if (key !== undefined) headers['x-api-key'] = key;
+        const url = route.replace('{name}', name);
+        const answer = await server.app.inject({ method, url, headers, ...(method === 'POST' ? { payload: '{"instances": [], "inputs": []}' } : {}) });
+        const what = `${method} ${url} authorization=${JSON.stringify(auth)?.slice(0, 120)} x-api-key=${JSON.stringify(key)?.slice(0, 120)}`;
+        expectWellFormed(answer, what);
+        if (answer.statusCode === 401) expect(answer.headers['www-authenticate'], what).toMatch(/^Bearer realm="onnx-model-server"/);
+        for (const sent of [auth, key]) {
+          const credential = sent?.replace(/^\S+\s+/, '');
+          if (credential && credential.length >= 16) expect(answer.body, `${what}: the credential is echoed`).not.toContain(credential);
+        }
+      }) as never,
+      { seed: SEED, numRuns: RUNS_PER_ROUTE_FAMILY, verbose: 1 },
     );
   });
 });

@@ -1,6 +1,9 @@
 import { status as Status, type ServiceError } from '@grpc/grpc-js';
 import fc from 'fast-check';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AUDIENCE, hostileCredentials, ISSUER, jwksOf, keysFileContent, SecretVolume, signingKey } from './support/auth';
 import { grpcClient, serializedRequest, type GrpcTestClient } from './support/grpc-client';
 import { ELEM, multiIoModel, identityModel, writeModel } from './support/onnx-models';
 import {
@@ -253,5 +256,54 @@ describe('gRPC fuzzing: no generated call gets INTERNAL or UNKNOWN', () => {
       }),
       { seed: SEED, numRuns: 200 },
     );
+  });
+});
+
+describe('gRPC fuzzing of credentials (PREDICT_AUTH=keys,jwt): hostile metadata gets UNAUTHENTICATED or PERMISSION_DENIED, never INTERNAL', () => {
+  const KEY = 'grpc-fuzz-key-3f8b2d6e1a';
+  const volume = new SecretVolume(keysFileContent([{ id: 'fuzzer', key: KEY, models: ['iris'] }]));
+  const jwksFile = path.join(volume.dir, 'jwks.json');
+  beforeAll(async () => writeFileSync(jwksFile, jwksOf([await signingKey('file-1', 'RS256')])));
+  afterAll(() => volume.remove());
+  const server = useTestApp({
+    models: ['iris', 'digits'],
+    grpc: true,
+    env: { PREDICT_AUTH: 'keys,jwt', API_KEYS_FILE: volume.file, JWT_JWKS_FILE: jwksFile, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE },
+  });
+  let client: GrpcTestClient;
+  beforeAll(() => {
+    client = grpcClient(server.grpcPort);
+  });
+  afterAll(() => client?.close());
+  const AUTH_STATUSES = new Set([...CLIENT_STATUSES, Status.UNAUTHENTICATED, Status.PERMISSION_DENIED]);
+  const iris = { model_name: 'iris', inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 4] }], raw_input_contents: [Buffer.from(Float32Array.from([5.1, 3.5, 1.4, 0.2]).buffer)] };
+  const { authorization, apiKey } = hostileCredentials(KEY);
+
+  it(`answers ${RUNS} calls with hostile authorization and x-api-key metadata with a status that says why`, async () => {
+    const seen = new Set<string>();
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('ModelInfer', 'ModelMetadata', 'ModelReady'), fc.constantFrom('iris', 'digits', 'nope'), authorization, apiKey, async (method, name, auth, key) => {
+        const metadata: Record<string, string> = {};
+        if (auth !== undefined) metadata.authorization = auth;
+        if (key !== undefined) metadata['x-api-key'] = key;
+        const request = method === 'ModelInfer' ? { ...iris, model_name: name } : { name, version: '' };
+        let code = Status.OK;
+        let details = '';
+        try {
+          await client.call(method, request, { metadata });
+        } catch (error) {
+          ({ code, details } = error as ServiceError);
+        }
+        seen.add(Status[code]);
+        expect(AUTH_STATUSES.has(code), `${method} ${Status[code]}: ${details}`).toBe(true);
+        if (code !== Status.OK) expect(details.length).toBeGreaterThan(5);
+        for (const sent of [auth, key]) {
+          const credential = sent?.replace(/^\S+\s+/, '');
+          if (credential && credential.length >= 16) expect(details).not.toContain(credential);
+        }
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
+    expect(seen).toContain('UNAUTHENTICATED');
   });
 });

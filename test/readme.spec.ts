@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { keysFileContent, SecretVolume } from './support/auth';
 import { multipartBody } from './support/multipart';
 import { useTestApp } from './support/test-app';
 
@@ -79,8 +80,18 @@ async function withUploads(request: ReturnType<typeof toRequest>) {
   return { ...request, payload, headers: { ...request.headers, ...headers } };
 }
 
+/** The page whose examples send credentials: run against a service with PREDICT_AUTH=keys and its example keys. */
+const AUTH_PAGE = 'docs/authentication.md';
+const EXAMPLE_KEYS = keysFileContent([
+  { id: 'team-iris', key: 'iris-team-example-key-7Hq2xW9pLm4vRt8s', models: ['iris'] },
+  { id: 'ops', key: 'ops-example-key-Z3kN8bV1cX6mQ4wE', models: ['*'] },
+]);
+
 describe('documentation examples (README.md and docs/*.md)', () => {
   const server = useTestApp({ models: ['iris', 'digits'], env: { ADMIN_TOKEN: 'change-me-to-a-long-secret' } });
+  const keys = new SecretVolume(EXAMPLE_KEYS);
+  afterAll(() => keys.remove());
+  const authServer = useTestApp({ models: ['iris', 'digits'], env: { PREDICT_AUTH: 'keys', API_KEYS_FILE: keys.file } });
   const examples = documentationExamples();
 
   it('has curl examples to check', () => {
@@ -88,13 +99,13 @@ describe('documentation examples (README.md and docs/*.md)', () => {
     // an example lost in an edit, or a page whose examples no longer match the pattern, fails here.
     expect(examples.length).toBeGreaterThanOrEqual(24);
     expect([...new Set(examples.map((example) => example.file))]).toEqual(
-      expect.arrayContaining(['README.md', 'docs/api.md', 'docs/drift.md', 'docs/open-inference-protocol.md', 'docs/operations.md']),
+      expect.arrayContaining(['README.md', 'docs/api.md', 'docs/authentication.md', 'docs/drift.md', 'docs/open-inference-protocol.md', 'docs/operations.md']),
     );
   });
 
   it.each(examples.map((example) => [example.file, example.command, example] as const))('%s: %s', async (_file, _command, example) => {
     const { files: _files, ...request } = await withUploads(toRequest(example.command));
-    const response = await server.app.inject(request);
+    const response = await (example.file === AUTH_PAGE ? authServer : server).app.inject(request);
     // The answer holds at least what the page shows; floats within a float32 tolerance (the pages'
     // numbers came from one machine, onnxruntime and sharp round the last bits differently on others),
     // labels, classes, shapes, strings and integers exactly.

@@ -5,7 +5,7 @@ import type { ConnectionLimits } from '../common/http/connection-backpressure';
 import { parseTrustedProxies } from '../common/http/trusted-proxies';
 import type { JsonLimits } from '../common/validation/json-limits';
 import { parseLogTarget } from './prediction-log-target';
-import { ModelSettings } from './settings/model-settings';
+import { AuthSettings } from './settings/auth-settings';
 import { ParsedBy } from './settings/parsed-setting';
 
 export { LOG_LEVELS, type LogLevel } from './settings/server-settings';
@@ -20,10 +20,10 @@ const SECRET_KEYS: ReadonlySet<string> = new Set<ConfigKey>(['ADMIN_TOKEN', 'PRE
  * added here must be exposed by the chart too.
  *
  * One class, so that Nest injects every setting as one object; its keys are
- * declared by concern in settings/ (server, request limits, models), each
+ * declared by concern in settings/ (server, request limits, models, auth), each
  * class extending the one before, and the prediction log's here.
  */
-export class AppConfig extends ModelSettings {
+export class AppConfig extends AuthSettings {
   /**
    * Where every answered prediction is logged, in the background ('' = off): `file:<path>[?size=100M&keep=10]` (JSON
    * lines, one per instance, rotated by size; one file per HTTP process), `postgres://...` / `postgresql://...` (the

@@ -1,6 +1,7 @@
 import { Controller, Get, Param, Res } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { CallerAuth } from '../auth/caller-auth';
 import { ApiVersionHeader } from '../common/http/api-headers';
 import { ModelRegistry } from '../model-registry/model-registry.service';
 import type { VersionSelector } from '../model-registry/requested-version';
@@ -10,6 +11,7 @@ import { reportedVersion } from './drift-version';
 import { DriftReportDto } from './drift.dto';
 
 @ApiTags('models')
+@CallerAuth()
 @Controller('v1/models')
 export class DriftController {
   constructor(

@@ -38,6 +38,7 @@ export class GrpcCallRecords {
       duration_ms: roundMicros(durationMs),
     };
     if (context.traceId !== undefined) line.trace_id = context.traceId;
+    if (context.caller !== undefined) line.caller = context.caller.id;
     addServingFields(line, context);
     this.logger.info(line, 'grpc call completed');
   }

@@ -1,7 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Metadata, status as Status, type sendUnaryData, type ServerUnaryCall, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { DomainError } from '../common/errors/domain-error';
+import { Authenticator } from '../auth/authenticator';
+import { API_KEY_HEADER, AUTHORIZATION_HEADER, type PresentedCredentials } from '../auth/credentials';
+import { DomainError, ModelNotFoundError } from '../common/errors/domain-error';
 import { CACHE_HEADER, MODEL_VERSION_HEADER, REQUEST_ID_HEADER, REQUEST_KEY_HEADER } from '../common/http/http-headers';
 import { Probes } from '../health/probes';
 import { InferencePipeline } from '../inference-protocol/inference-pipeline';
@@ -11,6 +13,7 @@ import { PINO_LOGGER } from '../observability/logger';
 import { MetricsService } from '../observability/metrics.service';
 import { acceptedRequestId } from '../observability/request-id';
 import { TRACEPARENT_HEADER, traceIdOfTraceparent } from '../observability/w3c-trace-context';
+import { callerAttributes } from '../observability/spans';
 import { Tracing } from '../observability/tracing';
 import { RequestContext } from '../request-context/request-context';
 import { GrpcCallRecords } from './grpc-call-records';
@@ -24,6 +27,9 @@ interface NamedVersion {
 }
 
 type Handler<Request, Response> = (request: Request, context: RequestContext, call: ServerUnaryCall<unknown, unknown>) => Promise<Response> | Response;
+
+/** The model a call of a model method is for; the server's own methods (live, ready, metadata) have none and are open. */
+type ModelOf<Request> = (request: Request) => string;
 
 /**
  * The Open Inference Protocol's gRPC methods over the pipeline /v2 REST uses
@@ -41,6 +47,7 @@ export class GrpcInferenceHandlers {
     private readonly pipeline: InferencePipeline,
     private readonly probes: Probes,
     private readonly tracing: Tracing,
+    private readonly auth: Authenticator,
     metrics: MetricsService,
     @Inject(PINO_LOGGER) logger: Logger,
   ) {
@@ -53,27 +60,40 @@ export class GrpcInferenceHandlers {
       ServerLive: this.unary('ServerLive', async () => ({ live: (await this.probes.notLiveBecause()) === undefined })),
       ServerReady: this.unary('ServerReady', async () => ({ ready: (await this.probes.notReadyBecause()) === undefined })),
       ServerMetadata: this.unary('ServerMetadata', serverMetadata),
-      ModelReady: this.unary('ModelReady', (request: NamedVersion, _context, call) => ({
-        ready: this.pipeline.isModelReady(request.name, selectorOf(request.version, VERSION_FIELD, call.metadata)),
-      })),
-      ModelMetadata: this.unary('ModelMetadata', (request: NamedVersion, context, call) => {
-        const acquired = this.pipeline.acquire(request.name, selectorOf(request.version, VERSION_FIELD, call.metadata));
-        return acquired instanceof Promise
-          ? acquired.then((ready) => this.pipeline.metadata(ready, context))
-          : this.pipeline.metadata(acquired, context);
-      }),
-      ModelInfer: this.unary('ModelInfer', (request: ModelInferRequest, context, call) => {
-        // The call's own deadline (Infinity when it has none) bounds the wait for a load and the queue, as REST's X-Request-Timeout-Ms does.
-        const deadline = Number(call.getDeadline());
-        const acquired = this.pipeline.acquire(request.model_name, selectorOf(request.model_version, MODEL_VERSION_FIELD, call.metadata), deadline);
-        return acquired instanceof Promise
-          ? acquired.then((ready) => this.pipeline.infer(ready, GRPC_WIRE_FORMAT, request, deadline, context))
-          : this.pipeline.infer(acquired, GRPC_WIRE_FORMAT, request, deadline, context);
-      }),
+      ModelReady: this.unary(
+        'ModelReady',
+        (request: NamedVersion, _context, call) => ({
+          ready: this.pipeline.isModelReady(request.name, selectorOf(request.version, VERSION_FIELD, call.metadata)),
+        }),
+        (request) => request.name,
+      ),
+      ModelMetadata: this.unary(
+        'ModelMetadata',
+        (request: NamedVersion, context, call) => {
+          const acquired = this.pipeline.acquire(request.name, selectorOf(request.version, VERSION_FIELD, call.metadata));
+          return acquired instanceof Promise
+            ? acquired.then((ready) => this.pipeline.metadata(ready, context))
+            : this.pipeline.metadata(acquired, context);
+        },
+        (request) => request.name,
+      ),
+      ModelInfer: this.unary(
+        'ModelInfer',
+        (request: ModelInferRequest, context, call) => {
+          // The call's own deadline (Infinity when it has none) bounds the wait for a load and the queue, as REST's X-Request-Timeout-Ms does.
+          const deadline = Number(call.getDeadline());
+          const acquired = this.pipeline.acquire(request.model_name, selectorOf(request.model_version, MODEL_VERSION_FIELD, call.metadata), deadline);
+          return acquired instanceof Promise
+            ? acquired.then((ready) => this.pipeline.infer(ready, GRPC_WIRE_FORMAT, request, deadline, context))
+            : this.pipeline.infer(acquired, GRPC_WIRE_FORMAT, request, deadline, context);
+        },
+        (request) => request.model_name,
+      ),
     };
   }
 
-  private unary<Request, Response>(method: string, handler: Handler<Request, Response>) {
+  /** `modelOf`: a model method, admitted by PREDICT_AUTH (when on) for the model it names before `handler` runs. */
+  private unary<Request, Response>(method: string, handler: Handler<Request, Response>, modelOf?: ModelOf<Request>) {
     return (call: ServerUnaryCall<Request | unknown, Response>, callback: sendUnaryData<Response>): void => {
       const started = performance.now();
       const requestId = acceptedRequestId(firstValue(call.metadata, REQUEST_ID_HEADER));
@@ -86,7 +106,7 @@ export class GrpcInferenceHandlers {
       context.traceId = trace?.traceId ?? traceIdOfTraceparent(firstValue(call.metadata, TRACEPARENT_HEADER));
       const finish = (code: Status, error?: ReturnType<typeof toGrpcError>, response?: Response): void => {
         this.records.record(code, performance.now() - started, context, call.getPeer());
-        trace?.end({ 'rpc.grpc.status_code': code }, GRPC_SERVER_ERROR_CODES.has(code), context.model, context.version);
+        trace?.end({ 'rpc.grpc.status_code': code, ...callerAttributes(context) }, GRPC_SERVER_ERROR_CODES.has(code), context.model, context.version);
         if (error) callback(error);
         else callback(null, response, trailerOf(context));
       };
@@ -95,20 +115,36 @@ export class GrpcInferenceHandlers {
         if (isMalformed(call.request)) {
           throw new DomainError('BAD_REQUEST', `the request is not a valid ${call.request.messageType} message: ${call.request.malformed}`);
         }
-        pending = handler(call.request as Request, context, call as ServerUnaryCall<unknown, unknown>);
+        const request = call.request as Request;
+        const unaryCall = call as ServerUnaryCall<unknown, unknown>;
+        pending =
+          modelOf === undefined || !this.auth.enabled
+            ? handler(request, context, unaryCall)
+            : this.auth.admit(presentedIn(call.metadata), modelOf(request), context).then(() => handler(request, context, unaryCall));
       } catch (error) {
         pending = Promise.reject(error);
       }
       Promise.resolve(pending).then(
         (response) => finish(Status.OK, undefined, response),
         (error: unknown) => {
-          const grpcError = toGrpcError(error);
+          const grpcError = toGrpcError(inCallersView(error, context));
           if (grpcError.code === Status.INTERNAL) this.records.fault(method, error);
           finish(grpcError.code, grpcError);
         },
       );
     };
   }
+}
+
+/** The credentials a call presents, in the metadata REST's headers match: authorization (Bearer) or x-api-key. */
+function presentedIn(metadata: Metadata): PresentedCredentials {
+  return { authorization: firstValue(metadata, AUTHORIZATION_HEADER), apiKey: firstValue(metadata, API_KEY_HEADER) };
+}
+
+/** An unknown model's NOT_FOUND offers a caller with PREDICT_AUTH only the models it may use, as REST's does. */
+function inCallersView(error: unknown, context: RequestContext): unknown {
+  const caller = context.caller;
+  return caller && error instanceof ModelNotFoundError ? error.offering((model) => caller.mayUse(model)) : error;
 }
 
 /** The liveness and readiness probes, untraced as REST's health routes are: platform traffic, not requests. */

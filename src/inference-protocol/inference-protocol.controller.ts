@@ -15,6 +15,7 @@ import {
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { CallerAuth } from '../auth/caller-auth';
 import { ApiRequestKeyHeader, ApiRequestTimeoutHeader, ApiVersionHeader } from '../common/http/api-headers';
 import { Probes } from '../health/probes';
 import type { VersionSelector } from '../model-registry/requested-version';
@@ -121,6 +122,7 @@ export class InferenceProtocolController {
   }
 
   @Get('models/:name')
+  @CallerAuth()
   @ApiOperation({ summary: 'Model metadata: the versions it serves, platform, and the selected version’s inputs and outputs' })
   @MODEL_PARAM
   @DEFAULT_VERSION_HEADERS
@@ -136,6 +138,7 @@ export class InferenceProtocolController {
   }
 
   @Get('models/:name/versions/:version')
+  @CallerAuth()
   @ApiOperation({ summary: 'Model metadata of one version' })
   @MODEL_PARAM
   @VERSION_PARAM
@@ -151,6 +154,7 @@ export class InferenceProtocolController {
   }
 
   @Get('models/:name/ready')
+  @CallerAuth()
   @ApiOperation({ summary: 'Model ready: 200 when the selected version is READY, else 400 (empty body)' })
   @MODEL_PARAM
   @DEFAULT_VERSION_HEADERS
@@ -161,6 +165,7 @@ export class InferenceProtocolController {
   }
 
   @Get('models/:name/versions/:version/ready')
+  @CallerAuth()
   @ApiOperation({ summary: 'Model ready, for one version: 200 or 400 (empty body)' })
   @MODEL_PARAM
   @VERSION_PARAM
@@ -174,6 +179,7 @@ export class InferenceProtocolController {
   // X-Request-Timeout-Ms, and that before X-Model-Version and X-Request-Key, whichever errors come first;
   // a version in the path is refused before all of them (so it is declared last).
   @Post('models/:name/infer')
+  @CallerAuth()
   @INFER_DOC
   @MODEL_PARAM
   @DEFAULT_VERSION_HEADERS
@@ -189,6 +195,7 @@ export class InferenceProtocolController {
   }
 
   @Post('models/:name/versions/:version/infer')
+  @CallerAuth()
   @INFER_DOC
   @MODEL_PARAM
   @VERSION_PARAM

@@ -6,8 +6,7 @@ import {
   type OnApplicationShutdown,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { DomainError } from '../common/errors/domain-error';
-import { quoted } from '../common/errors/quoted';
+import { DomainError, ModelNotFoundError } from '../common/errors/domain-error';
 import type { BatchSettings } from '../inference/batcher';
 import { type BatchObserver, INFERENCE_ENGINE, type InferenceEngine } from '../inference/engine-contracts';
 import { applyOverrides, describeAvailable } from './model-config-state';
@@ -194,13 +193,7 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
     if (!model && !this.repository.scanned) {
       throw new DomainError('MODEL_LOADING', 'the model repository is still being read; retry shortly');
     }
-    if (!model) {
-      const known = this.list().map((m) => m.name);
-      throw new DomainError(
-        'MODEL_NOT_FOUND',
-        `model ${quoted(name)} not found; available models: ${known.length ? known.join(', ') : 'none'}`,
-      );
-    }
+    if (!model) throw new ModelNotFoundError(name, this.list().map((m) => m.name));
     return model;
   }
 

@@ -44,6 +44,7 @@ export class HttpRequestRecords {
     };
     if (context.traceId !== undefined) line.trace_id = context.traceId;
     if (context.handler !== undefined) line.handler = context.handler;
+    if (context.caller !== undefined) line.caller = context.caller.id;
     addServingFields(line, context);
     this.logger.info(line, 'request completed');
   }

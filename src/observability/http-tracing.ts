@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { ServerSpan, SpanStarter } from './spans';
+import { callerAttributes, type ServerSpan, type SpanStarter } from './spans';
 
 /**
  * A server span per HTTP request, from the first hook to the response sent
@@ -28,7 +28,9 @@ export function installRequestTracing(fastify: FastifyInstance, spans: SpanStart
     if (span) {
       const status = reply.statusCode;
       span.end(
-        status >= 500 ? { 'http.response.status_code': status, 'error.type': String(status) } : { 'http.response.status_code': status },
+        status >= 500
+          ? { 'http.response.status_code': status, 'error.type': String(status), ...callerAttributes(context) }
+          : { 'http.response.status_code': status, ...callerAttributes(context) },
         status >= 500,
         context.model,
         context.version,

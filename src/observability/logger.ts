@@ -34,10 +34,25 @@ export function createLogger(level: LogLevel, fields: Record<string, string | nu
       base: { service: 'onnx-model-server', ...fields },
       timestamp: isoTimeOncePerMillisecond(),
       formatters: { level: (label) => ({ level: label }) },
+      // Request lines name no header, but a request or its headers logged whole (by Fastify, a library's
+      // error) must never carry a caller's credential (PREDICT_AUTH, ADMIN_TOKEN).
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     },
     destination,
   );
 }
+
+/** Where a credential would be in a logged request, response or gRPC call. */
+const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'request.headers.authorization',
+  'request.headers["x-api-key"]',
+  'headers.authorization',
+  'headers["x-api-key"]',
+  'metadata.authorization',
+  'metadata["x-api-key"]',
+];
 
 /** flush() throws while the stream is still opening or already closed; both are fine to skip. */
 function flushQuietly(destination: ReturnType<typeof pino.destination>): void {

@@ -1,4 +1,9 @@
-import type { RequestTrace } from '../request-context/request-context';
+import type { RequestContext, RequestTrace } from '../request-context/request-context';
+
+/** The caller (PREDICT_AUTH) as a server span names it: OpenTelemetry's enduser.id, the key id or the token's sub. */
+export function callerAttributes(context: RequestContext): Record<string, string> {
+  return context.caller ? { 'enduser.id': context.caller.id } : {};
+}
 
 /** A request's server span (HTTP request or gRPC call), parent of its queue and inference spans. */
 export interface ServerSpan extends RequestTrace {

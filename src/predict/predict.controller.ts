@@ -15,6 +15,7 @@ import {
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { CallerAuth } from '../auth/caller-auth';
 import { ApiRequestKeyHeader, ApiRequestTimeoutHeader, ApiVersionHeader } from '../common/http/api-headers';
 import { ModelRegistry } from '../model-registry/model-registry.service';
 import type { VersionSelector } from '../model-registry/requested-version';
@@ -29,6 +30,7 @@ import { PredictBody, type PredictInput, RequestedTopK } from './predict-params'
 import { PredictService } from './predict.service';
 
 @ApiTags('models')
+@CallerAuth()
 @Controller('v1/models')
 export class PredictController {
   constructor(
@@ -37,10 +39,12 @@ export class PredictController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Every model, its versions and their states, labels and default version' })
+  @ApiOperation({ summary: 'Every model (with PREDICT_AUTH on: every model the caller may use), its versions and their states, labels and default version' })
   @ApiOkResponse({ type: ModelListDto })
-  list(): ModelListDto {
-    return mapModelList(this.registry.list());
+  list(@Context() context: RequestContext): ModelListDto {
+    const models = this.registry.list();
+    const caller = context.caller;
+    return mapModelList(caller ? models.filter((model) => caller.mayUse(model.name)) : models);
   }
 
   @Get(':name')

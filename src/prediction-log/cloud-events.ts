@@ -40,6 +40,8 @@ export function cloudEventsOf(
     'ce-component': 'predictor',
     'ce-modelversion': String(record.version),
     ...(record.traceId ? { 'ce-traceid': record.traceId } : {}),
+    // An extension attribute of this service's own: who called, with PREDICT_AUTH on.
+    ...(record.caller !== undefined ? { 'ce-caller': record.caller } : {}),
   });
   const request = { id, inputs: tensorsJson(record.inputs, layout, options.maxValueBytes) };
   const response = {

@@ -29,6 +29,8 @@ export interface LogEntry {
   readonly model: string;
   readonly version: number;
   readonly protocol: 'http' | 'grpc';
+  /** Who called (the API key's id or the JWT's sub): present only with PREDICT_AUTH on. */
+  readonly caller?: string;
   /** 0-based position of the instance in its request. */
   readonly instance: number;
   readonly inputs: Record<string, unknown>;
@@ -57,6 +59,7 @@ export function logEntries(record: PredictionRecord, maxValueBytes: number): Log
     model: record.model,
     version: record.version,
     protocol: record.protocol,
+    ...(record.caller !== undefined ? { caller: record.caller } : {}),
   };
   const latency = roundLatency(record.latencyMs);
   const entries: LogEntry[] = [];

@@ -108,7 +108,7 @@ export class PredictionLog implements PredictionObserver, OnModuleInit, OnApplic
       case 'file':
         return new FileSink(this.where, target, maxValueBytes);
       case 'postgres':
-        return new PostgresSink(target.url, maxValueBytes);
+        return new PostgresSink(target.url, maxValueBytes, this.config.PREDICT_AUTH !== 'off');
       case 'http':
         return new HttpSink(target.url, { source: `http://${hostname()}:${this.config.PORT}/`, maxValueBytes });
     }

@@ -39,6 +39,17 @@ export interface RequestTrace {
   headers(): Record<string, string>;
 }
 
+/**
+ * Who sent a request, once PREDICT_AUTH verified its credential (auth/): named in every record (log
+ * line, trace, prediction log) and asked by the handlers that list models.
+ */
+export interface RequestCaller {
+  /** The API key's id, or the JWT's `sub`: never the credential itself. */
+  readonly id: string;
+  /** Whether the caller may use this model. */
+  mayUse(model: string): boolean;
+}
+
 /** Writes a request's records (log line, metrics) once its answer has gone out. */
 export interface RequestRecorder {
   record(context: RequestContext, statusCode: number, durationMs: number): void;
@@ -70,6 +81,8 @@ export class RequestContext implements RunOptions {
   traceId: string | undefined = undefined;
   /** The request's span, only when tracing is on (OTEL_EXPORTER_OTLP_ENDPOINT). */
   trace: RequestTrace | undefined = undefined;
+  /** The verified caller, when PREDICT_AUTH is on and the request's credential was accepted. */
+  caller: RequestCaller | undefined = undefined;
   /** `Controller.handler` once a Nest handler takes the request (HTTP), or the gRPC method. */
   handler: string | undefined = undefined;
   /** How long the request waited in the batcher's queue and how long its batch ran, in ms. */

@@ -51,6 +51,7 @@ export class ModelRunner {
         protocol: context.protocol,
         requestId: context.requestId,
         traceId: context.traceId,
+        caller: context.caller?.id,
         startedAt,
         latencyMs: performance.now() - started,
         rows: firstDimension(feeds),

@@ -9,6 +9,8 @@ export interface PredictionRecord {
   readonly requestId: string | undefined;
   /** The W3C trace id, when the request is traced. */
   readonly traceId?: string;
+  /** Who called (the API key's id or the JWT's sub), when PREDICT_AUTH is on. */
+  readonly caller?: string;
   /** Epoch ms when the run started. */
   readonly startedAt: number;
   readonly latencyMs: number;

@@ -3,6 +3,7 @@ import { cp, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, ConsoleMessage, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { keysFileContent, SecretVolume } from '../support/auth';
 import { launchChromium, runBrowserTests, warnIfSkipped } from '../support/chromium';
 import { REPO_MODELS_DIR, useTestApp } from '../support/test-app';
 
@@ -34,6 +35,7 @@ declare const document: {
   documentElement: { scrollWidth: number; clientWidth: number };
 };
 declare function getComputedStyle(element: unknown): { backgroundColor: string };
+declare const sessionStorage: { getItem(key: string): string | null };
 /**
  * Digits as a person draws them: polylines in the pad's own coordinates (0 to 1 across), one
  * array per stroke, drawn with the mouse at the page's pen width.
@@ -381,3 +383,44 @@ async function irisColor(page: Page): Promise<number[]> {
   const css = await page.getByTestId('live-rps-iris').locator('xpath=..').locator('.swatch').evaluate((el) => getComputedStyle(el).backgroundColor);
   return (css.match(/\d+/g) ?? []).slice(0, 3).map(Number);
 }
+
+describe.skipIf(!runBrowserTests)('the playground with PREDICT_AUTH=keys', { timeout: 120_000 }, () => {
+  const KEY = 'playground-key-8a4c2e6f1b3d';
+  const volume = new SecretVolume(keysFileContent([{ id: 'browser', key: KEY, models: ['iris'] }]));
+  const server = useTestApp({ models: ['iris', 'digits'], listen: true, env: { PREDICT_AUTH: 'keys', API_KEYS_FILE: volume.file } });
+  let browser: Browser;
+
+  beforeAll(async () => {
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    volume.remove();
+  });
+
+  it('says a key is needed, then lists and predicts with the key given, kept in sessionStorage and never in the URL', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${server.url}/ui/`);
+    await expect.poll(() => page.locator('#models .error').textContent()).toMatch(/GET \/v1\/models answered 401: this API needs a credential/);
+
+    await page.getByLabel('API key or token').fill(KEY);
+    await page.getByRole('button', { name: 'Use' }).click();
+    await expect.poll(() => page.locator('article.model-card').count(), { timeout: 10_000 }).toBe(1);
+    // The key may use iris only: digits is not even named.
+    expect(await page.locator('article.model-card').getAttribute('data-model')).toBe('iris');
+    expect(await page.locator('#credential-state').textContent()).toBe('sent with every request of this tab');
+    await page.getByLabel('Model', { exact: true }).selectOption('iris');
+    const measurements = { sepal_length: '5.1', sepal_width: '3.5', petal_length: '1.4', petal_width: '0.2' };
+    for (const [feature, value] of Object.entries(measurements)) await page.getByLabel(feature, { exact: true }).fill(value);
+    await page.getByRole('button', { name: 'Predict' }).click();
+    expect(await page.getByTestId('top-label').textContent()).toBe('setosa');
+    expect(await page.getByTestId('status').textContent()).toBe('200');
+
+    expect(await page.evaluate(() => sessionStorage.getItem('onnx-model-server.credential'))).toBe(KEY);
+    expect(page.url()).not.toContain(KEY);
+    expect(await page.getByLabel('API key or token').inputValue()).toBe('');
+    await page.getByRole('button', { name: 'Forget' }).click();
+    expect(await page.evaluate(() => sessionStorage.getItem('onnx-model-server.credential'))).toBeNull();
+    await page.close();
+  });
+});

@@ -30,6 +30,16 @@ describe('render-time guards', () => {
     expect(helmTemplateFails(twice)).toContain('NODE_OPTIONS is listed twice');
   });
 
+  it.skipIf(!HELM)('refuses PREDICT_AUTH without what it needs: a keys file for keys, issuer, audience and one JWKS for jwt', () => {
+    expect(helmTemplateFails(['--set', 'config.PREDICT_AUTH=keys'])).toContain('config.PREDICT_AUTH includes keys: set apiKeys.existingSecret.name');
+    const jwt = ['--set', 'config.PREDICT_AUTH=jwt', '--set', 'config.JWT_ISSUER=https://idp', '--set', 'config.JWT_AUDIENCE=me'];
+    expect(helmTemplateFails(['--set', 'config.PREDICT_AUTH=jwt'])).toContain('set config.JWT_ISSUER and config.JWT_AUDIENCE');
+    expect(helmTemplateFails(jwt)).toContain('set exactly one of config.JWT_JWKS_URL and config.JWT_JWKS_FILE');
+    expect(helmTemplateFails([...jwt, '--set', 'config.JWT_JWKS_URL=https://idp/jwks', '--set', 'config.JWT_JWKS_FILE=/jwks.json'])).toContain(
+      'set exactly one of',
+    );
+  });
+
   it.skipIf(!HELM)('refuses user labels that repeat a label key the chart sets, and renders the others once', () => {
     for (const field of ['podLabels', 'service.labels', 'metrics.serviceMonitor.labels']) {
       const stderr = helmTemplateFails(['--set', 'metrics.serviceMonitor.enabled=true', '--set', `${field}.app\\.kubernetes\\.io/name=other`]);

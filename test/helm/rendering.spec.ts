@@ -207,6 +207,21 @@ describe('helm lint / helm template', () => {
     expect(defaults.filter((e) => e.name === 'ADMIN_TOKEN')).toEqual([{ name: 'ADMIN_TOKEN', value: '' }]);
   });
 
+  it.skipIf(!HELM)('mounts the API keys Secret as a folder (never a subPath, which is not updated) and points API_KEYS_FILE at it once', () => {
+    const { spec } = podOf(byKind(helmTemplate(join(FIXTURES_DIR, 'good-api-keys-secret.yaml')), 'Deployment'));
+    const server = spec.containers[0];
+    expect(server.env.filter((e) => e.name === 'API_KEYS_FILE')).toEqual([{ name: 'API_KEYS_FILE', value: '/etc/onnx-model-server/api-keys/keys.json' }]);
+    expect(server.env.find((e) => e.name === 'PREDICT_AUTH')).toEqual({ name: 'PREDICT_AUTH', value: 'keys,jwt' });
+    expect(server.volumeMounts.find((m) => m.name === 'api-keys')).toEqual({ name: 'api-keys', mountPath: '/etc/onnx-model-server/api-keys', readOnly: true });
+    expect(spec.volumes.find((v) => v.name === 'api-keys')).toEqual({
+      name: 'api-keys',
+      secret: { secretName: 'onnx-api-keys', items: [{ key: 'keys.json', path: 'keys.json' }] },
+    });
+    const defaults = podOf(byKind(helmTemplate(), 'Deployment')).spec;
+    expect(defaults.containers[0].env.find((e) => e.name === 'PREDICT_AUTH')).toEqual({ name: 'PREDICT_AUTH', value: 'off' });
+    expect(defaults.volumes.some((v) => v.name === 'api-keys')).toBe(false);
+  });
+
   it.skipIf(!HELM)('rolls pods on model-config changes only when modelConfig.rollOnChange is set', () => {
     const file = join(FIXTURES_DIR, 'good-all-features.yaml');
     expect(podOf(byKind(helmTemplate(file), 'Deployment')).annotations).not.toHaveProperty('checksum/model-config');

@@ -155,13 +155,15 @@ export function runTritonclientChecks(
   target: string,
   checks: readonly string[] = [],
   timeoutMs = 60_000,
+  /** More environment for the script (a credential it must not take on its command line). */
+  extraEnv: Record<string, string> = {},
 ): Promise<CheckOutcomes> {
   const scriptPath = path.join(TRITONCLIENT_SCRIPTS_DIR, script);
   return new Promise((resolve, reject) => {
     execFile(
       client.python,
       [scriptPath, target, ...checks],
-      { env: pythonEnv(client.dir), timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 },
+      { env: { ...pythonEnv(client.dir), ...extraEnv }, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const log = `$ ${client.python} ${script} ${target} ${checks.join(' ')}\n--- stdout\n${stdout.slice(0, 20_000)}\n--- stderr\n${stderr.slice(0, 20_000)}`;
         if (error) {

@@ -1,7 +1,9 @@
 /**
  * The service's public API as this page uses it: the same calls any client makes, same origin
- * (the Content-Security-Policy's connect-src 'self'), with the version picked by X-Model-Version.
+ * (the Content-Security-Policy's connect-src 'self'), with the version picked by X-Model-Version
+ * and, when one is given, the credential of credential.ts.
  */
+import { credentialHeaders } from './credential';
 
 /** AVAILABLE: not loaded yet (MODEL_LOADING=lazy); its first request loads it. */
 export type VersionState = 'AVAILABLE' | 'LOADING' | 'READY' | 'FAILED' | 'UNAVAILABLE';
@@ -79,7 +81,7 @@ export interface ApiAnswer<T = unknown> {
 
 export async function call<T = unknown>(path: string, init: RequestInit = {}): Promise<ApiAnswer<T>> {
   const started = performance.now();
-  const response = await fetch(path, { ...init, headers: { Accept: 'application/json', ...(init.headers as Record<string, string>) } });
+  const response = await fetch(path, { ...init, headers: { Accept: 'application/json', ...credentialHeaders(), ...(init.headers as Record<string, string>) } });
   const text = await response.text();
   const ms = performance.now() - started;
   let body: unknown = text;

@@ -206,6 +206,18 @@ AWS_REGION: {{ . | quote }}
 Fail early on value combinations the schema cannot express.
 */}}
 {{- define "onnx-model-server.validateValues" -}}
+{{- $auth := splitList "," (toString .Values.config.PREDICT_AUTH) }}
+{{- if and (has "keys" $auth) (not .Values.apiKeys.existingSecret.name) (not .Values.config.API_KEYS_FILE) }}
+{{- fail "config.PREDICT_AUTH includes keys: set apiKeys.existingSecret.name to the Secret holding the keys file (or config.API_KEYS_FILE to a file you mount with extraVolumes)" }}
+{{- end }}
+{{- if has "jwt" $auth }}
+{{- if or (not .Values.config.JWT_ISSUER) (not .Values.config.JWT_AUDIENCE) }}
+{{- fail "config.PREDICT_AUTH includes jwt: set config.JWT_ISSUER and config.JWT_AUDIENCE" }}
+{{- end }}
+{{- if eq (empty .Values.config.JWT_JWKS_URL) (empty .Values.config.JWT_JWKS_FILE) }}
+{{- fail "config.PREDICT_AUTH includes jwt: set exactly one of config.JWT_JWKS_URL and config.JWT_JWKS_FILE" }}
+{{- end }}
+{{- end }}
 {{- if and (eq .Values.models.source "pvc") (not .Values.models.pvc.claimName) }}
 {{- fail "models.source is \"pvc\": set models.pvc.claimName to an existing PersistentVolumeClaim" }}
 {{- end }}

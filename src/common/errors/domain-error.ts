@@ -1,3 +1,5 @@
+import { quoted } from './quoted';
+
 /**
  * Errors the service raises on purpose. Services throw these, never HTTP
  * exceptions; the error filter maps each code to a status and a body.
@@ -24,6 +26,8 @@ export const ERROR_STATUS = {
   PROCESS_UNAVAILABLE: 503,
   /** The model repository (a directory, a bucket) cannot be read now: an admin rescan or reload cannot be done. */
   REPOSITORY_UNAVAILABLE: 503,
+  /** PREDICT_AUTH=jwt: the identity provider's JWKS could not be fetched, so no token can be verified right now. */
+  IDENTITY_PROVIDER_UNAVAILABLE: 503,
   INFERENCE_FAILED: 500,
 } as const;
 
@@ -66,7 +70,25 @@ export class InvalidInputError extends DomainError {
   }
 }
 
+/**
+ * An unknown model, with the models the message offers instead: kept apart, so that a caller allowed
+ * only some models (PREDICT_AUTH) is offered only those (`offering`), never the names of the others.
+ */
+export class ModelNotFoundError extends DomainError {
+  constructor(
+    readonly model: string,
+    readonly available: readonly string[],
+  ) {
+    super('MODEL_NOT_FOUND', `model ${quoted(model)} not found; available models: ${available.length ? available.join(', ') : 'none'}`);
+  }
+
+  /** The same refusal, offering only the models `visible` lets through. */
+  offering(visible: (model: string) => boolean): ModelNotFoundError {
+    return new ModelNotFoundError(this.model, this.available.filter(visible));
+  }
+}
+
 /** Codes that mean "this replica cannot take it right now": answered 503 with Retry-After, not faults. */
 export function isRetryLater(code: ErrorCode): boolean {
-  return code === 'OVERLOADED' || code === 'MODEL_LOADING';
+  return code === 'OVERLOADED' || code === 'MODEL_LOADING' || code === 'IDENTITY_PROVIDER_UNAVAILABLE';
 }

@@ -1,5 +1,6 @@
 import fastifyRateLimit, { type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyRequest } from 'fastify';
 import { errorBody } from '../errors/error-body';
 import { EXPOSED_HEADERS } from './http-headers';
 import { securityHeaderSets } from './security-headers';
@@ -14,7 +15,7 @@ export interface HardeningSettings {
 
 /**
  * Security headers (helmet's, fitted to plain HTTP or TLS per request), CORS
- * (off unless origins are configured) and optional per-IP rate limiting.
+ * (off unless origins are configured) and optional rate limiting, per client IP or per `rateLimitKey`.
  */
 export async function installHttpHardening(
   app: NestFastifyApplication,
@@ -23,6 +24,8 @@ export async function installHttpHardening(
   unthrottledPrefixes: readonly string[],
   /** With several HTTP processes, the limit is counted once for the pod, by the primary. */
   sharedStore?: FastifyRateLimitStoreCtor,
+  /** Whom a request is counted against, when not its IP address (the verified caller, with PREDICT_AUTH on). */
+  rateLimitKey?: (request: FastifyRequest) => string | Promise<string>,
 ): Promise<void> {
   const headers = securityHeaderSets({ hstsMaxAgeSeconds: config.HSTS_MAX_AGE });
   app
@@ -45,6 +48,7 @@ export async function installHttpHardening(
       timeWindow: config.RATE_LIMIT_WINDOW_MS,
       // A count the primary cannot give (it is stopping) lets the request through rather than failing it.
       ...(sharedStore ? { store: sharedStore, skipOnError: true } : {}),
+      ...(rateLimitKey ? { keyGenerator: rateLimitKey } : {}),
       // Probes and scrapes come from the platform, not from clients: never throttle them.
       allowList: (request) => unthrottledPrefixes.some((prefix) => request.url.startsWith(prefix)),
       errorResponseBuilder: (_request, context) => ({

@@ -28,6 +28,9 @@ CREATE INDEX IF NOT EXISTS ${PREDICTION_LOG_TABLE}_timestamp ON ${PREDICTION_LOG
 CREATE INDEX IF NOT EXISTS ${PREDICTION_LOG_TABLE}_request_id ON ${PREDICTION_LOG_TABLE} (request_id);
 `;
 
+/** With PREDICT_AUTH on: who called, in a column added to the table (new or not) when missing. */
+export const ADD_CALLER_SQL = `ALTER TABLE ${PREDICTION_LOG_TABLE} ADD COLUMN IF NOT EXISTS caller text`;
+
 /** pg_advisory_xact_lock key: any constant shared by every writer of the table. */
 const CREATE_LOCK_KEY = 461_837_201;
 
@@ -38,6 +41,9 @@ const CREATE_LOCK_KEY = 461_837_201;
 const INSERT_SQL = `
 INSERT INTO ${PREDICTION_LOG_TABLE} ("timestamp", request_id, trace_id, model, version, protocol, instance, inputs, outputs, latency_ms)
 SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::text[], $7::integer[], $8::jsonb[], $9::jsonb[], $10::float8[])`;
+const INSERT_WITH_CALLER_SQL = `
+INSERT INTO ${PREDICTION_LOG_TABLE} ("timestamp", request_id, trace_id, model, version, protocol, instance, inputs, outputs, latency_ms, caller)
+SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::text[], $7::integer[], $8::jsonb[], $9::jsonb[], $10::float8[], $11::text[])`;
 
 /** Rows per INSERT: bounds one statement's size when requests carry many instances. */
 const ROWS_PER_STATEMENT = 2_000;
@@ -63,6 +69,8 @@ export class PostgresSink implements LogSink {
   constructor(
     url: string,
     private readonly maxValueBytes: number,
+    /** PREDICT_AUTH is on: rows name their caller (a column the table gets when it has none). */
+    private readonly withCaller = false,
   ) {
     this.pool = new Pool({
       connectionString: url,
@@ -86,6 +94,7 @@ export class PostgresSink implements LogSink {
         await transaction(client, async () => {
           await client.query('SELECT pg_advisory_xact_lock($1)', [CREATE_LOCK_KEY]);
           await client.query(CREATE_TABLE_SQL);
+          if (this.withCaller) await client.query(ADD_CALLER_SQL);
         });
         this.tableReady = true;
       }
@@ -93,14 +102,14 @@ export class PostgresSink implements LogSink {
       let rejected = readable.unreadable;
       let reason = readable.reason;
       try {
-        await transaction(client, () => insert(client, readable.entries.flat()));
+        await transaction(client, () => insert(client, this.withCaller, readable.entries.flat()));
         return rejected > 0 ? { rejected, reason } : undefined;
       } catch (error) {
         if (!isDataError(error)) throw error;
       }
       for (const entries of readable.entries) {
         try {
-          await transaction(client, () => insert(client, entries));
+          await transaction(client, () => insert(client, this.withCaller, entries));
         } catch (error) {
           if (!isDataError(error)) throw error;
           rejected++;
@@ -134,9 +143,11 @@ async function transaction(client: PoolClient, work: () => Promise<void>): Promi
   }
 }
 
-async function insert(client: PoolClient, entries: readonly LogEntry[]): Promise<void> {
+async function insert(client: PoolClient, withCaller: boolean, entries: readonly LogEntry[]): Promise<void> {
   for (let start = 0; start < entries.length; start += ROWS_PER_STATEMENT) {
-    await client.query(INSERT_SQL, columnsOf(entries.slice(start, start + ROWS_PER_STATEMENT)));
+    const rows = entries.slice(start, start + ROWS_PER_STATEMENT);
+    if (withCaller) await client.query(INSERT_WITH_CALLER_SQL, [...columnsOf(rows), rows.map((entry) => entry.caller ?? null)]);
+    else await client.query(INSERT_SQL, columnsOf(rows));
   }
 }
 

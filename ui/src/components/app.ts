@@ -2,6 +2,7 @@ import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { api, errorMessage, type ModelSummary } from '../api';
 import { messageOf, usePolling } from '../hooks';
+import { CredentialField } from './credential-field';
 import { LivePanel } from './live-panel';
 import { ModelsPanel } from './models-panel';
 import { TryIt } from './try-it';
@@ -43,6 +44,7 @@ export function App() {
           <li><a href="/docs">API docs</a></li>
         </ul>
       </nav>
+      <${CredentialField} />
     </header>
     <main>
       <${ModelsPanel} models=${models} error=${error} updatedAt=${updatedAt} />
