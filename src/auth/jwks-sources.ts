@@ -9,6 +9,8 @@ export interface JwksSource {
   readonly getKey: JWTVerifyGetKey;
   /** Whether the last read of JWT_JWKS_FILE was good (a URL: always, its failures are answered per request). */
   readonly valid: boolean;
+  /** Changes whenever the keys in force change: tokens verified against older keys must be verified again. */
+  readonly generation: number;
   watch(intervalMs: number): void;
   stop(): void;
 }
@@ -30,13 +32,16 @@ export class RemoteJwks implements JwksSource {
   readonly valid = true;
   private failing: string | undefined;
   private retryAt = 0;
+  private readonly remote: ReturnType<typeof createRemoteJWKSet>;
+  private keysSeen: JSONWebKeySet | undefined;
+  private keysGeneration = 0;
 
   constructor(
     private readonly url: string,
     options: { cacheMs: number; cooldownMs: number },
     private readonly logger: AuthLogger,
   ) {
-    const remote = createRemoteJWKSet(new URL(url), { cacheMaxAge: options.cacheMs, cooldownDuration: options.cooldownMs });
+    const remote = (this.remote = createRemoteJWKSet(new URL(url), { cacheMaxAge: options.cacheMs, cooldownDuration: options.cooldownMs }));
     this.getKey = async (header, token) => {
       if (this.failing !== undefined && Date.now() < this.retryAt) throw this.unavailable();
       try {
@@ -49,6 +54,16 @@ export class RemoteJwks implements JwksSource {
         throw this.unavailable();
       }
     };
+  }
+
+  /** jose replaces its key set object on every fetch: a new object, possibly other keys. */
+  get generation(): number {
+    const keys = this.remote.jwks();
+    if (keys !== this.keysSeen) {
+      this.keysSeen = keys;
+      this.keysGeneration++;
+    }
+    return this.keysGeneration;
   }
 
   watch(): void {
@@ -91,6 +106,7 @@ export class FileJwks implements JwksSource {
   private local: JWTVerifyGetKey;
   private problem: string | undefined;
   private readonly file: WatchedFile;
+  generation = 0;
   readonly getKey: JWTVerifyGetKey = (header, token) => this.local(header, token);
 
   constructor(
@@ -125,6 +141,7 @@ export class FileJwks implements JwksSource {
   private reload(content: string): void {
     try {
       this.local = keySetOf(content);
+      this.generation++;
     } catch (error) {
       this.refuse((error as Error).message);
       return;

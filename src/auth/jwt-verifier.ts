@@ -28,12 +28,17 @@ export interface JwtSettings {
  * is a 401 whose message says which check failed, never what the token held beyond its kid and alg.
  */
 export class JwtVerifier {
+  private readonly verified = new VerifiedTokens();
+
   constructor(
     private readonly settings: JwtSettings,
     private readonly keys: JwksSource,
   ) {}
 
   async verify(token: string): Promise<Caller> {
+    const known = this.verified.find(token, this.keys.generation);
+    if (known) return known;
+    const generation = this.keys.generation;
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.keys.getKey, {
@@ -47,7 +52,45 @@ export class JwtVerifier {
       throw refusalOf(error, token, this.settings);
     }
     if (typeof payload.sub !== 'string' || payload.sub === '') throw new AuthRefusal('invalid_token', "the token's sub claim must be a non-empty string");
-    return new Caller(payload.sub, 'jwt', modelsOf(payload[this.settings.modelsClaim], this.settings.modelsClaim));
+    const caller = new Caller(payload.sub, 'jwt', modelsOf(payload[this.settings.modelsClaim], this.settings.modelsClaim));
+    // jose checked exp is present; the keys' generation is read before the keys were, so a change meanwhile is seen.
+    this.verified.add(token, caller, (payload.exp as number) * 1000, generation);
+    return caller;
+  }
+}
+
+/** Most tokens remembered as verified; past it, the oldest is forgotten. */
+const MAX_VERIFIED_TOKENS = 10_000;
+/** Longest a verification is trusted without being done again, even when the token lives longer. */
+const VERIFIED_FOR_MS = 60_000;
+
+/**
+ * Tokens verified lately, so a client that sends the same token with every request pays the
+ * signature check (tens of µs of CPU: most of a small model's request) once a minute, not every
+ * time. An entry is trusted until the token expires (no clock skew allowed here), for at most a
+ * minute, and only while the key set it was verified against is still the one in force: a key
+ * removed from the JWKS stops its tokens at the next fetch, as without this memory.
+ */
+export class VerifiedTokens {
+  private readonly entries = new Map<string, { caller: Caller; until: number; generation: number }>();
+
+  find(token: string, generation: number, now = Date.now()): Caller | undefined {
+    const entry = this.entries.get(token);
+    if (!entry) return undefined;
+    if (now < entry.until && entry.generation === generation) return entry.caller;
+    this.entries.delete(token);
+    return undefined;
+  }
+
+  add(token: string, caller: Caller, expiresAt: number, generation: number, now = Date.now()): void {
+    const until = Math.min(expiresAt, now + VERIFIED_FOR_MS);
+    if (!(until > now)) return;
+    if (this.entries.size >= MAX_VERIFIED_TOKENS) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(token, { caller, until, generation });
+  }
+
+  get size(): number {
+    return this.entries.size;
   }
 }
 
