@@ -14,10 +14,12 @@
 // Settings (environment):
 //   MANY_MODELS=1000  MANY_BUDGET_MB=64  MANY_COLD=400 (cold first requests measured)
 //   MANY_COLD_STREAMS=4 (clients sending them at once)  MANY_PASSES=4  MANY_SECONDS=5  MANY_CONNECTIONS=64
+//   MANY_ROUNDS=3 (times every model is asked: RSS after each round shows whether memory settles)
+//   MANY_ENV='{"MALLOC_ARENA_MAX":"2"}'  more environment for every service started
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { cpuMeter } from './cpu.mjs';
+import { cpuMeter, processTree } from './cpu.mjs';
 import { ensureWrk, runCell } from './load.mjs';
 import { sleep } from './processes.mjs';
 import { RESULTS_DIR } from './results.mjs';
@@ -33,7 +35,23 @@ const COLD_STREAMS = Number(env.MANY_COLD_STREAMS ?? 4);
 const PASSES = Number(env.MANY_PASSES ?? 4);
 const SECONDS = Number(env.MANY_SECONDS ?? 5);
 const CONNECTIONS = Number(env.MANY_CONNECTIONS ?? 64);
+const ROUNDS = Number(env.MANY_ROUNDS ?? 3);
+const EXTRA_ENV = JSON.parse(env.MANY_ENV ?? '{}');
 const log = (line) => process.stderr.write(`${line}\n`);
+
+/**
+ * Pauses (SIGSTOP) or resumes (SIGCONT) a service's whole process tree: the service not measured must
+ * not take CPU from the one measured (polling a repository of 1,000 models is work even when idle).
+ */
+function pause(service, paused) {
+  for (const pid of processTree(service.pid)) {
+    try {
+      process.kill(pid, paused ? 'SIGSTOP' : 'SIGCONT');
+    } catch {
+      // gone already
+    }
+  }
+}
 
 const IRIS = SCENARIOS.find((s) => s.id === 'iris-v1');
 const modelName = (i) => `m${String(i).padStart(4, '0')}`;
@@ -91,6 +109,12 @@ async function loadingSeries(url) {
   return sums;
 }
 
+/** The JS heap in use, summed over the HTTP processes (nodejs_heap_size_used_bytes). */
+async function heapUsed(url) {
+  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+  return [...text.matchAll(/^nodejs_heap_size_used_bytes(?:\{[^}]*\})? (\S+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+}
+
 async function states(url) {
   const body = await (await fetch(`${url}/v1/models`, { signal: AbortSignal.timeout(10_000) })).json();
   const counts = {};
@@ -100,21 +124,22 @@ async function states(url) {
 
 const parent = await mkdtemp(path.join(os.tmpdir(), 'onnx-bench-many-'));
 const services = [];
-const results = { startedAt: new Date().toISOString(), models: MODELS, budgetBytes: BUDGET_BYTES, cpus: os.cpus().length };
+const results = { startedAt: new Date().toISOString(), models: MODELS, budgetBytes: BUDGET_BYTES, env: EXTRA_ENV, cpus: os.cpus().length };
 try {
   ensureWrk(log);
   const many = await makeRepository(path.join(parent, 'many'), MODELS);
   const two = await makeRepository(path.join(parent, 'two'), 2);
   const empty = path.join(parent, 'empty');
   await mkdir(empty);
-  const lazy = { MODEL_LOADING: 'lazy', MODEL_MEMORY_BUDGET_BYTES: String(BUDGET_BYTES), LOG_LEVEL: 'warn' };
+  const lazy = { MODEL_LOADING: 'lazy', MODEL_MEMORY_BUDGET_BYTES: String(BUDGET_BYTES), LOG_LEVEL: 'warn', ...EXTRA_ENV };
 
   log('empty repository: starting');
   const idle = await startService({ env: { ...lazy, MODELS_DIR: empty }, name: 'service (no models)' });
   await sleep(2000);
   results.emptyRssKb = await idle.rssKb();
+  results.emptyHeapUsedBytes = await heapUsed(idle.url);
   await idle.stop();
-  log(`  RSS ${mb(results.emptyRssKb)} MB`);
+  log(`  RSS ${mb(results.emptyRssKb)} MB, JS heap used ${mb(results.emptyHeapUsedBytes / 1024)} MB`);
 
   log(`${MODELS} models, lazy, budget ${mb(BUDGET_BYTES / 1024)} MB: starting`);
   const big = await startService({ env: { ...lazy, MODELS_DIR: many }, name: `service (${MODELS} models)`, readyTimeoutMs: 120_000 });
@@ -122,7 +147,8 @@ try {
   results.readyMs = big.startupMs;
   results.statesAtReady = await states(big.url);
   results.rssAtReadyKb = await big.rssKb();
-  log(`  ready in ${(big.startupMs / 1000).toFixed(2)} s, states ${JSON.stringify(results.statesAtReady)}, RSS ${mb(results.rssAtReadyKb)} MB`);
+  results.heapUsedAtReadyBytes = await heapUsed(big.url);
+  log(`  ready in ${(big.startupMs / 1000).toFixed(2)} s, states ${JSON.stringify(results.statesAtReady)}, RSS ${mb(results.rssAtReadyKb)} MB, JS heap used ${mb(results.heapUsedAtReadyBytes / 1024)} MB`);
 
   // Models 2.. are cold; 0 and 1 are kept for the hot-model cells.
   const cold = Array.from({ length: COLD }, (_, i) => modelName(i + 2));
@@ -134,9 +160,18 @@ try {
   const rest = Array.from({ length: MODELS - 2 - COLD }, (_, i) => modelName(i + 2 + COLD));
   await coldRequests(big.url, rest, COLD_STREAMS);
   await sleep(2000);
-  results.afterAllAsked = { rssKb: await big.rssKb(), states: await states(big.url), series: await loadingSeries(big.url) };
-  log(`  after every model was asked once: RSS ${mb(results.afterAllAsked.rssKb)} MB, states ${JSON.stringify(results.afterAllAsked.states)}`);
+  results.afterAllAsked = { rssKb: await big.rssKb(), heapUsedBytes: await heapUsed(big.url), states: await states(big.url), series: await loadingSeries(big.url) };
+  log(`  after every model was asked once: RSS ${mb(results.afterAllAsked.rssKb)} MB, JS heap used ${mb(results.afterAllAsked.heapUsedBytes / 1024)} MB, states ${JSON.stringify(results.afterAllAsked.states)}`);
   log(`  series ${JSON.stringify(results.afterAllAsked.series)}`);
+  // Every model asked again: memory that grows round after round would be a leak; a plateau is the allocator's.
+  results.rounds = [];
+  for (let round = 2; round <= ROUNDS; round++) {
+    await coldRequests(big.url, Array.from({ length: MODELS - 2 }, (_, i) => modelName(i + 2)), COLD_STREAMS);
+    await sleep(2000);
+    const rssKb = await big.rssKb();
+    results.rounds.push({ round, rssKb, heapUsedBytes: await heapUsed(big.url) });
+    log(`  round ${round}: RSS ${mb(rssKb)} MB, JS heap used ${mb(results.rounds.at(-1).heapUsedBytes / 1024)} MB`);
+  }
 
   log('2 models, lazy: starting');
   const small = await startService({ env: { ...lazy, MODELS_DIR: two }, name: 'service (2 models)' });
@@ -150,9 +185,12 @@ try {
   }
   for (let pass = 0; pass < PASSES; pass++) {
     for (const [label, service] of pass % 2 === 0 ? [[MODELS, big], [2, small]] : [[2, small], [MODELS, big]]) {
+      const other = service === big ? small : big;
+      pause(other, true);
       const meter = cpuMeter(service.pid);
       const cell = await runCell({ url: service.url + hot.path, scenario: hot, connections: CONNECTIONS, seconds: SECONDS });
       const cpu = meter(cell.generatorCpuSeconds);
+      pause(other, false);
       cells[label].push({ reqPerSec: cell.reqPerSec, p99: cell.p99, errors: cell.totalErrors, cpu });
       log(`  pass ${pass + 1} ${String(label).padStart(4)} models: ${Math.round(cell.reqPerSec)} req/s p99 ${cell.p99.toFixed(1)} ms errors ${cell.totalErrors} cpu server ${cpu.server} wrk ${cpu.loadGenerator} others ${cpu.others}`);
     }
@@ -182,6 +220,7 @@ try {
   await writeFile(file, JSON.stringify(results, null, 2));
   log(`results: ${path.relative(ROOT, file)}`);
 } finally {
+  for (const service of services) pause(service, false);
   for (const service of services) await service.stop();
   await rm(parent, { recursive: true, force: true });
 }
