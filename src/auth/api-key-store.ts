@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AuthLogger } from './auth-logger';
-import { type ApiKeyEntry, ApiKeysFileError, parseApiKeysFile } from './api-keys-file';
+import { type ApiKeyEntry, parseApiKeysFile } from './api-keys-file';
 import type { Caller } from './caller';
-import { WatchedFile } from './watched-file';
+import { LastGoodFile } from './last-good-file';
 
 /** Where the store is at, for /health/ready's details and auth_file_valid. */
 export interface ApiKeysStatus {
@@ -14,30 +14,18 @@ export interface ApiKeysStatus {
 }
 
 /**
- * The API keys of API_KEYS_FILE, kept up to date without a restart: read at start (a broken file
- * stops the service), then again whenever the file changes. A change that is broken keeps the last
- * good keys in force: logged once (not at every poll) and shown as invalid until the file is mended.
+ * The API keys of API_KEYS_FILE, kept up to date without a restart (LastGoodFile: a broken change
+ * keeps the last good keys in force).
  */
 export class ApiKeyStore {
-  private entries: readonly ApiKeyEntry[];
-  private problem: string | undefined;
-  private readonly file: WatchedFile;
+  private readonly file: LastGoodFile<readonly ApiKeyEntry[]>;
 
-  constructor(
-    path: string,
-    private readonly logger: AuthLogger,
-  ) {
-    try {
-      this.file = new WatchedFile(path, (content) => this.reload(content), (problem) => this.refuse(problem));
-      this.entries = parseApiKeysFile(this.file.initial);
-    } catch (error) {
-      const why = error instanceof ApiKeysFileError ? error.message : `cannot be read (${(error as Error).message})`;
-      throw new ApiKeysFileError(`API_KEYS_FILE ${path} ${why}`);
-    }
+  constructor(path: string, logger: AuthLogger) {
+    this.file = new LastGoodFile<readonly ApiKeyEntry[]>('API_KEYS_FILE', path, parseApiKeysFile, logger, (entries) => `${entries.length} keys`);
   }
 
   watch(intervalMs: number): void {
-    this.file.start(intervalMs);
+    this.file.watch(intervalMs);
   }
 
   stop(): void {
@@ -46,7 +34,7 @@ export class ApiKeyStore {
 
   /** Checks the file now, as the poll does (for tests). */
   recheck(): Promise<void> {
-    return this.file.poll();
+    return this.file.recheck();
   }
 
   /**
@@ -57,33 +45,14 @@ export class ApiKeyStore {
   find(key: string): Caller | undefined {
     const digest = createHash('sha256').update(key, 'utf8').digest();
     let found: Caller | undefined;
-    for (const entry of this.entries) {
+    for (const entry of this.file.value) {
       if (timingSafeEqual(digest, entry.digest)) found = entry.caller;
     }
     return found;
   }
 
   status(): ApiKeysStatus {
-    return { file: this.file.path, keys: this.entries.length, valid: this.problem === undefined, ...(this.problem ? { problem: this.problem } : {}) };
-  }
-
-  private reload(content: string): void {
-    let entries: ApiKeyEntry[];
-    try {
-      entries = parseApiKeysFile(content);
-    } catch (error) {
-      this.refuse((error as Error).message);
-      return;
-    }
-    this.entries = entries;
-    if (this.problem !== undefined) this.logger.log(`API_KEYS_FILE ${this.file.path} is valid again`);
-    this.problem = undefined;
-    this.logger.log(`API_KEYS_FILE ${this.file.path} read: ${entries.length} keys in force`);
-  }
-
-  private refuse(problem: string): void {
-    if (problem === this.problem) return;
-    this.problem = problem;
-    this.logger.warn(`API_KEYS_FILE ${this.file.path} ${problem}; the ${this.entries.length} keys read before stay in force`);
+    const problem = this.file.problem;
+    return { file: this.file.path, keys: this.file.value.length, valid: problem === undefined, ...(problem ? { problem } : {}) };
   }
 }

@@ -1,3 +1,4 @@
+import { AuthFileError } from './last-good-file';
 import { quoted } from '../common/errors/quoted';
 import { MODEL_NAME_PATTERN } from '../model-registry/model-store';
 import { ALL_MODELS, Caller } from './caller';
@@ -13,7 +14,7 @@ const KEY_ID = /^[A-Za-z0-9][A-Za-z0-9_.@:-]{0,127}$/;
 const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
 const ENTRY_FIELDS: ReadonlySet<string> = new Set(['id', 'sha256', 'models']);
 
-export class ApiKeysFileError extends Error {}
+export class ApiKeysFileError extends AuthFileError {}
 
 /**
  * API_KEYS_FILE's content as the keys it holds, checked strictly: `{"keys": [{"id", "sha256",

@@ -2,12 +2,12 @@ import type { AppConfig } from '../config/app-config';
 import { predictAuthModes } from '../config/settings/auth-settings';
 import { ApiKeyStore } from './api-key-store';
 import type { AuthLogger } from './auth-logger';
-import { ApiKeysFileError } from './api-keys-file';
-import { FileJwks, JwksFileError, type JwksSource, RemoteJwks } from './jwks-sources';
+import { FileJwks, type JwksSource, RemoteJwks } from './jwks-sources';
+import { AuthFileError } from './last-good-file';
 
 /**
- * The key file and the key set PREDICT_AUTH reads, read now: throws an ApiKeysFileError or
- * JwksFileError naming what is wrong. The Authenticator of each HTTP process reads them so.
+ * The key file and the key set PREDICT_AUTH reads, read now: throws an AuthFileError naming
+ * the setting, the file and what is wrong. The Authenticator of each HTTP process reads them so.
  */
 export function authSourcesOf(config: AppConfig, logger: AuthLogger): { keys?: ApiKeyStore; jwks?: JwksSource } {
   const modes = predictAuthModes(config.PREDICT_AUTH);
@@ -31,7 +31,7 @@ export function authFilesProblem(config: AppConfig): string | undefined {
     authSourcesOf(config, { log: () => undefined, warn: () => undefined });
     return undefined;
   } catch (error) {
-    if (error instanceof ApiKeysFileError || error instanceof JwksFileError) return error.message;
+    if (error instanceof AuthFileError) return error.message;
     throw error;
   }
 }

@@ -1,7 +1,7 @@
 import type { AuthLogger } from './auth-logger';
 import { createLocalJWKSet, createRemoteJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import { DomainError } from '../common/errors/domain-error';
-import { WatchedFile } from './watched-file';
+import { AuthFileError, LastGoodFile } from './last-good-file';
 
 /** Where the public keys that verify tokens come from: the identity provider's JWKS URL, or a file. */
 export interface JwksSource {
@@ -15,7 +15,7 @@ export interface JwksSource {
   stop(): void;
 }
 
-export class JwksFileError extends Error {}
+export class JwksFileError extends AuthFileError {}
 
 /** After a failed fetch of the JWKS, requests are refused at once for this long instead of each fetching it again. */
 const FETCH_RETRY_MS = 1_000;
@@ -103,30 +103,20 @@ function isFetchFailure(error: unknown): boolean {
  * changes; a broken change keeps the last good keys, logged once, until the file is mended.
  */
 export class FileJwks implements JwksSource {
-  private local: JWTVerifyGetKey;
-  private problem: string | undefined;
-  private readonly file: WatchedFile;
+  private readonly file: LastGoodFile<JWTVerifyGetKey>;
   generation = 0;
-  readonly getKey: JWTVerifyGetKey = (header, token) => this.local(header, token);
+  readonly getKey: JWTVerifyGetKey = (header, token) => this.file.value(header, token);
 
-  constructor(
-    path: string,
-    private readonly logger: AuthLogger,
-  ) {
-    try {
-      this.file = new WatchedFile(path, (content) => this.reload(content), (problem) => this.refuse(problem));
-      this.local = keySetOf(this.file.initial);
-    } catch (error) {
-      throw new JwksFileError(`JWT_JWKS_FILE ${path} ${error instanceof JwksFileError ? error.message : `cannot be read (${(error as Error).message})`}`);
-    }
+  constructor(path: string, logger: AuthLogger) {
+    this.file = new LastGoodFile('JWT_JWKS_FILE', path, keySetOf, logger, () => 'the keys', () => this.generation++);
   }
 
   get valid(): boolean {
-    return this.problem === undefined;
+    return this.file.problem === undefined;
   }
 
   watch(intervalMs: number): void {
-    this.file.start(intervalMs);
+    this.file.watch(intervalMs);
   }
 
   stop(): void {
@@ -135,25 +125,7 @@ export class FileJwks implements JwksSource {
 
   /** Checks the file now, as the poll does (for tests). */
   recheck(): Promise<void> {
-    return this.file.poll();
-  }
-
-  private reload(content: string): void {
-    try {
-      this.local = keySetOf(content);
-      this.generation++;
-    } catch (error) {
-      this.refuse((error as Error).message);
-      return;
-    }
-    this.problem = undefined;
-    this.logger.log(`JWT_JWKS_FILE ${this.file.path} read`);
-  }
-
-  private refuse(problem: string): void {
-    if (problem === this.problem) return;
-    this.problem = problem;
-    this.logger.warn(`JWT_JWKS_FILE ${this.file.path} ${problem}; the keys read before stay in force`);
+    return this.file.recheck();
   }
 }
 
