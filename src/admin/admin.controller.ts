@@ -1,16 +1,11 @@
-import { Body, Controller, Delete, HttpCode, Param, Post, Put, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, HttpCode, Param, Post, Put } from '@nestjs/common';
 import {
-  ApiBearerAuth,
   ApiBody,
   ApiConflictResponse,
-  ApiForbiddenResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
   ApiPayloadTooLargeResponse,
-  ApiTags,
-  ApiUnauthorizedResponse,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import { ParsePathVersionPipe, type PathVersion } from '../serving/path-version.pipe';
@@ -20,7 +15,7 @@ import { ModelListDto, ModelSummaryDto } from '../model-summary/model-summary.dt
 import { mapModelList, mapModelStatus } from '../model-summary/model-summary.mapper';
 import { AdminActions } from './admin-actions';
 import { ADMIN_ROUTES_PREFIX } from './admin-routes';
-import { AdminTokenGuard } from './admin-token.guard';
+import { AdminApi } from './admin-api.decorator';
 import { ModelConfigDto } from './dto/model-config.dto';
 import { ParseModelConfigPipe } from './model-config-body';
 
@@ -30,13 +25,8 @@ import { ParseModelConfigPipe } from './model-config-body';
  * (of every HTTP process of the pod): a restart goes back to MODELS_DIR and
  * its config.json files.
  */
-@ApiTags('admin')
-@ApiBearerAuth()
-@ApiUnauthorizedResponse({ description: 'No bearer token' })
-@ApiForbiddenResponse({ description: 'Wrong bearer token' })
-@ApiNotFoundResponse({ description: 'Admin API disabled (ADMIN_TOKEN unset), or unknown model or version' })
+@AdminApi('unknown model or version')
 @ApiPayloadTooLargeResponse({ description: 'A body over 64 KiB (the admin API limit)' })
-@UseGuards(AdminTokenGuard)
 @Controller(ADMIN_ROUTES_PREFIX.slice(1))
 export class AdminController {
   constructor(

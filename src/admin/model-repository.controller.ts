@@ -1,22 +1,17 @@
-import { Body, Controller, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
-  ApiBearerAuth,
   ApiBody,
   ApiConflictResponse,
-  ApiForbiddenResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
-  ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { DomainError } from '../common/errors/domain-error';
 import { ModelRegistry } from '../model-registry/model-registry.service';
 import { whyNotServing } from '../model-registry/readiness';
 import { AdminActions } from './admin-actions';
-import { AdminTokenGuard } from './admin-token.guard';
+import { AdminApi } from './admin-api.decorator';
 import { RepositoryIndexEntryDto, RepositoryIndexRequestDto } from './dto/repository-index.dto';
 import { mapRepositoryIndex, readIndexRequest, readLoadRequest, readUnloadRequest, REPOSITORY_ROUTES_PREFIX } from './repository-requests';
 
@@ -25,12 +20,7 @@ import { mapRepositoryIndex, readIndexRequest, readLoadRequest, readUnloadReques
  * actions and behind its token: the index of every version and its state, and loading or unloading a
  * whole model, in every HTTP process. Errors are the protocol's `{"error": "..."}` bodies.
  */
-@ApiTags('admin')
-@ApiBearerAuth()
-@ApiUnauthorizedResponse({ description: 'No bearer token' })
-@ApiForbiddenResponse({ description: 'Wrong bearer token' })
-@ApiNotFoundResponse({ description: 'Admin API disabled (ADMIN_TOKEN unset), or unknown model' })
-@UseGuards(AdminTokenGuard)
+@AdminApi('unknown model')
 @Controller(REPOSITORY_ROUTES_PREFIX.slice(1))
 export class ModelRepositoryController {
   constructor(
