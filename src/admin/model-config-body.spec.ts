@@ -60,3 +60,20 @@ describe('parseModelConfigBody', () => {
     for (const body of ['[]', 'null', '1', '"x"']) expect(refusal(body)).toBe('request body must be a JSON object');
   });
 });
+
+describe('parseModelConfigBody: "shadow"', () => {
+  it('takes a shadow, or null to turn one off', () => {
+    expect(parseModelConfigBody({ shadow: { version: 'canary', sample: 0.25, top_k: 2 } })).toEqual({ shadow: { version: 'canary', sample: 0.25, top_k: 2 } });
+    expect(parseModelConfigBody({ shadow: null, default_version: 1 })).toEqual({ default_version: 1, shadow: null });
+  });
+
+  it.each([
+    ['{"shadow": {"version": 2}}', 'shadow.sample must be a number'],
+    ['{"shadow": {"version": 2, "sample": 2}}', 'shadow.sample must not be greater than 1'],
+    ['{"shadow": {"version": "1x!", "sample": 0.5}}', 'shadow.version must be a version number (an integer >= 1) or a label'],
+    ['{"shadow": {"version": 2, "sample": 0.5, "every": 1}}', 'shadow.every: property every should not exist'],
+    ['{"shadow": 2}', 'shadow'],
+  ])('refuses %s naming the field', (body, message) => {
+    expect(refusal(body)).toContain(message);
+  });
+});

@@ -21,7 +21,9 @@ export function parseModelConfigBody(raw: unknown): ModelConfigValues {
   enforceLimits(withinModelConfigLimits, raw);
   if (!isValidModelConfig(raw)) {
     const finding = describeSchemaError(isValidModelConfig.errors?.[0]);
-    validateFlatDto(ModelConfigDto, raw);
+    // The flat DTO check cannot see into "shadow" (a nested object): parseModelOverrides words its refusals.
+    const { shadow: _nested, ...flat } = raw as Record<string, unknown>;
+    validateFlatDto(ModelConfigDto, flat);
     overridesOf(raw);
     throw new InvalidInputError([finding]);
   }

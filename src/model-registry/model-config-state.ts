@@ -3,6 +3,7 @@ import type { BatchSettings } from '../inference/batcher';
 import type { StoredModel } from './model-store';
 import type { ConfigError, ModelConfigValues, ModelStatus } from './model-version';
 import { isServable } from './servable';
+import { shadowInForce } from './shadow-config';
 
 // A model's config in force: config.json (or MODEL_CONFIG_DIR's copy) merged
 // with run-time overrides from the admin API, field by field.
@@ -26,6 +27,7 @@ export function applyFileConfig(model: ModelStatus, stored: StoredModel, now = n
     batching: stored.config.batching,
     cache: stored.config.cache,
     versions: stored.config.versions,
+    shadow: stored.config.shadow,
   };
   applyEffectiveConfig(model);
   return undefined;
@@ -79,6 +81,7 @@ function applyEffectiveConfig(model: ModelStatus): void {
   model.configuredDefault = effective.default_version;
   model.labels = effective.labels ?? {};
   model.weights = effective.weights ?? {};
+  model.shadow = shadowInForce(model.shadow, effective.shadow);
 }
 
 /** The service-wide batching settings with the model's config.json "batching" fields on top. */

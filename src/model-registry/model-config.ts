@@ -10,6 +10,7 @@ import {
 } from 'class-validator';
 import { LABEL_NAME_PATTERN, VERSION_KEY_PATTERN } from './manifest';
 import { ManifestError, ownEntries, validated } from './repository-json';
+import { ShadowConfig } from './shadow-config';
 import { parseVersionsSection, type VersionConfig } from './version-config';
 
 /** Per-model dynamic batching settings; each one falls back to the service-wide setting. */
@@ -56,6 +57,12 @@ export class ModelOverrides {
   @IsOptional()
   @IsObject()
   weights: Record<string, number> = {};
+
+  /** A version answering sampled requests again, in the background, for comparison (shadow-config.ts); null turns it off. */
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ShadowConfig)
+  shadow?: ShadowConfig | null;
 }
 
 /** A model's response cache (off unless configured): answers to repeated identical inputs, bounded in bytes. */
@@ -86,7 +93,7 @@ export class ModelConfig extends ModelOverrides {
 }
 
 /** A model's config values as held in memory: from config.json, or the run-time overrides. */
-export type ModelConfigValues = Partial<Pick<ModelConfig, 'default_version' | 'labels' | 'weights' | 'batching' | 'cache' | 'versions'>>;
+export type ModelConfigValues = Partial<Pick<ModelConfig, 'default_version' | 'labels' | 'weights' | 'batching' | 'cache' | 'versions' | 'shadow'>>;
 
 export function parseModelConfig(json: unknown, file: string): ModelConfig {
   const config = checkedLabelsAndWeights(validated(ModelConfig, withoutMapEntries(json), file), json, file);
@@ -106,6 +113,7 @@ export function parseModelOverrides(json: unknown, file: string): ModelConfigVal
     ...(checked.default_version !== undefined ? { default_version: checked.default_version } : {}),
     ...(has('labels') ? { labels: checked.labels } : {}),
     ...(has('weights') ? { weights: checked.weights } : {}),
+    ...(has('shadow') ? { shadow: checked.shadow ?? null } : {}),
   };
 }
 

@@ -2,6 +2,7 @@ import type { LoadedModel } from '../inference/engine-contracts';
 import type { ResponseCache } from '../inference/response-cache';
 import type { VersionManifest } from './manifest';
 import type { ModelConfigValues } from './model-config';
+import type { ShadowInForce } from './shadow-config';
 
 /**
  * AVAILABLE: found in the repository and not loaded (MODEL_LOADING=lazy): its first request loads it, and
@@ -102,6 +103,8 @@ export interface ModelStatus {
   overrides?: ModelConfigValues;
   /** Its versions load on their first request (MODEL_LOADING=lazy and not in REQUIRED_MODELS), not when found. */
   loadsOnDemand?: boolean;
+  /** The shadow version compared with the serving one, from config or the admin API; none by default. */
+  shadow?: ShadowInForce;
 }
 
 /** A config.json the registry refused: which file, why, and since when it has been refused. */

@@ -71,6 +71,17 @@ export class ConfigErrorDto {
   in_force!: 'last_good' | 'none';
 }
 
+export class ShadowSummaryDto {
+  @ApiProperty({ oneOf: [{ type: 'integer' }, { type: 'string' }], example: 2, description: 'A version number or a label, as configured' })
+  version!: number | string;
+
+  @ApiProperty({ example: 0.1, description: 'Share of the answered requests run again on it' })
+  sample!: number;
+
+  @ApiProperty({ format: 'date-time', description: 'When this shadow config applied' })
+  since!: string;
+}
+
 export class ModelSummaryDto {
   @ApiProperty({ example: 'iris' })
   name!: string;
@@ -94,6 +105,9 @@ export class ModelSummaryDto {
 
   @ApiPropertyOptional({ type: () => ConfigErrorDto, description: 'Present while the model-level config.json on disk is refused' })
   config_error?: ConfigErrorDto;
+
+  @ApiPropertyOptional({ type: () => ShadowSummaryDto, description: 'Present while a shadow version is configured (its figures: GET /v1/models/{name}/shadow)' })
+  shadow?: ShadowSummaryDto;
 }
 
 export class ModelListDto {

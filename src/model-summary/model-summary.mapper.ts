@@ -28,6 +28,7 @@ export function mapModelSummary(model: ModelStatus, defaultVersion: number | und
     ...(defaultVersion !== undefined ? { default_version: defaultVersion } : {}),
     ...(Object.keys(model.weights).length > 0 ? { weights: { ...model.weights } } : {}),
     ...(model.configError ? { config_error: mapConfigError(model) } : {}),
+    ...(model.shadow ? { shadow: { version: model.shadow.config.version, sample: model.shadow.config.sample, since: model.shadow.since.toISOString() } } : {}),
   };
 }
 

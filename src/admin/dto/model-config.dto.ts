@@ -1,5 +1,21 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ModelOverrides } from '../../model-registry/model-config';
+import { ShadowConfig } from '../../model-registry/shadow-config';
+
+/** A shadow version as OpenAPI shows it (model-registry/shadow-config.ts holds its rules). */
+export class ShadowConfigDto extends ShadowConfig {
+  @ApiProperty({ oneOf: [{ type: 'integer', minimum: 1 }, { type: 'string' }], example: 2, description: 'A version number, or a label resolved at each sampled request' })
+  declare version: number | string;
+
+  @ApiProperty({ minimum: 0, maximum: 1, example: 0.1, description: 'Share of the answered requests run again on the shadow' })
+  declare sample: number;
+
+  @ApiPropertyOptional({ minimum: 1, example: 2, description: 'Classes compared as a set (top-k agreement); default min(3, classes - 1)' })
+  declare top_k?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 10_000, example: 64, description: 'Sampled requests that may wait for the shadow; more are dropped and counted (default 64)' })
+  declare queue_size?: number;
+}
 
 /**
  * The body of PUT /v1/admin/models/{name}/config as OpenAPI shows it: the
@@ -25,4 +41,13 @@ export class ModelConfigDto extends ModelOverrides {
     description: 'Version -> share of the requests that name no version (canary split)',
   })
   declare weights: Record<string, number>;
+
+  @ApiPropertyOptional({
+    type: () => ShadowConfigDto,
+    nullable: true,
+    description:
+      'A shadow version: `sample` of the answered requests run again on `version` once answered, and the answers compared ' +
+      "(GET /v1/models/{name}/shadow). null turns it off; absent keeps config.json's",
+  })
+  declare shadow?: ShadowConfigDto | null;
 }

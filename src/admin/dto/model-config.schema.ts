@@ -2,6 +2,24 @@ import { compileGate } from '../../common/validation/schema-gate';
 import { LABEL_NAME_PATTERN, VERSION_KEY_PATTERN } from '../../model-registry/manifest';
 import { MAX_CONFIG_MAP_ENTRIES } from '../admin-routes';
 
+/** ShadowConfig's rules (model-registry/shadow-config.ts); null turns the shadow off. */
+const SHADOW_SCHEMA = {
+  anyOf: [
+    { type: 'null' },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['version', 'sample'],
+      properties: {
+        version: { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', pattern: LABEL_NAME_PATTERN.source }] },
+        sample: { type: 'number', minimum: 0, maximum: 1 },
+        top_k: { type: 'integer', minimum: 1, maximum: 1000 },
+        queue_size: { type: 'integer', minimum: 1, maximum: 10_000 },
+      },
+    },
+  ],
+};
+
 /** Counts bounded before anything looks at the entries (see enforceLimits). */
 export const withinModelConfigLimits = compileGate({
   type: 'object',
@@ -31,5 +49,6 @@ export const isValidModelConfig = compileGate({
       propertyNames: { pattern: VERSION_KEY_PATTERN.source },
       additionalProperties: { type: 'number', minimum: 0 },
     },
+    shadow: SHADOW_SCHEMA,
   },
 });
