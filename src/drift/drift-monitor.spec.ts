@@ -10,6 +10,7 @@ import { parseManifest } from '../model-registry/manifest';
 import type { ModelRegistry } from '../model-registry/model-registry.service';
 import type { ReadyVersion } from '../model-registry/model-version';
 import { MetricsRegistry } from '../observability/metrics-registry';
+import { RequestContext } from '../request-context/request-context';
 import { PredictionObservers } from '../serving/prediction-observers';
 import { DriftMonitor } from './drift-monitor';
 import { psi } from './psi';
@@ -61,13 +62,15 @@ function monitor(
   return { drift, observers, metrics };
 }
 
+const CONTEXT = new RequestContext('r', 'http', 'POST', '/v1/models/:name/predict', '/v1/models/m/predict', () => false);
+
 /** One answered request of `values` (feature a), each predicted as class `y` when positive. */
 function answer(observers: PredictionObservers, values: number[]): void {
   const inputs: TensorMap = { input: { type: 'float32', dims: [values.length, 1], data: Float32Array.from(values) } };
   const outputs: TensorMap = {
     scores: { type: 'float32', dims: [values.length, 2], data: Float32Array.from(values.flatMap((v) => (v > 0 ? [0, 1] : [1, 0]))) },
   };
-  observers.notify({ model: 'm', version: 1, protocol: 'http', requestId: undefined, startedAt: 0, latencyMs: 1, rows: values.length, inputs, outputs });
+  observers.notify({ model: 'm', version: 1, protocol: 'http', requestId: undefined, startedAt: 0, latencyMs: 1, rows: values.length, inputs, outputs }, CONTEXT);
 }
 
 /** Two HTTP processes and a primary relaying their drift questions, as Primary does. */
@@ -106,7 +109,7 @@ describe('DriftMonitor', () => {
   it('ignores predictions of models it does not know, and refuses a report without a reference', async () => {
     const ready = version({ task: 'classification', labels: ['x', 'y'] });
     const { drift, observers } = monitor(ready);
-    observers.notify({ model: 'other', version: 1, protocol: 'http', requestId: undefined, startedAt: 0, latencyMs: 1, rows: 1, inputs: {}, outputs: {} });
+    observers.notify({ model: 'other', version: 1, protocol: 'http', requestId: undefined, startedAt: 0, latencyMs: 1, rows: 1, inputs: {}, outputs: {} }, CONTEXT);
     answer(observers, [1]);
     await expect(drift.report(ready)).rejects.toMatchObject({ code: 'NO_DRIFT_REFERENCE' });
   });

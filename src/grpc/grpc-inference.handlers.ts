@@ -18,7 +18,7 @@ import { Tracing } from '../observability/tracing';
 import { RequestContext } from '../request-context/request-context';
 import { GrpcCallRecords } from './grpc-call-records';
 import { INFERENCE_SERVICE_NAME, isMalformed, type ModelInferRequest } from './grpc-definitions';
-import { GRPC_SERVER_ERROR_CODES, toGrpcError } from './grpc-status';
+import { GRPC_SERVER_ERROR_CODES, httpStatusOf, toGrpcError } from './grpc-status';
 import { GRPC_WIRE_FORMAT } from './grpc-wire-format';
 
 interface NamedVersion {
@@ -105,10 +105,13 @@ export class GrpcInferenceHandlers {
       context.trace = trace;
       context.traceId = trace?.traceId ?? traceIdOfTraceparent(firstValue(call.metadata, TRACEPARENT_HEADER));
       const finish = (code: Status, error?: ReturnType<typeof toGrpcError>, response?: Response): void => {
-        this.records.record(code, performance.now() - started, context, call.getPeer());
+        const durationMs = performance.now() - started;
+        this.records.record(code, durationMs, context, call.getPeer());
         trace?.end({ 'rpc.grpc.status_code': code, ...callerAttributes(context) }, GRPC_SERVER_ERROR_CODES.has(code), context.model, context.version);
         if (error) callback(error);
         else callback(null, response, trailerOf(context));
+        // After the answer is handed to grpc-js: what waits for it (a shadow run) starts only now.
+        context.finish(httpStatusOf(code), durationMs);
       };
       let pending: Promise<Response> | Response;
       try {

@@ -45,6 +45,31 @@ function statusOf(httpStatus: number): Status {
 }
 
 /**
+ * A call's status in HTTP's terms, as google.rpc.Code documents the pairs, for what reads a request's
+ * end the same way for both transports (RequestContext.finish: the shadow's runs start after a success).
+ */
+export function httpStatusOf(code: Status): number {
+  return HTTP_STATUS_OF[code] ?? 500;
+}
+
+const HTTP_STATUS_OF: Partial<Record<Status, number>> = {
+  [Status.OK]: 200,
+  [Status.CANCELLED]: 499,
+  [Status.INVALID_ARGUMENT]: 400,
+  [Status.FAILED_PRECONDITION]: 400,
+  [Status.OUT_OF_RANGE]: 400,
+  [Status.UNAUTHENTICATED]: 401,
+  [Status.PERMISSION_DENIED]: 403,
+  [Status.NOT_FOUND]: 404,
+  [Status.ALREADY_EXISTS]: 409,
+  [Status.ABORTED]: 409,
+  [Status.RESOURCE_EXHAUSTED]: 429,
+  [Status.UNIMPLEMENTED]: 501,
+  [Status.UNAVAILABLE]: 503,
+  [Status.DEADLINE_EXCEEDED]: 504,
+};
+
+/**
  * gRPC status codes that are the server's fault (UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL,
  * UNAVAILABLE, DATA_LOSS): OpenTelemetry's RPC conventions mark a server span with one as an error.
  */

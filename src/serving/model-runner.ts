@@ -58,7 +58,7 @@ export class ModelRunner {
         inputs: feeds,
         outputs,
         cache: context.cache,
-      });
+      }, context);
     }
     return outputs;
   }

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { TensorMap } from '../inference/tensors';
+import type { RequestContext } from '../request-context/request-context';
 
 /** One answered prediction request, as observers see it (inputs and outputs are the request's whole batch). */
 export interface PredictionRecord {
@@ -20,6 +21,11 @@ export interface PredictionRecord {
   readonly outputs: TensorMap;
   /** Set for models with a response cache. */
   readonly cache?: 'hit' | 'miss';
+  /**
+   * Set on a shadow version's answer (shadow/): the version that served the request, whose answer
+   * went to the client. `version` is then the shadow's.
+   */
+  readonly shadowOf?: number;
 }
 
 /**
@@ -29,7 +35,10 @@ export interface PredictionRecord {
  */
 export interface PredictionObserver {
   readonly name: string;
-  observe(record: PredictionRecord): void;
+  /** `context` is the request's, for an observer with work to start once the answer has gone out (RequestContext.recordBy). */
+  observe(record: PredictionRecord, context: RequestContext): void;
+  /** A shadow version's answer to a request answered already (shadow/), for the observers that keep those too. */
+  observeShadow?(record: PredictionRecord): void;
 }
 
 /**
@@ -50,17 +59,33 @@ export class PredictionObservers {
     return this.observers.length > 0;
   }
 
-  notify(record: PredictionRecord): void {
+  notify(record: PredictionRecord, context: RequestContext): void {
     for (const observer of this.observers) {
       try {
-        observer.observe(record);
+        observer.observe(record, context);
       } catch (error) {
-        // Logged once per observer: a broken observer must not flood the log or touch the answer.
-        if (!this.failed.has(observer.name)) {
-          this.failed.add(observer.name);
-          this.logger.error(`prediction observer ${observer.name} failed (reported once): ${(error as Error).message}`);
-        }
+        this.failedOnce(observer, error);
       }
+    }
+  }
+
+  /** A shadow version's answer, shown to the observers that take them (the prediction log; not drift, which counts served answers). */
+  notifyShadow(record: PredictionRecord): void {
+    for (const observer of this.observers) {
+      if (!observer.observeShadow) continue;
+      try {
+        observer.observeShadow(record);
+      } catch (error) {
+        this.failedOnce(observer, error);
+      }
+    }
+  }
+
+  private failedOnce(observer: PredictionObserver, error: unknown): void {
+    // Logged once per observer: a broken observer must not flood the log or touch the answer.
+    if (!this.failed.has(observer.name)) {
+      this.failed.add(observer.name);
+      this.logger.error(`prediction observer ${observer.name} failed (reported once): ${(error as Error).message}`);
     }
   }
 }
