@@ -14,7 +14,7 @@ const LAYERS = [
   ['request-context'],
   ['observability', 'model-summary'],
   ['serving', 'health', 'auth'],
-  ['predict', 'inference-protocol', 'drift', 'admin', 'ui'],
+  ['predict', 'inference-protocol', 'drift', 'shadow', 'admin', 'ui'],
   ['prediction-log', 'grpc'],
 ];
 const COMMON_LAYERS = [['errors'], ['validation'], ['http']];

@@ -19,6 +19,7 @@ import { ObservabilityModule } from './observability/observability.module';
 import { DriftModule } from './drift/drift.module';
 import { PredictModule } from './predict/predict.module';
 import { PredictionLogModule } from './prediction-log/prediction-log.module';
+import { ShadowModule } from './shadow/shadow.module';
 import { UiModule } from './ui/ui.module';
 
 @Module({})
@@ -43,6 +44,8 @@ export class AppModule {
         PredictModule,
         // Live input and prediction distributions against each version's training data (GET /v1/models/{name}/drift).
         DriftModule,
+        // A model's shadow version run on sampled answered requests and compared (GET /v1/models/{name}/shadow).
+        ShadowModule,
         InferenceProtocolModule,
         GrpcModule,
         AdminModule,

@@ -41,7 +41,7 @@ const HEALTH_TIMEOUT_MS = 2_000;
 const SCRAPE_TIMEOUT_MS = 5_000;
 /** Admin actions may load models: bounded, but generously. */
 const ADMIN_TIMEOUT_MS = 300_000;
-/** A question about another process's state (drift windows) waits this long for each answer. */
+/** A question about another process's state (drift windows, shadow figures) waits this long for each answer. */
 const SIBLING_QUESTION_TIMEOUT_MS = 2_000;
 /** As many clients as @fastify/rate-limit's own store remembers by default. */
 const RATE_LIMIT_CLIENTS = 5_000;
@@ -143,6 +143,7 @@ export class Primary {
     peer.handle(TO_PRIMARY.rateLimit, (question) => this.countRequest(question as RateLimitQuestion));
     peer.handle(TO_PRIMARY.health, () => this.healthOfSiblings(member));
     peer.handle(TO_PRIMARY.drift, (question) => askSiblings(this.siblingsOf(member), TO_HTTP_PROCESS.drift, question));
+    peer.handle(TO_PRIMARY.shadow, (question) => askSiblings(this.siblingsOf(member), TO_HTTP_PROCESS.shadow, question));
     worker.on('exit', (code, signal) => this.onExit(member, code, signal));
   }
 

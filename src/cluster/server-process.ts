@@ -16,6 +16,8 @@ export const TO_PRIMARY = {
   health: 'health',
   /** Every other HTTP process's drift window of one model version: GET /v1/models/{name}/drift answers for the pod. */
   drift: 'drift',
+  /** Every other HTTP process's shadow figures of one model: GET /v1/models/{name}/shadow answers for the pod. */
+  shadow: 'shadow',
 } as const;
 
 /** Requests the primary sends to an HTTP process. */
@@ -32,6 +34,8 @@ export const TO_HTTP_PROCESS = {
   siblingsHealth: 'siblings-health',
   /** This process's drift window counts of one model version. */
   drift: 'drift',
+  /** This process's shadow figures of one model. */
+  shadow: 'shadow',
 } as const;
 
 /**

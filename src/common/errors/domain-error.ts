@@ -15,6 +15,8 @@ export const ERROR_STATUS = {
   VERSION_NOT_AVAILABLE: 404,
   /** The selected version's manifest has no drift reference, so GET /v1/models/{name}/drift has nothing to compare with. */
   NO_DRIFT_REFERENCE: 404,
+  /** The model has no shadow version configured, so GET /v1/models/{name}/shadow has nothing to report. */
+  NO_SHADOW: 404,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   INVALID_INPUT: 422,
