@@ -173,4 +173,33 @@ describe('PREDICTION_LOG=postgres://... (a real PostgreSQL)', () => {
       { request_id: 'nul-good-2', inputs: { text: 'also fine' } },
     ]);
   });
+
+  it("writes a shadow version's answers marked, in two columns the table gets with the first one", async (ctx) => {
+    ctx.skip(unavailable !== undefined, unavailable);
+    const sink = new PostgresSink(db.url(), 4096);
+    const record = (requestId: string, version: number, shadowOf?: number): PredictionRecord => ({
+      model: 'shadowed',
+      version,
+      protocol: 'http',
+      requestId,
+      startedAt: Date.now(),
+      latencyMs: 1,
+      rows: 1,
+      inputs: { x: { type: 'float32', dims: [1, 1], data: Float32Array.from([1]) } },
+      outputs: { y: { type: 'float32', dims: [1, 1], data: Float32Array.from([version]) } },
+      ...(shadowOf !== undefined ? { shadowOf } : {}),
+    });
+    try {
+      await sink.write([record('s-1', 1)]);
+      await sink.write([record('s-1', 2, 1), record('s-2', 1)]);
+    } finally {
+      await sink.close();
+    }
+    const rows = await db.query("SELECT request_id, version, shadow, serving_version, outputs FROM prediction_log WHERE model = 'shadowed' ORDER BY request_id, shadow");
+    expect(rows).toEqual([
+      { request_id: 's-1', version: 1, shadow: false, serving_version: null, outputs: { y: [1] } },
+      { request_id: 's-1', version: 2, shadow: true, serving_version: 1, outputs: { y: [2] } },
+      { request_id: 's-2', version: 1, shadow: false, serving_version: null, outputs: { y: [1] } },
+    ]);
+  });
 });

@@ -1,7 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { grpcClient } from './support/grpc-client';
 import { irisProbabilities } from './support/iris';
-import { flower, irisRequest } from './support/prediction-log';
+import { flower, irisRequest, logLines, metricValue } from './support/prediction-log';
 import { configureShadow, scrape, seriesSum, shadowIdle, topClasses } from './support/shadow';
 import { useTestApp } from './support/test-app';
 
@@ -141,5 +144,32 @@ describe('a shadow (iris version 2 by its label "canary", every request sampled)
     expect(digits.json()).toMatchObject({ code: 'NO_SHADOW', message: expect.stringContaining('model "digits" has no shadow version') });
     const unknown = await server.app.inject({ method: 'GET', url: '/v1/models/nope/shadow' });
     expect(unknown.json()).toMatchObject({ statusCode: 404, code: 'MODEL_NOT_FOUND' });
+  });
+});
+
+describe('the prediction log with a shadow on', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'shadow-log-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'predictions.jsonl');
+  const server = useTestApp({
+    models: ['iris'],
+    env: { PREDICTION_LOG: `file:${file}` },
+    prepare: (modelsDir) => configureShadow(modelsDir, 'iris', { version: 2, sample: 1 }),
+  });
+
+  it("logs the shadow's answer beside the served one, marked, with the version that served", async () => {
+    const rows = [flower(8), flower(9)];
+    expect((await server.app.inject(irisRequest(rows, 'logged-1'))).statusCode).toBe(200);
+    await shadowIdle(server.app);
+    await vi.waitFor(async () => expect(await metricValue(server.app, 'prediction_log_records_total', 'sink="file"')).toBe(2), { timeout: 10_000 });
+    const entries = (await logLines(file)).entries.filter((entry) => entry.request_id === 'logged-1');
+    const served = entries.filter((entry) => !entry.shadow);
+    const shadow = entries.filter((entry) => entry.shadow);
+    expect(served.map((entry) => [entry.version, entry.instance])).toEqual([[1, 0], [1, 1]]);
+    expect(served[0]).not.toHaveProperty('serving_version');
+    expect(shadow.map((entry) => [entry.version, entry.serving_version, entry.instance])).toEqual([[2, 1, 0], [2, 1, 1]]);
+    const expected = await irisProbabilities(2, rows);
+    expect(shadow.map((entry) => entry.outputs.probabilities)).toEqual(expected);
+    expect(shadow[0].inputs).toEqual(served[0].inputs);
   });
 });

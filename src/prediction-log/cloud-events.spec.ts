@@ -65,4 +65,14 @@ describe('cloudEventsOf: the two events of a prediction, as KServe logs them', (
       expect.objectContaining({ bytes: 8 }),
     ]);
   });
+
+  it("gives a shadow version's answer events of its own (ce-id <request id>.shadow), marked, naming the version that served", () => {
+    const [shadowRequest, shadowResponse] = cloudEventsOf({ ...record, version: 2, shadowOf: 1 }, { source: 's', maxValueBytes: 4096 });
+    for (const event of [shadowRequest, shadowResponse]) {
+      expect(event.headers).toMatchObject({ 'ce-id': 'abc-1.shadow', 'ce-modelversion': '2', 'ce-shadow': 'true', 'ce-servingversion': '1' });
+    }
+    // The bodies keep the request's own id: the served and the shadow answers join on it.
+    expect(JSON.parse(shadowResponse.body)).toMatchObject({ id: 'abc-1', model_version: '2' });
+    expect(request.headers).not.toHaveProperty('ce-shadow');
+  });
 });

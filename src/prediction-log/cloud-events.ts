@@ -17,7 +17,7 @@ export interface HttpCloudEvent {
 /**
  * A prediction as the two events KServe's logger sends for it: the request, then the response,
  * with the same ce-id (the request id, as KServe uses the request's id), ce-inferenceservicename the
- * model. KServe forwards the request and response bodies as they were; this service has the
+ * model (a shadow version's answer: its own ce-id, `<request id>.shadow`, and `ce-shadow`). KServe forwards the request and response bodies as they were; this service has the
  * tensors, so both bodies are Open Inference Protocol (V2) JSON, whatever API the request came by:
  * `{"id", "inputs": [{name, datatype, shape, data}]}` and `{"model_name", "model_version", "id",
  * "outputs": [...]}`. `data` is nested: one entry per instance (the tensor whole for a model without
@@ -29,10 +29,12 @@ export function cloudEventsOf(
 ): [request: HttpCloudEvent, response: HttpCloudEvent] {
   const id = record.requestId ?? randomUUID();
   const layout = instanceLayout(record);
+  const shadow = record.shadowOf !== undefined;
   const headers = (type: string, time: number): Record<string, string> => ({
     'content-type': 'application/json',
     'ce-specversion': '1.0',
-    'ce-id': id,
+    // A shadow's events are other events than the served ones (the same source and id would be duplicates to a receiver).
+    'ce-id': shadow ? `${id}.shadow` : id,
     'ce-source': options.source,
     'ce-type': type,
     'ce-time': new Date(time).toISOString(),
@@ -42,6 +44,8 @@ export function cloudEventsOf(
     ...(record.traceId ? { 'ce-traceid': record.traceId } : {}),
     // An extension attribute of this service's own: who called, with PREDICT_AUTH on.
     ...(record.caller !== undefined ? { 'ce-caller': record.caller } : {}),
+    // Extension attributes of this service's own: a shadow version's answer, which went to no client, and the version that served it.
+    ...(shadow ? { 'ce-shadow': 'true', 'ce-servingversion': String(record.shadowOf) } : {}),
   });
   const request = { id, inputs: tensorsJson(record.inputs, layout, options.maxValueBytes) };
   const response = {

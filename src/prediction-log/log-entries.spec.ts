@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Tensor } from '../inference/tensors';
 import type { PredictionRecord } from '../serving/prediction-observers';
 import { instanceLayout, instanceValue, logEntries, readableEntries } from './log-entries';
-import { columnsOf } from './sinks/postgres-sink';
+import { columnsOf, insertSql } from './sinks/postgres-sink';
 
 const float32 = (dims: number[], values: number[]): Tensor => ({ type: 'float32', dims, data: Float32Array.from(values) });
 
@@ -117,6 +117,28 @@ describe('large values: a digest in place of the value', () => {
     const data = new Uint8Array(2 * 5000).map((_, i) => i % 5000 % 251);
     const tensor: Tensor = { type: 'uint8', dims: [2, 5000], data };
     expect(instanceValue(tensor, 0, true, 4096)).toEqual(instanceValue(tensor, 1, true, 4096));
+  });
+});
+
+describe("logEntries of a shadow version's answer", () => {
+  it('marks every entry as the shadow of the version that served, after the usual fields', () => {
+    const entries = logEntries(record({ shadowOf: 1 }), 4096);
+    expect(entries.map((entry) => [entry.version, entry.shadow, entry.serving_version])).toEqual([
+      [2, true, 1],
+      [2, true, 1],
+    ]);
+    expect(Object.keys(entries[0]).slice(-3)).toEqual(['latency_ms', 'shadow', 'serving_version']);
+    expect(logEntries(record(), 4096)[0]).not.toHaveProperty('shadow');
+  });
+});
+
+describe('insertSql', () => {
+  it('adds the caller and the shadow columns when asked, one array parameter per column', () => {
+    expect(insertSql(false, false)).toContain('latency_ms)\nSELECT * FROM unnest($1::timestamptz[], $2::text[]');
+    expect(insertSql(false, false)).toContain('$10::float8[])');
+    expect(insertSql(true, true)).toContain('latency_ms, caller, shadow, serving_version)');
+    expect(insertSql(true, true)).toContain('$10::float8[], $11::text[], $12::boolean[], $13::integer[])');
+    expect(insertSql(false, true)).toContain('$11::boolean[], $12::integer[])');
   });
 });
 

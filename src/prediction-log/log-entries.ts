@@ -37,6 +37,10 @@ export interface LogEntry {
   readonly outputs: Record<string, unknown>;
   /** The whole request's run (queueing and inference), shared by its instances. */
   readonly latency_ms: number;
+  /** Present on a shadow version's answer (then `version` is the shadow's): it went to no client. */
+  readonly shadow?: true;
+  /** With `shadow`: the version that served the request, whose answer the client got. */
+  readonly serving_version?: number;
 }
 
 /**
@@ -62,6 +66,7 @@ export function logEntries(record: PredictionRecord, maxValueBytes: number): Log
     ...(record.caller !== undefined ? { caller: record.caller } : {}),
   };
   const latency = roundLatency(record.latencyMs);
+  const shadow = record.shadowOf !== undefined ? { shadow: true as const, serving_version: record.shadowOf } : {};
   const entries: LogEntry[] = [];
   for (let instance = 0; instance < instances; instance++) {
     entries.push({
@@ -70,6 +75,7 @@ export function logEntries(record: PredictionRecord, maxValueBytes: number): Log
       inputs: valuesOf(record.inputs, instance, split, maxValueBytes),
       outputs: valuesOf(record.outputs, instance, split, maxValueBytes),
       latency_ms: latency,
+      ...shadow,
     });
   }
   return entries;

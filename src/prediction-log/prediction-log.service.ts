@@ -93,6 +93,11 @@ export class PredictionLog implements PredictionObserver, OnModuleInit, OnApplic
     if (this.sampled(record.requestId)) this.writer?.offer(record);
   }
 
+  /** A shadow version's answer (shadow/): sampled by the same request id, so it is logged exactly when the served answer is. */
+  observeShadow(record: PredictionRecord): void {
+    if (this.sampled(record.requestId)) this.writer?.offer(record);
+  }
+
   status(): PredictionLogStatus | undefined {
     if (!this.target || !this.writer) return undefined;
     return { sink: this.target.sink, target: this.where, ...this.writer.status() };

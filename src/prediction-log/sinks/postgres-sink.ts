@@ -34,16 +34,24 @@ export const ADD_CALLER_SQL = `ALTER TABLE ${PREDICTION_LOG_TABLE} ADD COLUMN IF
 /** pg_advisory_xact_lock key: any constant shared by every writer of the table. */
 const CREATE_LOCK_KEY = 461_837_201;
 
+/** Shadow versions' answers (shadow/), in two columns a table gets, new or not, when the first one is written. */
+export const ADD_SHADOW_SQL = `ALTER TABLE ${PREDICTION_LOG_TABLE} ADD COLUMN IF NOT EXISTS shadow boolean NOT NULL DEFAULT false, ADD COLUMN IF NOT EXISTS serving_version integer`;
+
+const BASE_COLUMNS = ['"timestamp"', 'request_id', 'trace_id', 'model', 'version', 'protocol', 'instance', 'inputs', 'outputs', 'latency_ms'];
+const BASE_TYPES = ['timestamptz', 'text', 'text', 'text', 'integer', 'text', 'integer', 'jsonb', 'jsonb', 'float8'];
+
 /**
  * Rows go in one statement per batch, whatever its size: each column as one array parameter,
  * spread into rows by unnest (no limit of 65535 parameters, one plan for every batch size).
+ * The caller's column with PREDICT_AUTH on, the shadow's for a batch holding a shadow's answer.
  */
-const INSERT_SQL = `
-INSERT INTO ${PREDICTION_LOG_TABLE} ("timestamp", request_id, trace_id, model, version, protocol, instance, inputs, outputs, latency_ms)
-SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::text[], $7::integer[], $8::jsonb[], $9::jsonb[], $10::float8[])`;
-const INSERT_WITH_CALLER_SQL = `
-INSERT INTO ${PREDICTION_LOG_TABLE} ("timestamp", request_id, trace_id, model, version, protocol, instance, inputs, outputs, latency_ms, caller)
-SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::text[], $7::integer[], $8::jsonb[], $9::jsonb[], $10::float8[], $11::text[])`;
+export function insertSql(withCaller: boolean, withShadow: boolean): string {
+  const columns = [...BASE_COLUMNS, ...(withCaller ? ['caller'] : []), ...(withShadow ? ['shadow', 'serving_version'] : [])];
+  const types = [...BASE_TYPES, ...(withCaller ? ['text'] : []), ...(withShadow ? ['boolean', 'integer'] : [])];
+  return `
+INSERT INTO ${PREDICTION_LOG_TABLE} (${columns.join(', ')})
+SELECT * FROM unnest(${types.map((type, i) => `$${i + 1}::${type}[]`).join(', ')})`;
+}
 
 /** Rows per INSERT: bounds one statement's size when requests carry many instances. */
 const ROWS_PER_STATEMENT = 2_000;
@@ -65,6 +73,7 @@ export class PostgresSink implements LogSink {
   readonly concurrency = 1;
   private readonly pool: Pool;
   private tableReady = false;
+  private shadowColumns = false;
 
   constructor(
     url: string,
@@ -98,6 +107,10 @@ export class PostgresSink implements LogSink {
         });
         this.tableReady = true;
       }
+      if (!this.shadowColumns && records.some((record) => record.shadowOf !== undefined)) {
+        await client.query(ADD_SHADOW_SQL);
+        this.shadowColumns = true;
+      }
       const readable = readableEntries(records, this.maxValueBytes);
       let rejected = readable.unreadable;
       let reason = readable.reason;
@@ -118,7 +131,7 @@ export class PostgresSink implements LogSink {
       }
       return { rejected, reason };
     } catch (error) {
-      if ((error as { code?: string }).code === '42P01') this.tableReady = false;
+      if ((error as { code?: string }).code === '42P01') this.tableReady = this.shadowColumns = false;
       // Anything but an answer from the server (a timeout, a reset) leaves the connection in doubt: drop it.
       if (!isServerError(error)) broken = error as Error;
       throw error;
@@ -146,12 +159,15 @@ async function transaction(client: PoolClient, work: () => Promise<void>): Promi
 async function insert(client: PoolClient, withCaller: boolean, entries: readonly LogEntry[]): Promise<void> {
   for (let start = 0; start < entries.length; start += ROWS_PER_STATEMENT) {
     const rows = entries.slice(start, start + ROWS_PER_STATEMENT);
-    if (withCaller) await client.query(INSERT_WITH_CALLER_SQL, [...columnsOf(rows), rows.map((entry) => entry.caller ?? null)]);
-    else await client.query(INSERT_SQL, columnsOf(rows));
+    const withShadow = rows.some((entry) => entry.shadow);
+    const columns = columnsOf(rows);
+    if (withCaller) columns.push(rows.map((entry) => entry.caller ?? null));
+    if (withShadow) columns.push(rows.map((entry) => entry.shadow === true), rows.map((entry) => entry.serving_version ?? null));
+    await client.query(insertSql(withCaller, withShadow), columns);
   }
 }
 
-/** The rows as the ten column arrays of INSERT_SQL. */
+/** The rows as the ten column arrays every INSERT begins with (insertSql). */
 export function columnsOf(entries: readonly LogEntry[]): unknown[][] {
   const columns: unknown[][] = Array.from({ length: 10 }, () => []);
   for (const entry of entries) {
