@@ -9,7 +9,7 @@ import { ShadowSeries } from '../observability/metrics/shadow-series';
 import type { RequestContext } from '../request-context/request-context';
 import { type PredictionObserver, PredictionObservers, type PredictionRecord } from '../serving/prediction-observers';
 import { type FiguresSnapshot, mergeFigures, SHADOW_OUTCOMES, ShadowFigures } from './shadow-figures';
-import { ShadowQueue } from './shadow-queue';
+import { ShadowLane, ShadowQueue } from './shadow-queue';
 import { mapShadowReport } from './shadow-report';
 import { ShadowRunner } from './shadow-runner';
 import { ShadowTrial } from './shadow-trial';
@@ -36,7 +36,7 @@ interface ModelShadow {
  * Shadow versions (a model's `"shadow"` config): an observer of every answered prediction that samples
  * the requests of models with a shadow, and, once a sampled request's answer has gone out (its
  * context's recorders are told), offers it to the model's bounded queue, where the ShadowRunner runs it
- * on the shadow version and compares the answers. A request is sampled once, at its first run; a
+ * on the shadow version and compares the answers, one request at a time in the whole process. A request is sampled once, at its first run; a
  * request the serving version refused never reaches an observer, and one refused after its run
  * (status >= 400) is not offered. Reports GET /v1/models/{name}/shadow for the whole pod.
  */
@@ -49,6 +49,8 @@ export class ShadowMonitor implements PredictionObserver, OnModuleInit, OnModule
   /** Each request's trial, or null once it is known not to be shadowed; forgotten with the request. */
   private readonly trials = new WeakMap<RequestContext, ShadowTrial | null>();
   private readonly runner: ShadowRunner;
+  /** One shadow inference at a time in this process, across models: a shadow's cost is bounded by one inference thread. */
+  private readonly lane = new ShadowLane();
 
   constructor(
     private readonly registry: ModelRegistry,
@@ -151,7 +153,7 @@ export class ShadowMonitor implements PredictionObserver, OnModuleInit, OnModule
     const capacity = inForce.config.queue_size ?? DEFAULT_SHADOW_QUEUE_SIZE;
     let shadow = this.models.get(name);
     if (!shadow) {
-      shadow = { inForce, figures: new ShadowFigures(inForce.since), queue: new ShadowQueue(capacity, (trial) => this.runner.run(trial)) };
+      shadow = { inForce, figures: new ShadowFigures(inForce.since), queue: new ShadowQueue(capacity, (trial) => this.runner.run(trial), this.lane) };
       this.models.set(name, shadow);
     } else if (shadow.inForce !== inForce) {
       // Trials sampled before keep counting in the figures they were sampled for, which no report shows any more.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ShadowQueue } from './shadow-queue';
+import { ShadowLane, ShadowQueue } from './shadow-queue';
 
 /** A promise and its resolve, to hold work until the test lets it go. */
 function gate(): { promise: Promise<void>; open: () => void } {
@@ -70,5 +70,23 @@ describe('ShadowQueue', () => {
     held.open();
     await queue.idle();
     expect(ran).toEqual([1]);
+  });
+});
+
+describe('ShadowLane', () => {
+  it('runs the work of several queues one item at a time', async () => {
+    let running = 0;
+    let most = 0;
+    const work = async () => {
+      running++;
+      most = Math.max(most, running);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      running--;
+    };
+    const lane = new ShadowLane();
+    const queues = [0, 1, 2].map(() => new ShadowQueue<number>(10, work, lane));
+    for (const queue of queues) for (let i = 0; i < 3; i++) queue.offer(i);
+    await Promise.all(queues.map((queue) => queue.idle()));
+    expect(most).toBe(1);
   });
 });

@@ -37,7 +37,8 @@ export interface NodeSpec {
   opType: string;
   input: string[];
   output: string[];
-  attribute?: { name: string; i: number }[];
+  /** An integer (`i`) or a list of integers (`ints`, e.g. Constant's value_ints). */
+  attribute?: ({ name: string; i: number } | { name: string; ints: number[] })[];
 }
 
 function valueInfo({ name, elemType, dims }: ValueSpec): onnx.IValueInfoProto {
@@ -68,11 +69,11 @@ export function buildModel(graph: { inputs: ValueSpec[]; outputs: ValueSpec[]; n
           opType: node.opType,
           input: node.input,
           output: node.output,
-          attribute: (node.attribute ?? []).map((attribute) => ({
-            name: attribute.name,
-            type: onnx.AttributeProto.AttributeType.INT,
-            i: attribute.i,
-          })),
+          attribute: (node.attribute ?? []).map((attribute) =>
+            'ints' in attribute
+              ? { name: attribute.name, type: onnx.AttributeProto.AttributeType.INTS, ints: attribute.ints }
+              : { name: attribute.name, type: onnx.AttributeProto.AttributeType.INT, i: attribute.i },
+          ),
         })),
       },
     }),
@@ -120,6 +121,31 @@ export function multiIoModel(): Uint8Array {
       { opType: 'Mul', input: ['scale', 'mask_float'], output: ['masked'] },
       { opType: 'Cast', input: ['mask'], output: ['mask_int'], attribute: [{ name: 'to', i: ELEM.INT64 }] },
       { opType: 'ReduceSum', input: ['mask_int'], output: ['count'], attribute: [{ name: 'keepdims', i: 0 }] },
+    ],
+  });
+}
+
+/**
+ * y = x, computed slowly: the first row of x tiled into a [rows, 4 * columns] matrix multiplied by its
+ * transpose (2 * rows² * 4 * columns flops, whatever the batch), whose sum, minus itself, is added to x.
+ * The work depends on the input, so onnxruntime cannot fold it away when it loads the model; the answer
+ * is exactly x, so a shadow of it agrees with identityModel(ELEM.FLOAT, ['N', 4]).
+ */
+export function slowIdentityModel(rows: number, columns: number): Uint8Array {
+  return buildModel({
+    inputs: [{ name: 'x', elemType: ELEM.FLOAT, dims: ['N', 4] }],
+    outputs: [{ name: 'y', elemType: ELEM.FLOAT, dims: ['N', 4] }],
+    nodes: [
+      { opType: 'Constant', input: [], output: ['zero'], attribute: [{ name: 'value_ints', ints: [0] }] },
+      { opType: 'Constant', input: [], output: ['one'], attribute: [{ name: 'value_ints', ints: [1] }] },
+      { opType: 'Slice', input: ['x', 'zero', 'one'], output: ['first'] },
+      { opType: 'Constant', input: [], output: ['repeats'], attribute: [{ name: 'value_ints', ints: [rows, columns] }] },
+      { opType: 'Tile', input: ['first', 'repeats'], output: ['tiled'] },
+      { opType: 'Transpose', input: ['tiled'], output: ['transposed'] },
+      { opType: 'MatMul', input: ['tiled', 'transposed'], output: ['product'] },
+      { opType: 'ReduceSum', input: ['product'], output: ['sum'], attribute: [{ name: 'keepdims', i: 0 }] },
+      { opType: 'Sub', input: ['sum', 'sum'], output: ['nothing'] },
+      { opType: 'Add', input: ['x', 'nothing'], output: ['y'] },
     ],
   });
 }
