@@ -98,13 +98,10 @@ export class ModelStore {
         versions.push({ version: Number(child), fingerprint });
       }
       versions.sort((a, b) => a.version - b.version);
-      models.push({
-        name: entry,
-        versions,
-        configFile: this.shownConfigFile(entry),
-        config: await this.readConfig(entry),
-        configFingerprint: await fileFingerprint(await this.configFile(entry)),
-      });
+      // The fingerprint before the read: a file written between the two (a half-written config.json read as
+      // broken) then has another fingerprint at the next scan and is read again, never kept as it was read.
+      const configFingerprint = await fileFingerprint(await this.configFile(entry));
+      models.push({ name: entry, versions, configFile: this.shownConfigFile(entry), config: await this.readConfig(entry), configFingerprint });
     }
     return { models, skipped };
   }
@@ -128,7 +125,8 @@ export class ModelStore {
    * directory it reads nothing under the root, so stores that keep models elsewhere use it for MODEL_CONFIG_DIR.
    */
   async storedConfig(name: string): Promise<Pick<StoredModel, 'configFile' | 'config' | 'configFingerprint'>> {
-    return { configFile: this.shownConfigFile(name), config: await this.readConfig(name), configFingerprint: await fileFingerprint(await this.configFile(name)) };
+    const configFingerprint = await fileFingerprint(await this.configFile(name));
+    return { configFile: this.shownConfigFile(name), config: await this.readConfig(name), configFingerprint };
   }
 
   private async configFile(name: string): Promise<string> {
