@@ -5,7 +5,7 @@ import { metricFamilies, useScrapedApp, withoutFamilies } from './support/scrape
 /**
  * `promtool check metrics` (Prometheus' own parser and linter) on a real scrape of the running
  * service, with traffic on every protocol and every optional family of series on (drift, prediction
- * log, gRPC). The service's own series must pass without a finding. The one tolerated finding is
+ * log, gRPC, a shadow version). The service's own series must pass without a finding. The one tolerated finding is
  * prom-client's default metrics naming three gauges *_total (nodejs_active_handles_total,
  * nodejs_active_requests_total, nodejs_active_resources_total): `_total` is for counters, but the
  * names are prom-client's (collectDefaultMetrics), not the service's, and nothing reads them as
@@ -22,7 +22,7 @@ describe('promtool check metrics on a scrape of the running service', () => {
     const text = await scraped.scrape();
     const families = metricFamilies(text);
     // The scrape really holds the families the chart's queries and alerts read.
-    for (const name of ['http_request_duration_seconds', 'grpc_server_handling_seconds', 'model_queue_depth', 'model_version_ready', 'prediction_log_dropped_total', 'model_feature_drift_psi', 'model_drift_window_instances']) {
+    for (const name of ['http_request_duration_seconds', 'grpc_server_handling_seconds', 'model_queue_depth', 'model_version_ready', 'prediction_log_dropped_total', 'model_feature_drift_psi', 'model_drift_window_instances', 'model_shadow_requests_total', 'model_shadow_agreements_total', 'model_shadow_difference', 'model_shadow_duration_seconds', 'model_shadow_queued']) {
       expect(families.has(name), name).toBe(true);
     }
 

@@ -3,16 +3,23 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, expect } from 'vitest';
 import { grpcClient } from './grpc-client';
+import { configureShadow, shadowIdle } from './shadow';
 import { useTestApp, type TestApp } from './test-app';
 
 /**
  * The real service with every family of series it can export in a scrape: iris (with a drift
- * reference) and digits, the prediction log on (to a throwaway file), gRPC on; `scrape()` first sends
- * REST and gRPC traffic (answered, refused and unknown) so the histograms and counters have samples.
+ * reference, and version 2 shadowing every request) and digits, the prediction log on (to a throwaway
+ * file), gRPC on; `scrape()` first sends REST and gRPC traffic (answered, refused and unknown) so the
+ * histograms and counters have samples.
  */
 export function useScrapedApp(): { scrape(): Promise<string>; readonly started: TestApp } {
   const logDir = mkdtempSync(path.join(tmpdir(), 'scrape-prediction-log-'));
-  const started = useTestApp({ models: ['iris', 'digits'], grpc: true, env: { PREDICTION_LOG: `file:${path.join(logDir, 'predictions.jsonl')}` } });
+  const started = useTestApp({
+    models: ['iris', 'digits'],
+    grpc: true,
+    env: { PREDICTION_LOG: `file:${path.join(logDir, 'predictions.jsonl')}` },
+    prepare: (dir) => configureShadow(dir, 'iris', { version: 2, sample: 1 }),
+  });
   afterAll(() => rmSync(logDir, { recursive: true, force: true }));
   return {
     started,
@@ -30,6 +37,7 @@ export function useScrapedApp(): { scrape(): Promise<string>; readonly started: 
       } finally {
         client.close();
       }
+      await shadowIdle(app);
       const response = await app.inject({ method: 'GET', url: '/metrics' });
       expect(response.statusCode).toBe(200);
       return response.body;
