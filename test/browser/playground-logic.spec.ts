@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { exampleV2Request, formatJson, formatNumber, percent, rankedClasses } from '../../ui/src/format';
+import { agreementText, exampleV2Request, formatJson, formatNumber, percent, rankedClasses } from '../../ui/src/format';
 import { histogramQuantile, LiveSeries, parsePrometheusText, pointsBetween, SERIES, snapshotOf } from '../../ui/src/metrics';
 import { useTestApp } from '../support/test-app';
 
@@ -195,5 +195,14 @@ describe('formatting', () => {
       '12.3',
       '1235 ms',
     ]);
+  });
+});
+
+describe('agreementText', () => {
+  it('gives the rate and its 95% interval, never rounding a share to 0% or 100% that is not', () => {
+    expect(agreementText({ total: 12, rate: 11 / 12, interval95: [0.6461, 0.9851] })).toBe('91.7% (95%: 64.6%–98.5%) of 12');
+    expect(agreementText({ total: 3000, rate: 2999 / 3000, interval95: [0.9981, 0.99994] })).toBe('99.9% (95%: 99.8%–99.9%) of 3000');
+    expect(agreementText({ total: 10, rate: 1, interval95: [0.7225, 1] })).toBe('100% (95%: 72.3%–100%) of 10');
+    expect(agreementText({ total: 0, rate: null, interval95: null })).toBe('nothing compared yet');
   });
 });

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { cp, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, ConsoleMessage, Locator, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { keysFileContent, SecretVolume } from '../support/auth';
 import { launchChromium, runBrowserTests, warnIfSkipped } from '../support/chromium';
 import { REPO_MODELS_DIR, useTestApp } from '../support/test-app';
@@ -338,6 +338,49 @@ describe.skipIf(!runBrowserTests)('the playground with a FAILED version and a ca
     await page.screenshot({ path: path.join(ARTIFACTS, 'failed-version.png'), fullPage: true });
     await page.close();
     expect(problems).toEqual([]);
+  });
+});
+
+describe.skipIf(!runBrowserTests)('the playground with a shadow version', { timeout: 120_000 }, () => {
+  const server = useTestApp({
+    models: ['iris'],
+    listen: true,
+    prepare: (modelsDir) => writeFile(path.join(modelsDir, 'iris', 'config.json'), JSON.stringify({ default_version: 1, labels: { canary: 2 }, shadow: { version: 'canary', sample: 1 } })),
+  });
+  let browser: Browser;
+
+  beforeAll(async () => {
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it("shows the shadow and its agreement with the served answers, with the 95% interval, as the report counts them", async () => {
+    for (let i = 0; i < 6; i++) {
+      const answer = await server.app.inject({
+        method: 'POST',
+        url: '/v1/models/iris/predict',
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify({ instances: [[4.5 + i / 2, 3, 1 + i, 0.2 + i / 3]] }),
+      });
+      expect(answer.statusCode).toBe(200);
+    }
+    const report = await vi.waitFor(async () => {
+      const answer = (await server.app.inject({ method: 'GET', url: '/v1/models/iris/shadow' })).json();
+      expect(answer.rows).toBe(6);
+      return answer;
+    });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${server.url}/ui/`);
+    const shadow = page.locator('article.model-card[data-model="iris"] [data-testid="shadow"]');
+    await expect.poll(() => shadow.textContent()).toContain('"canary", 100% of requests (v2)');
+    const top1 = await page.locator('[data-testid="shadow-top1"]').textContent();
+    expect(top1).toMatch(new RegExp(`^\\d+(\\.\\d)?% \\(95%: [\\d.]+%–[\\d.]+%\\) of 6$`));
+    expect(top1).toMatch(new RegExp(`^${Math.round(report.top1.rate * 1000) / 10}`));
+    expect(await page.locator('[data-testid="shadow-topk"]').textContent()).toMatch(/ of 6$/);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'shadow.png'), fullPage: true });
+    await page.close();
   });
 });
 

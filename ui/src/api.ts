@@ -24,6 +24,28 @@ export interface ModelSummary {
   weights?: Record<string, number>;
   /** Present while the model's config.json on disk is refused. */
   config_error?: ConfigError;
+  /** Present while a shadow version is configured (its figures: api.shadow). */
+  shadow?: { version: number | string; sample: number; since: string };
+}
+
+/** Agreement of the shadow version with the served answers, in compared rows. */
+export interface ShadowAgreement {
+  agree: number;
+  total: number;
+  rate: number | null;
+  interval95: [number, number] | null;
+}
+
+/** GET /v1/models/{name}/shadow, as far as the page reads it. */
+export interface ShadowReport {
+  shadow: { version: number | string; sample: number };
+  /** The version the shadow names now; null when its label names none. */
+  shadow_version: number | null;
+  since: string;
+  requests: { compared: number; incomparable: number; failed: number; unavailable: number; dropped: number };
+  rows: number;
+  top1: ShadowAgreement;
+  topk: ShadowAgreement & { k: number | null };
 }
 
 export interface ConfigError {
@@ -104,6 +126,7 @@ const modelPath = (name: string): string => `/v1/models/${encodeURIComponent(nam
 export const api = {
   models: () => call<{ models: ModelSummary[] }>('/v1/models'),
   metadata: (name: string, choice: string) => call<ModelMetadata>(modelPath(name), { headers: versionHeaders(choice) }),
+  shadow: (name: string) => call<ShadowReport>(`${modelPath(name)}/shadow`),
   predictJson: (name: string, choice: string, body: unknown) =>
     call(`${modelPath(name)}/predict`, {
       method: 'POST',

@@ -92,3 +92,20 @@ export function formatNumber(value: number | null | undefined, unit = ''): strin
   const digits = value === 0 ? 0 : Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
   return `${value.toFixed(digits)}${unit}`;
 }
+
+/**
+ * An agreement of the shadow with the served answers, for people: the rate and its 95% interval, or
+ * why there is none yet. "91.7% (95%: 64.6–98.5%) of 12".
+ */
+export function agreementText(agreement: { total: number; rate: number | null; interval95: [number, number] | null }): string {
+  if (agreement.rate === null || agreement.interval95 === null) return 'nothing compared yet';
+  const [lo, hi] = agreement.interval95;
+  return `${percentOf(agreement.rate)} (95%: ${percentOf(lo)}–${percentOf(hi)}) of ${agreement.total}`;
+}
+
+/** A share with one decimal, never rounded up to 100% or down to 0% unless it is exactly that. */
+function percentOf(share: number): string {
+  const value = share * 100;
+  if (value === 100 || value === 0) return `${value}%`;
+  return `${Math.min(99.9, Math.max(0.1, Math.round(value * 10) / 10)).toFixed(1)}%`;
+}

@@ -2,6 +2,7 @@ import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type ConfigError, type ModelMetadata, type ModelSummary, type VersionSummary } from '../api';
 import { messageOf } from '../hooks';
+import { ShadowAgreement } from './shadow-agreement';
 
 /** Each READY version's metadata (GET /v1/models/{name} with its number), fetched once per time it becomes READY. */
 function useVersionMetadata(models: ModelSummary[] | null): Map<string, ModelMetadata | string> {
@@ -83,6 +84,9 @@ function ModelCard({ model, metadata }: { model: ModelSummary; metadata: Map<str
           <dt>Canary weights</dt>
           <dd>${model.weights ? share(model.weights) : 'none: requests without a version go to the default'}</dd>
         </div>
+        ${model.shadow
+          ? html`<div class="shadow-fact"><dt>Shadow version</dt><dd><${ShadowAgreement} model=${model} /></dd></div>`
+          : ''}
       </dl>
       ${model.config_error ? html`<${ConfigErrorNote} error=${model.config_error} />` : ''}
       <table class="versions">
