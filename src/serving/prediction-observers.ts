@@ -50,9 +50,12 @@ export class PredictionObservers {
   private readonly logger = new Logger('PredictionObservers');
   private observers: readonly PredictionObserver[] = [];
   private readonly failed = new Set<string>();
+  /** Whether any observer takes shadow answers: without one, no record of them is made. */
+  takeShadows = false;
 
   add(observer: PredictionObserver): void {
     this.observers = [...this.observers, observer];
+    this.takeShadows ||= observer.observeShadow !== undefined;
   }
 
   get active(): boolean {

@@ -117,10 +117,17 @@ function compareScores(served: Tensor, shadow: Tensor, k: number): { top1: Agree
 
 /** The k best classes of one row, best first; ties keep the lower class first, as /v1's top_k does. */
 export function rankedClasses(scores: Tensor, offset: number, classes: number, k: number): number[] {
-  const order = Array.from({ length: classes }, (_, i) => i);
-  const value = (i: number) => numberAt(scores, offset + i);
-  order.sort((a, b) => value(b) - value(a) || a - b);
-  return order.slice(0, k);
+  // An insertion into a list of at most k: k is small, and a sort of every class per row showed in profiles.
+  const best: number[] = [];
+  for (let c = 0; c < classes; c++) {
+    const value = numberAt(scores, offset + c);
+    let at = best.length;
+    while (at > 0 && value > numberAt(scores, offset + best[at - 1])) at--;
+    if (at >= k) continue;
+    best.splice(at, 0, c);
+    if (best.length > k) best.pop();
+  }
+  return best;
 }
 
 function sameSet(a: readonly number[], b: readonly number[]): boolean {

@@ -49,6 +49,7 @@ export class ShadowMonitor implements PredictionObserver, OnModuleInit, OnModule
   /** Each request's trial, or null once it is known not to be shadowed; forgotten with the request. */
   private readonly trials = new WeakMap<RequestContext, ShadowTrial | null>();
   private readonly runner: ShadowRunner;
+  private readonly series: ShadowSeries;
   /** One shadow inference at a time in this process, across models: a shadow's cost is bounded by one inference thread. */
   private readonly lane = new ShadowLane();
 
@@ -58,8 +59,8 @@ export class ShadowMonitor implements PredictionObserver, OnModuleInit, OnModule
     metrics: MetricsRegistry,
     private readonly serverProcess: ServerProcess,
   ) {
-    const series = new ShadowSeries(metrics.registry, SHADOW_OUTCOMES, () => this.queued());
-    this.runner = new ShadowRunner(registry, series, observers);
+    this.series = new ShadowSeries(metrics.registry, SHADOW_OUTCOMES, () => this.queued());
+    this.runner = new ShadowRunner(registry, observers);
   }
 
   onModuleInit(): void {
@@ -128,11 +129,14 @@ export class ShadowMonitor implements PredictionObserver, OnModuleInit, OnModule
     if (!(this.random() < config.sample)) return null;
     const shadow = this.stateOf(model.name, inForce);
     const serving = model.versions.find((status) => status.version === record.version)?.ready;
+    const shadowName = String(shadowVersion ?? config.version);
     const trial = new ShadowTrial(
-      { model: model.name, serving_version: String(record.version), shadow_version: String(shadowVersion ?? config.version) },
+      model.name,
       record.version,
       shadowVersion,
+      shadowName,
       shadow.figures,
+      this.series.pair(model.name, record.version, shadowName),
       { manifest: serving?.manifest, topK: config.top_k },
       (answered, answeredContext, statusCode) => this.answered(answered, answeredContext, statusCode),
     );

@@ -2,7 +2,6 @@ import { Logger } from '@nestjs/common';
 import type { TensorMap } from '../inference/tensors';
 import type { ModelRegistry } from '../model-registry/model-registry.service';
 import type { ReadyVersion } from '../model-registry/model-version';
-import type { ShadowSeries } from '../observability/metrics/shadow-series';
 import type { PredictionObservers, PredictionRecord } from '../serving/prediction-observers';
 import { compareOutputs, comparisonPlanOf, type OutputComparison } from './output-comparison';
 import type { ShadowOutcome } from './shadow-figures';
@@ -25,7 +24,6 @@ export class ShadowRunner {
 
   constructor(
     private readonly registry: Pick<ModelRegistry, 'resolve'>,
-    private readonly series: ShadowSeries,
     private readonly observers: PredictionObservers,
   ) {}
 
@@ -49,9 +47,11 @@ export class ShadowRunner {
         return this.count(trial, 'failed', (error as Error).message);
       }
       const latencyMs = performance.now() - started;
-      this.series.ran(trial.labels, latencyMs / 1000);
+      trial.series.ran(latencyMs / 1000);
       this.compare(trial, answers);
-      for (const [i, run] of trial.runs.entries()) this.log(run, ready.version, answers[i], startedAt, latencyMs);
+      if (this.observers.takeShadows) {
+        for (const [i, run] of trial.runs.entries()) this.log(run, ready.version, answers[i], startedAt, latencyMs);
+      }
     } finally {
       ready.leave();
     }
@@ -59,8 +59,8 @@ export class ShadowRunner {
 
   /** A sampled request that did not reach the shadow (dropped, unavailable), counted as runs are. */
   count(trial: ShadowTrial, outcome: ShadowOutcome, reason?: string): void {
-    trial.figures.count(trial.servingVersion, trial.labels.shadow_version, outcome);
-    this.series.outcome(trial.labels, outcome);
+    trial.figures.count(trial.servingVersion, trial.shadowName, outcome);
+    trial.series.outcome(outcome);
     if (reason !== undefined && (outcome === 'failed' || outcome === 'incomparable')) this.reportOnce(trial, outcome, reason);
   }
 
@@ -74,11 +74,11 @@ export class ShadowRunner {
     this.count(trial, 'compared');
     let firstInstance = 0;
     for (const comparison of compared) {
-      trial.figures.compared(trial.servingVersion, trial.labels.shadow_version, comparison, trial.requestId, firstInstance);
+      trial.figures.compared(trial.servingVersion, trial.shadowName, comparison, trial.requestId, firstInstance);
       firstInstance += comparison.rows;
-      if (comparison.top1) this.series.agreement(trial.labels, 'top1', comparison.top1.agree, comparison.top1.total);
-      if (comparison.topk) this.series.agreement(trial.labels, 'topk', comparison.topk.agree, comparison.topk.total);
-      for (const difference of comparison.differences) this.series.difference(trial.labels, difference.output, difference.absolute, difference.relative);
+      if (comparison.top1) trial.series.agreement('top1', comparison.top1.agree, comparison.top1.total);
+      if (comparison.topk) trial.series.agreement('topk', comparison.topk.agree, comparison.topk.total);
+      for (const difference of comparison.differences) trial.series.difference(difference.output, difference.absolute, difference.relative);
     }
   }
 
@@ -88,11 +88,11 @@ export class ShadowRunner {
   }
 
   private reportOnce(trial: ShadowTrial, outcome: ShadowOutcome, reason: string): void {
-    const key = `${trial.model}\u0000${trial.servingVersion}\u0000${trial.labels.shadow_version}\u0000${outcome}`;
+    const key = `${trial.model}\u0000${trial.servingVersion}\u0000${trial.shadowName}\u0000${outcome}`;
     if (this.reported.has(key)) return;
     this.reported.add(key);
     this.logger.warn(
-      `shadow of ${trial.model}/${trial.servingVersion} by version ${trial.labels.shadow_version}: ${outcome} (${reason}); ` +
+      `shadow of ${trial.model}/${trial.servingVersion} by version ${trial.shadowName}: ${outcome} (${reason}); ` +
         'counted in model_shadow_requests_total, reported once',
     );
   }

@@ -1,5 +1,5 @@
 import type { VersionManifest } from '../model-registry/manifest';
-import type { ShadowPairLabels } from '../observability/metrics/shadow-series';
+import type { ShadowPairSeries } from '../observability/metrics/shadow-series';
 import type { RequestContext, RequestRecorder } from '../request-context/request-context';
 import type { PredictionRecord } from '../serving/prediction-observers';
 import type { ShadowFigures } from './shadow-figures';
@@ -21,18 +21,17 @@ export class ShadowTrial implements RequestRecorder {
   readonly runs: PredictionRecord[] = [];
 
   constructor(
-    readonly labels: ShadowPairLabels,
+    readonly model: string,
     readonly servingVersion: number,
     /** The version the shadow named when the request was sampled; undefined when its label named none. */
     readonly shadowVersion: number | undefined,
+    /** The shadow version as the figures and series name it: its number, or the label that named none. */
+    readonly shadowName: string,
     readonly figures: ShadowFigures,
+    readonly series: ShadowPairSeries,
     readonly plan: TrialPlan,
     private readonly answered: (trial: ShadowTrial, context: RequestContext, statusCode: number) => void,
   ) {}
-
-  get model(): string {
-    return this.labels.model;
-  }
 
   get requestId(): string | undefined {
     return this.runs[0]?.requestId;
