@@ -20,12 +20,17 @@
 // a PREDICT_AUTH mode, made for the run by auth-variants.mjs: the cost of API keys and of JWTs on
 // iris /v1, interleaved with no auth:
 //   COMPARE_SCENARIOS=iris-v1 COMPARE_VARIANTS='[{},{"auth":"keys"},{"auth":"jwt"},{"auth":"jwt","alg":"ES256"}]'
+//
+// A variant {"shadow": <sample>} serves iris with version 2 shadowing version 1 (shadow-variants.mjs): the
+// cost of a shadow on the serving path, interleaved with no shadow:
+//   COMPARE_SCENARIOS=iris-v1 COMPARE_VARIANTS='[{},{"shadow":0.1},{"shadow":1}]'
 import { variantLabel, variantSetup } from './auth-variants.mjs';
 import { cpuMeter } from './cpu.mjs';
 import { runGrpcCell } from './grpc-cell.mjs';
 import { ensureWrk, runCell } from './load.mjs';
 import { isGrpc, SCENARIOS } from './scenarios.mjs';
 import { startService } from './service.mjs';
+import { shadowOutcomes, shadowSetup } from './shadow-variants.mjs';
 import { mb } from './table.mjs';
 
 const env = process.env;
@@ -44,7 +49,7 @@ if (scenarios.some((s) => !isGrpc(s))) ensureWrk(log);
 const services = [];
 try {
   for (const { main, ...variant } of variants) {
-    const { settings, headers } = await variantSetup(variant);
+    const { settings, headers } = await variantSetup(shadowSetup(variant));
     if (Object.keys(headers).length > 0 && scenarios.some(isGrpc)) throw new Error('variants with headers or auth run REST scenarios only');
     const service = await startService({ env: settings, main, logLevel: env.COMPARE_LOG_LEVEL ?? 'info', grpc: scenarios.some(isGrpc) });
     services.push(Object.assign(service, { headers }));
@@ -73,6 +78,10 @@ try {
     }
     console.log(`\n${id} @${connections} (instances/s per pass)`);
     for (const [i, variant] of variants.entries()) console.log(`  ${variantLabel(variant)}\n    ${cells[i].join('\n    ')}`);
+  }
+  for (const [i, variant] of variants.entries()) {
+    const outcomes = variant.shadow === undefined ? undefined : await shadowOutcomes(services[i].url);
+    if (outcomes) console.log(`\n${variantLabel(variant)}: sampled requests by outcome, every scenario ${JSON.stringify(outcomes)}`);
   }
 } finally {
   for (const service of services) await service.stop();
