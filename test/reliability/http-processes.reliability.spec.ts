@@ -125,6 +125,22 @@ describe('several HTTP processes (HTTP_PROCESSES=2)', () => {
     expect(await servedVersions(server.url, 8, 1)).toEqual(Array(8).fill(1));
   });
 
+  it('shadows in every process, and reports the shadow figures of the whole pod as the merged metrics count them', async () => {
+    const set = await once(server.url, admin('PUT', '/v1/admin/models/iris/config', { shadow: { version: 2, sample: 1 } }));
+    expect(set.status, set.body).toBe(200);
+    for (let i = 0; i < 20; i++) expect((await once(server.url, IRIS())).status).toBe(200);
+    const report = async () => JSON.parse((await once(server.url, { method: 'GET', path: '/v1/models/iris/shadow' })).body!);
+    const deadline = Date.now() + 30_000;
+    while ((await report()).requests.compared < 20 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    // Asked of either process, the answer adds both up.
+    for (let i = 0; i < 4; i++) expect(await report()).toMatchObject({ processes: 2, requests: { compared: 20, dropped: 0 }, rows: 20, top1: { total: 20 } });
+    const scrape = (await once(server.url, { method: 'GET', path: '/metrics' })).body!;
+    const compared = 'model_shadow_requests_total{model="iris",serving_version="1",shadow_version="2",outcome="compared"}';
+    expect(seriesValue(scrape, compared)).toBe(20);
+    expect((await once(server.url, admin('DELETE', '/v1/admin/models/iris/config'))).status).toBe(200);
+    expect((await once(server.url, { method: 'GET', path: '/v1/models/iris/shadow' })).status).toBe(404);
+  });
+
   it('loads a version dropped into MODELS_DIR in every process (hot reload), and a rescan does it at once everywhere', async () => {
     await cp(path.join(modelsDir, 'iris', '2'), path.join(modelsDir, 'iris', '3'), { recursive: true });
     const deadline = Date.now() + 30_000;
