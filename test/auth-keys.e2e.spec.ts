@@ -164,6 +164,7 @@ describe('PREDICT_AUTH=keys', () => {
         'GET /v1/models',
         'GET /v1/models/{name}',
         'GET /v1/models/{name}/drift',
+        'GET /v1/models/{name}/shadow',
         'GET /v2/models/{name}',
         'GET /v2/models/{name}/ready',
         'GET /v2/models/{name}/versions/{version}',
