@@ -195,7 +195,7 @@ describe('fuzzing every route with generated requests', () => {
     const valid: Record<string, Json> = {
       v1: { instances: [iris, [6.7, 3.0, 5.2, 2.3]] },
       v2: { id: 'a', parameters: { priority: 1 }, inputs: [tensor], outputs: [{ name: 'probabilities', parameters: { binary_data: false } }] },
-      admin: { default_version: 1, labels: { stable: 1, canary: 2 }, weights: { '1': 90, '2': 10 } },
+      admin: { default_version: 1, labels: { stable: 1, canary: 2 }, weights: { '1': 90, '2': 10 }, shadow: { version: 'canary', sample: 0.5 } },
     };
     const auth = { authorization: `Bearer ${TOKEN}` };
     await run(
@@ -257,6 +257,7 @@ describe('fuzzing the credentials of the model APIs (PREDICT_AUTH=keys,jwt)', ()
     ['GET', '/v1/models/{name}'],
     ['POST', '/v1/models/{name}/predict'],
     ['GET', '/v1/models/{name}/drift'],
+    ['GET', '/v1/models/{name}/shadow'],
     ['POST', '/v2/models/{name}/infer'],
     ['GET', '/v2/models/{name}/ready'],
   ] as const;

@@ -77,3 +77,9 @@ describe('parseModelConfigBody: "shadow"', () => {
     expect(refusal(body)).toContain(message);
   });
 });
+
+describe('parseModelConfigBody: keys named after Object.prototype members inside "shadow"', () => {
+  it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty'])('refuses %s by its name and path', (key) => {
+    expect(refusal(`{"shadow": {"version": 2, "sample": 0.5, "${key}": 1}}`)).toBe(`shadow.${key}: property ${key} should not exist`);
+  });
+});

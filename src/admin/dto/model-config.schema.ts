@@ -2,22 +2,21 @@ import { compileGate } from '../../common/validation/schema-gate';
 import { LABEL_NAME_PATTERN, VERSION_KEY_PATTERN } from '../../model-registry/manifest';
 import { MAX_CONFIG_MAP_ENTRIES } from '../admin-routes';
 
-/** ShadowConfig's rules (model-registry/shadow-config.ts); null turns the shadow off. */
+/**
+ * ShadowConfig's rules (model-registry/shadow-config.ts); null turns the shadow off. One schema for both, not
+ * anyOf, so that a refusal names the key at fault (an unknown one inside "shadow", such as "constructor")
+ * rather than the first alternative that did not match.
+ */
 const SHADOW_SCHEMA = {
-  anyOf: [
-    { type: 'null' },
-    {
-      type: 'object',
-      additionalProperties: false,
-      required: ['version', 'sample'],
-      properties: {
-        version: { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', pattern: LABEL_NAME_PATTERN.source }] },
-        sample: { type: 'number', minimum: 0, maximum: 1 },
-        top_k: { type: 'integer', minimum: 1, maximum: 1000 },
-        queue_size: { type: 'integer', minimum: 1, maximum: 10_000 },
-      },
-    },
-  ],
+  type: ['object', 'null'],
+  additionalProperties: false,
+  required: ['version', 'sample'],
+  properties: {
+    version: { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', pattern: LABEL_NAME_PATTERN.source }] },
+    sample: { type: 'number', minimum: 0, maximum: 1 },
+    top_k: { type: 'integer', minimum: 1, maximum: 1000 },
+    queue_size: { type: 'integer', minimum: 1, maximum: 10_000 },
+  },
 };
 
 /** Counts bounded before anything looks at the entries (see enforceLimits). */
