@@ -3,11 +3,11 @@
  * A date alone, or a time without a zone, is refused rather than guessed: "2027-06-01" is a different
  * instant in every zone, and a sunset must mean one instant for every replica and every client.
  */
-const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
+export const RFC3339_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
 
 /** The instant (epoch ms) of an RFC 3339 date-time, or why it is not one. */
 export function parseRfc3339(text: string): { at: number } | { wrong: string } {
-  const match = DATE_TIME.exec(text);
+  const match = RFC3339_DATE_TIME.exec(text);
   if (!match) return { wrong: 'not of the form YYYY-MM-DDThh:mm:ss with a time zone (Z or ±hh:mm)' };
   const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number);
   const fraction = match[7] ? Math.floor(Number(`0${match[7]}`) * 1000) : 0;
