@@ -98,13 +98,7 @@ export class ModelStore {
         versions.push({ version: Number(child), fingerprint });
       }
       versions.sort((a, b) => a.version - b.version);
-      models.push({
-        name: entry,
-        versions,
-        configFile: this.shownConfigFile(entry),
-        config: await this.readConfig(entry),
-        configFingerprint: await fileFingerprint(await this.configFile(entry)),
-      });
+      models.push({ name: entry, versions, ...(await this.storedConfig(entry)) });
     }
     return { models, skipped };
   }
@@ -128,7 +122,11 @@ export class ModelStore {
    * directory it reads nothing under the root, so stores that keep models elsewhere use it for MODEL_CONFIG_DIR.
    */
   async storedConfig(name: string): Promise<Pick<StoredModel, 'configFile' | 'config' | 'configFingerprint'>> {
-    return { configFile: this.shownConfigFile(name), config: await this.readConfig(name), configFingerprint: await fileFingerprint(await this.configFile(name)) };
+    // The fingerprint before the content: a file replaced between the two is then read again on the next
+    // poll. The other way round, its old content was kept under the new fingerprint, and the change was
+    // never applied until the file changed once more.
+    const configFingerprint = await fileFingerprint(await this.configFile(name));
+    return { configFile: this.shownConfigFile(name), config: await this.readConfig(name), configFingerprint };
   }
 
   private async configFile(name: string): Promise<string> {
