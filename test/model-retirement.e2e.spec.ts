@@ -154,6 +154,9 @@ describe('a deprecated model version', () => {
     expect(Object.keys(current.trailer.getMap())).not.toEqual(expect.arrayContaining(['deprecation']));
     expect(current.trailer.get('sunset')).toEqual([]);
     expect(current.trailer.get('link')).toEqual([]);
+    const metadata = await client.callWithTrailer('ModelMetadata', { name: 'iris', version: '1' });
+    expect(metadata.trailer.getMap()).toMatchObject(IRIS_NOTICE);
+    expect((await client.callWithTrailer('ModelMetadata', { name: 'iris', version: '2' })).trailer.get('deprecation')).toEqual([]);
   });
 
   it('answers 410 Gone after a sunset that says "refuse", naming the default version, with the notice; gRPC FAILED_PRECONDITION', async () => {
@@ -255,6 +258,21 @@ describe('a deprecated model version', () => {
     }
     expect(noticeOf((await predict(server, 'iris', '1')).headers)).toEqual(IRIS_NOTICE);
     expect(noticeOf((await predict(server, 'iris', '2')).headers)).toEqual(NONE);
+  });
+
+  it('is documented in OpenAPI: the headers of the answers, and the 410 of /v1 and /v2 inference', async () => {
+    const document = (await server.app.inject({ method: 'GET', url: '/docs-json' })).json();
+    for (const route of ['/v1/models/{name}/predict', '/v2/models/{name}/infer', '/v2/models/{name}/versions/{version}/infer']) {
+      const responses = document.paths[route].post.responses;
+      expect(Object.keys(responses['200'].headers ?? {}), route).toEqual(['Deprecation', 'Sunset', 'Link']);
+      expect(responses['410'].description, route).toContain('VERSION_SUNSET');
+      expect(Object.keys(responses['410'].headers ?? {}), route).toEqual(['Deprecation', 'Sunset', 'Link']);
+    }
+    expect(Object.keys(document.paths['/v1/models/{name}'].get.responses['200'].headers ?? {})).toEqual(['Deprecation', 'Sunset', 'Link']);
+    const version = document.components.schemas.VersionSummaryDto.properties;
+    expect(Object.keys(version)).toEqual(expect.arrayContaining(['deprecated', 'sunset', 'after_sunset', 'link']));
+    const adminVersions = document.components.schemas.ModelConfigDto.properties.versions;
+    expect(Object.keys(adminVersions.additionalProperties.properties)).toEqual(['deprecated', 'sunset', 'link', 'after_sunset']);
   });
 
   it('is refused by the admin API with a sha256, or with keys that do not go together, naming what is wrong', async () => {
