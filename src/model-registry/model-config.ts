@@ -10,7 +10,8 @@ import {
 } from 'class-validator';
 import { LABEL_NAME_PATTERN, VERSION_KEY_PATTERN } from './manifest';
 import { ManifestError, ownEntries, validated } from './repository-json';
-import { parseVersionsSection, type VersionConfig } from './version-config';
+import type { DeprecationConfig } from './deprecation-config';
+import { parseDeprecationsSection, parseVersionsSection, type VersionConfig } from './version-config';
 
 /** Per-model dynamic batching settings; each one falls back to the service-wide setting. */
 export class ModelBatchingConfig {
@@ -56,6 +57,11 @@ export class ModelOverrides {
   @IsOptional()
   @IsObject()
   weights: Record<string, number> = {};
+
+  /** Version -> its deprecation, e.g. `{"1": {"deprecated": true, "sunset": "2027-06-01T00:00:00Z"}}` (DeprecationConfig). */
+  @IsOptional()
+  @IsObject()
+  versions: Record<string, DeprecationConfig> = {};
 }
 
 /** A model's response cache (off unless configured): answers to repeated identical inputs, bounded in bytes. */
@@ -97,7 +103,8 @@ export function parseModelConfig(json: unknown, file: string): ModelConfig {
 /**
  * The admin API's run-time config: the same rules as config.json, and only
  * the fields the request has (an absent `labels` keeps config.json's labels,
- * not none).
+ * not none). Its `versions` hold deprecations only, each replacing config.json's
+ * deprecation of that version whole (see version-deprecation.ts).
  */
 export function parseModelOverrides(json: unknown, file: string): ModelConfigValues {
   const checked = checkedLabelsAndWeights(validated(ModelOverrides, withoutMapEntries(json), file), json, file);
@@ -106,6 +113,7 @@ export function parseModelOverrides(json: unknown, file: string): ModelConfigVal
     ...(checked.default_version !== undefined ? { default_version: checked.default_version } : {}),
     ...(has('labels') ? { labels: checked.labels } : {}),
     ...(has('weights') ? { weights: checked.weights } : {}),
+    ...(has('versions') ? { versions: parseDeprecationsSection((json as { versions?: unknown }).versions, file) } : {}),
   };
 }
 

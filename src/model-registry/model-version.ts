@@ -2,6 +2,7 @@ import type { LoadedModel } from '../inference/engine-contracts';
 import type { ResponseCache } from '../inference/response-cache';
 import type { VersionManifest } from './manifest';
 import type { ModelConfigValues } from './model-config';
+import type { Deprecation } from './version-deprecation';
 
 /**
  * AVAILABLE: found in the repository and not loaded (MODEL_LOADING=lazy): its first request loads it, and
@@ -19,6 +20,8 @@ export interface ReadyVersion {
   readonly sha256: string;
   /** Answers to repeated identical inputs, when the model's config.json asks for a cache. */
   readonly cache?: ResponseCache;
+  /** Set while the version is deprecated: its answers carry the notice, and after a sunset it may refuse them. */
+  readonly deprecation?: Deprecation;
   /** Marks a request as using this version until `leave`; a retired version is released only after its last one. */
   enter(): void;
   leave(): void;
@@ -31,6 +34,8 @@ export interface ReadyVersion {
 export class ServingVersion implements ReadyVersion {
   private active = 0;
   private retired: (() => void) | undefined;
+  /** Follows the config in force (syncDeprecations): a change of it applies without reloading the session. */
+  deprecation: Deprecation | undefined = undefined;
 
   constructor(
     readonly name: string,
@@ -100,6 +105,8 @@ export interface ModelStatus {
   fileConfig?: ModelConfigValues;
   /** Set at run time through the admin API; wins over config.json until cleared. */
   overrides?: ModelConfigValues;
+  /** The deprecated versions' deprecations in force, from config.json and the run-time config (version-deprecation.ts). */
+  deprecations?: ReadonlyMap<number, Deprecation>;
   /** Its versions load on their first request (MODEL_LOADING=lazy and not in REQUIRED_MODELS), not when found. */
   loadsOnDemand?: boolean;
 }

@@ -15,6 +15,8 @@ export const ERROR_STATUS = {
   VERSION_NOT_AVAILABLE: 404,
   /** The selected version's manifest has no drift reference, so GET /v1/models/{name}/drift has nothing to compare with. */
   NO_DRIFT_REFERENCE: 404,
+  /** The version is past its sunset and its config says `refuse`: gone for good, unlike a version not READY. */
+  VERSION_SUNSET: 410,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   INVALID_INPUT: 422,
@@ -42,8 +44,13 @@ export class DomainError extends Error {
   readonly code: ErrorCode;
   /** Every problem found, when there is more than one (e.g. each invalid field). */
   readonly details: readonly string[];
+  /**
+   * Headers the refusal's answer carries (REST), sent as trailing metadata of the same names on gRPC;
+   * lower-case names. A retired version's refusal still says it is deprecated, when and where to read why.
+   */
+  readonly headers: Readonly<Record<string, string>> | undefined;
 
-  constructor(code: ErrorCode, message: string, details: readonly string[] = [message]) {
+  constructor(code: ErrorCode, message: string, details: readonly string[] = [message], headers?: Readonly<Record<string, string>>) {
     // Capturing a stack made an error answer cost more than a success; client errors and overload
     // refusals are the answers a hostile or overloaded moment produces by the thousand.
     const stackTraceLimit = Error.stackTraceLimit;
@@ -55,6 +62,7 @@ export class DomainError extends Error {
     }
     this.code = code;
     this.details = details;
+    this.headers = headers;
   }
 
   get status(): number {
