@@ -12,7 +12,7 @@
 // run on a quiet one. Results: bench/results/many-models-<time>.json.
 //
 // Settings (environment):
-//   MANY_MODELS=1000  MANY_BUDGET_MB=64  MANY_COLD=400 (cold first requests measured)
+//   MANY_MODELS=1000  MANY_BUDGET_MB=256  MANY_COLD=400 (cold first requests measured)
 //   MANY_COLD_STREAMS=4 (clients sending them at once)  MANY_PASSES=4  MANY_SECONDS=5  MANY_CONNECTIONS=64
 //   MANY_ROUNDS=3 (times every model is asked: RSS after each round shows whether memory settles)
 //   MANY_ENV='{"MALLOC_ARENA_MAX":"2"}'  more environment for every service started
@@ -29,7 +29,7 @@ import { mb } from './table.mjs';
 
 const env = process.env;
 const MODELS = Number(env.MANY_MODELS ?? 1000);
-const BUDGET_BYTES = Number(env.MANY_BUDGET_MB ?? 64) * 1024 ** 2;
+const BUDGET_BYTES = Number(env.MANY_BUDGET_MB ?? 256) * 1024 ** 2;
 const COLD = Math.min(Number(env.MANY_COLD ?? 400), MODELS - 2);
 const COLD_STREAMS = Number(env.MANY_COLD_STREAMS ?? 4);
 const PASSES = Number(env.MANY_PASSES ?? 4);

@@ -2,10 +2,12 @@ import { createApp } from './app.factory';
 import { ServerProcess, TO_HTTP_PROCESS } from './cluster/server-process';
 import type { AppConfig } from './config/app-config';
 import { installGracefulShutdown } from './lifecycle/graceful-shutdown';
+import { holdHeapNearLiveSize } from './lifecycle/heap-growth';
 import { PINO_LOGGER } from './observability/logger';
 
 /** One process serving HTTP: the whole server, or one of HTTP_PROCESSES under a primary. */
 export async function runHttpProcess(config: AppConfig): Promise<void> {
+  holdHeapNearLiveSize(config.MODEL_MEMORY_BUDGET_BYTES);
   const serverProcess = ServerProcess.current();
   const app = await createApp(config, serverProcess);
   await app.listen(config.PORT, config.HOST);

@@ -3,6 +3,7 @@ import cluster from 'node:cluster';
 import { authFilesProblem } from './auth/auth-sources';
 import { Primary } from './cluster/primary';
 import { type AppConfig, ConfigError, loadConfig } from './config/app-config';
+import { holdHeapNearLiveSize } from './lifecycle/heap-growth';
 import { createLogger } from './observability/logger';
 import { primarySeries } from './observability/metrics/process-series';
 
@@ -14,6 +15,8 @@ async function bootstrap(): Promise<void> {
     process.exit(1);
   }
   if (config.HTTP_PROCESSES > 1 && cluster.isPrimary) {
+    // The primary merges every HTTP process's series on each scrape: with thousands of models, garbage by the MB.
+    holdHeapNearLiveSize(config.MODEL_MEMORY_BUDGET_BYTES);
     new Primary(config, createLogger(config.LOG_LEVEL, { process: 'primary' }), primarySeries()).start();
     return;
   }

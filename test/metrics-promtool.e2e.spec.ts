@@ -22,7 +22,7 @@ describe('promtool check metrics on a scrape of the running service', () => {
     const text = await scraped.scrape();
     const families = metricFamilies(text);
     // The scrape really holds the families the chart's queries and alerts read.
-    for (const name of ['http_request_duration_seconds', 'grpc_server_handling_seconds', 'model_queue_depth', 'model_version_ready', 'prediction_log_dropped_total', 'model_feature_drift_psi', 'model_drift_window_instances', 'model_shadow_requests_total', 'model_shadow_agreements_total', 'model_shadow_difference', 'model_shadow_duration_seconds', 'model_shadow_queued']) {
+    for (const name of ['http_request_duration_seconds', 'grpc_server_handling_seconds', 'model_queue_depth', 'model_version_ready', 'prediction_log_dropped_total', 'model_feature_drift_psi', 'model_drift_window_instances', 'model_deprecated_requests_total', 'model_version_sunset_timestamp_seconds', 'model_shadow_requests_total', 'model_shadow_agreements_total', 'model_shadow_difference', 'model_shadow_duration_seconds', 'model_shadow_queued']) {
       expect(families.has(name), name).toBe(true);
     }
 

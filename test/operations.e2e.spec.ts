@@ -184,9 +184,12 @@ describe('admin API', () => {
     const deep = await putConfig('{"labels": {"a": {"b": {"c": {"d": 1}}}}}');
     expect(deep.statusCode).toBe(400);
     expect(deep.json().message).toBe('JSON body is nested deeper than 4 levels (the admin API limit)');
-    const manyKeys = await putConfig(JSON.stringify({ labels: Object.fromEntries(Array.from({ length: 600 }, (_, i) => [`l${i}`, 1])) }));
+    const manyKeys = await putConfig(JSON.stringify({ labels: Object.fromEntries(Array.from({ length: 1900 }, (_, i) => [`l${i}`, 1])) }));
     expect(manyKeys.statusCode).toBe(400);
-    expect(manyKeys.json().message).toBe('JSON body has more than 528 object keys (the admin API limit)');
+    expect(manyKeys.json().message).toBe('JSON body has more than 1808 object keys (the admin API limit)');
+    const manyObjects = await putConfig(JSON.stringify({ versions: Object.fromEntries(Array.from({ length: 280 }, (_, i) => [`${i + 1}`, {}])) }));
+    expect(manyObjects.statusCode).toBe(400);
+    expect(manyObjects.json().message).toBe('JSON body has more than 272 arrays and objects (the admin API limit)');
     const manyLabels = await putConfig(JSON.stringify({ labels: Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`l${i}`, 1])) }));
     expect(manyLabels.statusCode).toBe(422);
     expect(manyLabels.json().message).toBe('labels must NOT have more than 256 properties, got 300');

@@ -27,10 +27,31 @@ describe('parseModelConfigBody', () => {
     ['{"hasOwnProperty": 1}', 'hasOwnProperty: property hasOwnProperty should not exist'],
     ['{"constructor": {"a": 1}, "labels": {}}', 'constructor: property constructor should not exist'],
     ['{"valueOf": 1, "default_version": 1}', 'valueOf: property valueOf should not exist'],
-    // The declared digests describe the files on disk: config.json only, never a run-time override.
-    [`{"versions": {"1": {"sha256": "${'ab'.repeat(32)}"}}}`, 'versions: property versions should not exist'],
+    ['{"versions": {"1": {"deprecated": true, "sunet": "2027-06-01T00:00:00Z"}}}', 'request body: versions.1: sunet: property sunet should not exist'],
   ])('refuses the unknown key of %s by its name', (body, message) => {
     expect(refusal(body)).toBe(message);
+  });
+
+  it('takes deprecations per version, and refuses a sha256 there, saying it belongs to config.json', () => {
+    const versions = { '1': { deprecated: '2026-12-01T00:00:00Z', sunset: '2027-06-01T00:00:00Z', link: 'https://example.com/v1', after_sunset: 'refuse' }, '2': {} };
+    expect(parseModelConfigBody({ versions })).toEqual({ versions });
+    // The declared digests describe the files on disk: config.json only, never a run-time override.
+    expect(refusal(`{"versions": {"1": {"deprecated": true, "sha256": "${'ab'.repeat(32)}"}}}`)).toBe(
+      "request body: versions.1: sha256 is set in the model's config.json only (a digest describes the files on disk, not a run-time choice); " +
+        'the run-time config sets deprecated, sunset, link, after_sunset',
+    );
+  });
+
+  it.each([
+    ['{"versions": {"1": {"deprecated": "soon"}}}', 'request body: versions.1: deprecated must be true, false or an RFC 3339 date-time'],
+    ['{"versions": {"1": {"sunset": 1780272000}}}', 'request body: versions.1: sunset must be an RFC 3339 date-time with a time zone, such as "2027-12-01T00:00:00Z"; got a number'],
+    ['{"versions": {"1": {"deprecated": true, "link": "ftp://example.com"}}}', 'request body: versions.1: link must be an absolute http or https URL'],
+    ['{"versions": {"1": {"deprecated": true, "after_sunset": "refuse"}}}', 'request body: versions.1: after_sunset "refuse" needs a sunset'],
+    ['{"versions": {"1": {"deprecated": true, "after_sunset": "drop"}}}', 'request body: versions.1: after_sunset must be "serve" or "refuse"; got "drop"'],
+    ['{"versions": {"v1": {"deprecated": true}}}', 'request body: versions.v1: versions key "v1" must be a version number'],
+    ['{"versions": {"1": [true]}}', 'request body: versions.1: version 1 must have an object of settings, such as {"deprecated": true}'],
+  ])('refuses the deprecation %s with the message config.json gets', (body, message) => {
+    expect(refusal(body)).toContain(message);
   });
 
   it.each([
@@ -54,6 +75,8 @@ describe('parseModelConfigBody', () => {
     expect(refusal(JSON.stringify({ labels }))).toBe(`labels must NOT have more than ${MAX_CONFIG_MAP_ENTRIES} properties, got ${MAX_CONFIG_MAP_ENTRIES + 1}`);
     const weights = Object.fromEntries(Array.from({ length: MAX_CONFIG_MAP_ENTRIES + 5 }, (_, i) => [`${i + 1}`, 'x']));
     expect(refusal(JSON.stringify({ weights }))).toContain(`weights must NOT have more than ${MAX_CONFIG_MAP_ENTRIES} properties`);
+    const versions = Object.fromEntries(Array.from({ length: MAX_CONFIG_MAP_ENTRIES + 1 }, (_, i) => [`${i + 1}`, {}]));
+    expect(refusal(JSON.stringify({ versions }))).toBe(`versions must NOT have more than ${MAX_CONFIG_MAP_ENTRIES} properties, got ${MAX_CONFIG_MAP_ENTRIES + 1}`);
   });
 
   it('refuses a body that is not an object', () => {

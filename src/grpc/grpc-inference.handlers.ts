@@ -36,7 +36,7 @@ type ModelOf<Request> = (request: Request) => string;
  * (version choice, checks, batcher, workers, metrics): every answer here is
  * the one the matching REST route gives, in gRPC's terms. What is gRPC's own
  * is here: the methods, the version in a field or the metadata, the call's
- * deadline, status codes, the cache verdict as trailing metadata, and each
+ * deadline, status codes, the cache verdict and a deprecation as trailing metadata, and each
  * call's records (log line, metrics, trace).
  */
 @Injectable()
@@ -169,12 +169,16 @@ function selectorOf(field: string, fieldSources: SelectorSources, metadata: Meta
   );
 }
 
-/** The response cache's verdict (x-cache: HIT or MISS) as trailing metadata, for models with a cache. */
+/**
+ * Trailing metadata under REST's header names: the response cache's verdict (x-cache: HIT or MISS) for
+ * models with a cache, and a deprecated version's notice (deprecation, sunset, link).
+ */
 function trailerOf(context: RequestContext): Metadata | undefined {
-  const cache = context.cache;
-  if (cache === undefined) return undefined;
+  const { cache, deprecation } = context;
+  if (cache === undefined && deprecation === undefined) return undefined;
   const trailer = new Metadata();
-  trailer.set(CACHE_HEADER, cache.toUpperCase());
+  if (cache !== undefined) trailer.set(CACHE_HEADER, cache.toUpperCase());
+  if (deprecation !== undefined) for (const [name, value] of Object.entries(deprecation)) trailer.set(name, value);
   return trailer;
 }
 

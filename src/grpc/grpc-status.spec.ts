@@ -12,6 +12,7 @@ describe('toGrpcError', () => {
     ['VERSION_NOT_AVAILABLE', Status.NOT_FOUND],
     ['PAYLOAD_TOO_LARGE', Status.RESOURCE_EXHAUSTED],
     ['CONFLICT', Status.FAILED_PRECONDITION],
+    ['VERSION_SUNSET', Status.FAILED_PRECONDITION],
     ['ENGINE_UNAVAILABLE', Status.UNAVAILABLE],
     ['PROCESS_UNAVAILABLE', Status.UNAVAILABLE],
     ['INFERENCE_FAILED', Status.INTERNAL],
@@ -27,6 +28,13 @@ describe('toGrpcError', () => {
     expect(error.code).toBe(Status.UNAVAILABLE);
     expect(error.details).toBe('queue full (retry in 1 s)');
     expect(error.metadata?.get('grpc-retry-pushback-ms')).toEqual(['1000']);
+  });
+
+  it("sends a refusal's headers as trailing metadata of the same names", () => {
+    const headers = { deprecation: '@1577836800', sunset: 'Wed, 01 Jan 2020 00:00:00 GMT' };
+    const error = toGrpcError(new DomainError('VERSION_SUNSET', 'version 1 was retired', undefined, headers));
+    expect(error.code).toBe(Status.FAILED_PRECONDITION);
+    expect(error.metadata?.getMap()).toEqual(headers);
   });
 
   it('keeps every problem of an invalid input in the message', () => {

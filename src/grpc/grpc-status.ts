@@ -21,7 +21,14 @@ export function toGrpcError(error: unknown): GrpcError {
     metadata.set(RETRY_PUSHBACK_TRAILER, String(RETRY_AFTER_MS));
     return { code: Status.UNAVAILABLE, details: `${error.message} (retry in ${RETRY_AFTER_MS / 1000} s)`, metadata };
   }
-  return { code: statusOf(error.status), details: error.message };
+  return { code: statusOf(error.status), details: error.message, ...(error.headers ? { metadata: metadataOf(error.headers) } : {}) };
+}
+
+/** A refusal's headers as trailing metadata, under the same (lower-case) names. */
+function metadataOf(headers: Readonly<Record<string, string>>): Metadata {
+  const metadata = new Metadata();
+  for (const [name, value] of Object.entries(headers)) metadata.set(name, value);
+  return metadata;
 }
 
 function statusOf(httpStatus: number): Status {
@@ -31,6 +38,9 @@ function statusOf(httpStatus: number): Status {
     case 413:
       return Status.RESOURCE_EXHAUSTED;
     case 409:
+      return Status.FAILED_PRECONDITION;
+    case 410:
+      // Gone (a version past its sunset): asking again will not help, the client must change what it asks for.
       return Status.FAILED_PRECONDITION;
     case 503:
       // A broken inference engine or an HTTP process of the pod that did not answer: another replica may serve.

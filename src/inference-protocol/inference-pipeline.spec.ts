@@ -69,7 +69,7 @@ describe('InferencePipeline', () => {
         cacheLookup: () => undefined,
       },
     } as unknown as MetricsService;
-    return new InferencePipeline(registry, new ModelRunner(metrics, new PredictionObservers()), loadConfig(env));
+    return new InferencePipeline(registry, new ModelRunner(metrics, new PredictionObservers(), registry), loadConfig(env));
   }
 
   const context = () => new RequestContext('request-1', 'http', 'POST', '/v2/models/:name/infer', '/v2/models/m/infer', () => false);

@@ -80,9 +80,9 @@ export class InferencePipeline {
     }
   }
 
-  /** A version's model metadata; the request's records (log line, metrics, trace) name the version. */
+  /** A version's model metadata; the request's records (log line, metrics, trace) name the version, and its answer a deprecation. */
   metadata(ready: ReadyVersion, context: RequestContext): V2ModelMetadataDto {
-    context.resolved(ready.name, ready.version);
+    context.resolved(ready.name, ready.version, ready.deprecation?.notice);
     return mapModelMetadata(ready, this.registry.get(ready.name));
   }
 

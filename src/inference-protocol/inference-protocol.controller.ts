@@ -16,7 +16,13 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CallerAuth } from '../auth/caller-auth';
-import { ApiRequestKeyHeader, ApiRequestTimeoutHeader, ApiVersionHeader } from '../common/http/api-headers';
+import {
+  ApiRequestKeyHeader,
+  ApiRequestTimeoutHeader,
+  ApiVersionHeader,
+  ApiVersionSunsetResponse,
+  DEPRECATION_RESPONSE_HEADERS,
+} from '../common/http/api-headers';
 import { Probes } from '../health/probes';
 import type { VersionSelector } from '../model-registry/requested-version';
 import type { RequestContext } from '../request-context/request-context';
@@ -76,7 +82,9 @@ const INFER_DOC = applyDecorators(
   ApiOkResponse({
     type: V2InferenceResponseDto,
     description: 'The outputs; as application/octet-stream with the binary outputs after the JSON when binary outputs were asked for',
+    headers: DEPRECATION_RESPONSE_HEADERS,
   }),
+  ApiVersionSunsetResponse(V2ErrorDto),
   ApiPayloadTooLargeResponse({ type: V2ErrorDto, description: 'Body over BODY_LIMIT_BYTES' }),
   ApiUnsupportedMediaTypeResponse({ type: V2ErrorDto, description: 'A compressed body (Content-Encoding); send it uncompressed' }),
   ERRORS,
@@ -126,7 +134,7 @@ export class InferenceProtocolController {
   @ApiOperation({ summary: 'Model metadata: the versions it serves, platform, and the selected version’s inputs and outputs' })
   @MODEL_PARAM
   @DEFAULT_VERSION_HEADERS
-  @ApiOkResponse({ type: V2ModelMetadataDto })
+  @ApiOkResponse({ type: V2ModelMetadataDto, headers: DEPRECATION_RESPONSE_HEADERS })
   @ERRORS
   modelMetadata(
     @Param('name') name: string,
@@ -142,7 +150,7 @@ export class InferenceProtocolController {
   @ApiOperation({ summary: 'Model metadata of one version' })
   @MODEL_PARAM
   @VERSION_PARAM
-  @ApiOkResponse({ type: V2ModelMetadataDto })
+  @ApiOkResponse({ type: V2ModelMetadataDto, headers: DEPRECATION_RESPONSE_HEADERS })
   @ERRORS
   versionMetadata(
     @Param('name') name: string,
@@ -213,8 +221,9 @@ export class InferenceProtocolController {
   private async metadataOf(name: string, version: VersionChoice, context: RequestContext, reply: FastifyReply): Promise<V2ModelMetadataDto> {
     const acquired = this.pipeline.acquire(name, version);
     const ready = acquired instanceof Promise ? await acquired : acquired;
-    setModelAnswerHeaders(reply, ready.version);
-    return this.pipeline.metadata(ready, context);
+    const metadata = this.pipeline.metadata(ready, context);
+    setModelAnswerHeaders(reply, ready.version, context);
+    return metadata;
   }
 
   private async inferOn(

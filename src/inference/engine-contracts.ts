@@ -12,12 +12,19 @@ export interface InferenceEngine {
   close?(): Promise<void>;
   /** Why the engine can no longer run models (a worker thread died), if it cannot. */
   failure?(): string | undefined;
+  /**
+   * The estimated memory the engine itself holds, beside its models' sessions, once it has loaded one:
+   * ONNX Runtime in each thread that runs models, and the worker threads started for them (resident-bytes.ts).
+   */
+  runtimeBytes?(): number;
 }
 
 /** What the engine may take into account when loading a model. */
 export interface LoadHints {
   /** The most rows a batched inference of this model will carry. */
   maxBatchRows?: number;
+  /** The sha256 of the model's bytes: the same bytes loaded again (after an unload) need not be timed again. */
+  sha256?: string;
 }
 
 /** Where a batch ran, as the inference span's `inference.placement` says it: LoadedModel.placement is prose for the logs. */

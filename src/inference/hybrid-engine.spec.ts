@@ -3,11 +3,22 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HybridEngine } from './hybrid-engine';
 import type { LoadedModel } from './engine-contracts';
+import { RUNTIME_BYTES_ON_EVENT_LOOP, RUNTIME_BYTES_PER_WORKER } from './resident-bytes';
 import { WorkerPoolEngine } from './worker-pool';
 import { OnnxRuntimeEngine } from './onnx-runtime.adapter';
 
 const MODELS = path.resolve(__dirname, '../../models');
 const SETTINGS = { intraOpThreads: 1, interOpThreads: 1 };
+
+/** Counts the models loaded into the workers. */
+class CountingWorkerPool extends WorkerPoolEngine {
+  loads = 0;
+
+  override load(...args: Parameters<WorkerPoolEngine['load']>): ReturnType<WorkerPoolEngine['load']> {
+    this.loads++;
+    return super.load(...args);
+  }
+}
 
 function bytesOf(model: string): Uint8Array {
   return readFileSync(path.join(MODELS, model, '1', 'model.onnx'));
@@ -42,9 +53,17 @@ describe('HybridEngine: where each model runs', () => {
     expect(digits.placement).toBe('in 1 worker thread');
   });
 
+  it('counts the runtime it has started, in the workers and on the event loop, from its first model on', async () => {
+    const on = hybrid(250);
+    expect(on.runtimeBytes()).toBe(0);
+    await load(on, 'iris');
+    expect(on.runtimeBytes()).toBe(RUNTIME_BYTES_PER_WORKER + RUNTIME_BYTES_ON_EVENT_LOOP);
+  });
+
   it('keeps every model in the workers when INLINE_INFERENCE_MAX_US is 0', async () => {
     const iris = await load(hybrid(0), 'iris');
     expect(iris.placement).toBe('in 1 worker thread');
+    expect(engine!.runtimeBytes()).toBe(RUNTIME_BYTES_PER_WORKER);
   });
 
   it('answers the same wherever the model runs', async () => {
@@ -57,6 +76,32 @@ describe('HybridEngine: where each model runs', () => {
     const plain = (outputs: typeof onLoop) =>
       Object.fromEntries(Object.entries(outputs).map(([name, tensor]) => [name, { probabilities: Array.from(tensor.data as Float32Array), dims: tensor.dims }]));
     expect(plain(onLoop)).toMatchModelOutput(plain(inWorker));
+  });
+
+  it('places the same bytes loaded again (after an unload) without trying them in the workers again', async () => {
+    const workers = new CountingWorkerPool(SETTINGS, 1);
+    engine = new HybridEngine(workers, new OnnxRuntimeEngine(SETTINGS), 250);
+    const hints = { maxBatchRows: 32, sha256: 'a'.repeat(64) };
+    const first = await engine.load(bytesOf('iris'), 'iris/1', hints);
+    await first.release();
+    const again = await engine.load(bytesOf('iris'), 'iris/1', hints);
+    loaded.push(again);
+    expect(workers.loads).toBe(1);
+    expect(again.placement).toMatch(/^on the event loop \(a batch of 32 took \d+ µs in a worker, when first loaded\)$/);
+    // Other rows per batch are another trial: a batch of 1 is not a batch of 32.
+    loaded.push(await engine.load(bytesOf('iris'), 'iris/1', { ...hints, maxBatchRows: 1 }));
+    expect(workers.loads).toBe(2);
+  });
+
+  it('keeps a model that was too slow for the event loop in the workers when it is loaded again', async () => {
+    engine = hybrid(1);
+    const hints = { maxBatchRows: 32, sha256: 'b'.repeat(64) };
+    const first = await engine.load(bytesOf('digits'), 'digits/1', hints);
+    expect(first.placement).toBe('in 1 worker thread');
+    await first.release();
+    const again = await engine.load(bytesOf('digits'), 'digits/1', hints);
+    loaded.push(again);
+    expect(again.placement).toBe('in 1 worker thread');
   });
 
   it('still refuses bytes that are not a model, from the workers', async () => {

@@ -1,13 +1,20 @@
 import * as ort from 'onnxruntime-node';
 import type { InferenceEngine, LoadedModel, SessionSettings } from './engine-contracts';
-import { residentBytesOf } from './resident-bytes';
+import { residentBytesOf, RUNTIME_BYTES_ON_EVENT_LOOP } from './resident-bytes';
 import { isDataType, type Tensor, type TensorData, type TensorMap, type TensorSpec } from './tensors';
 
 /** The only module that imports onnxruntime-node. */
 export class OnnxRuntimeEngine implements InferenceEngine {
+  private used = false;
+
   constructor(private readonly settings: SessionSettings) {}
 
+  runtimeBytes(): number {
+    return this.used ? RUNTIME_BYTES_ON_EVENT_LOOP : 0;
+  }
+
   async load(modelBytes: Uint8Array, label: string): Promise<LoadedModel> {
+    this.used = true;
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(modelBytes, {

@@ -21,6 +21,16 @@
  * of 32 images) and response caches (bounded by their own max_bytes).
  */
 export const SESSION_BASE_BYTES = 180_000;
+
+/**
+ * What ONNX Runtime itself takes in a process from its first model on, whatever the models: its library's
+ * pages, its allocators, and each worker thread started to run models. Measured as the RSS of one HTTP
+ * process after the first requests to two iris versions, against the same process just ready (Node 20,
+ * onnxruntime-node 1.30, x86-64): +25 MB with INFERENCE_WORKERS=0, +36 MB with 1 worker, +45 MB with 2.
+ * It stays when every model is unloaded, and a budget must leave room for it.
+ */
+export const RUNTIME_BYTES_ON_EVENT_LOOP = 25_000_000;
+export const RUNTIME_BYTES_PER_WORKER = 10_000_000;
 export const SESSION_BYTES_PER_MODEL_BYTE = 2.8;
 
 /** Where a model's sessions are, as the engine that loaded it knows. */

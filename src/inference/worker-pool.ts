@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { Logger } from '@nestjs/common';
 import { DomainError } from '../common/errors/domain-error';
 import type { InferenceEngine, LoadedModel, SessionSettings } from './engine-contracts';
-import { residentBytesOf } from './resident-bytes';
+import { residentBytesOf, RUNTIME_BYTES_PER_WORKER } from './resident-bytes';
 import type { TensorMap, TensorSpec } from './tensors';
 import type { WorkerReply, WorkerRequestBody } from './worker-protocol';
 
@@ -114,6 +114,11 @@ export class WorkerPoolEngine implements InferenceEngine {
     this.models.set(modelId, { bytes: modelBytes, label });
     const first = (replies[0] as PromiseFulfilledResult<Extract<WorkerReply, { op: 'loaded' }>>).value;
     return new PooledModel(this, modelId, first.inputs, first.outputs, modelBytes.byteLength);
+  }
+
+  /** Each worker thread, once started (by the first load), with ONNX Runtime in it. */
+  runtimeBytes(): number {
+    return this.workers ? this.size * RUNTIME_BYTES_PER_WORKER : 0;
   }
 
   /** Why inference cannot run any more (no worker could be replaced), or undefined while it can. */

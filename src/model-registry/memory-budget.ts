@@ -7,13 +7,22 @@ import { defaultVersion } from './version-resolution';
 /** The loaded versions of this process and their estimated memory, against its budget: what the metrics show. */
 export interface MemoryUse {
   readonly loadedVersions: number;
-  /** Sum of the loaded versions' estimates (inference/resident-bytes.ts). */
+  /** Sum of the loaded versions' estimates (inference/resident-bytes.ts), and of the runtime running them. */
   readonly estimatedBytes: number;
   /** This process's share of MODEL_MEMORY_BUDGET_BYTES; 0: none. */
   readonly budgetBytes: number;
   /** Over the budget with nothing that may be unloaded. */
   readonly overBudget: boolean;
 }
+
+/**
+ * Counted for every loaded version on top of its sessions' estimate (inference/resident-bytes.ts) when a
+ * budget is kept: the version's own objects on the JS heap (its batcher, metric series, manifest, drift
+ * windows: about 100 kB) and what the allocator keeps of the sessions loaded and released before it
+ * (about 150 kB each for an iris-sized model after a thousand loads and unloads). Both measured with
+ * bench/many-models.mjs; without them the budget held 183 iris versions per process where 75 fit.
+ */
+export const LOADED_VERSION_OVERHEAD_BYTES = 256_000;
 
 interface Loaded {
   readonly model: ModelStatus;
@@ -40,11 +49,13 @@ export class MemoryBudget {
     private readonly unload: (model: ModelStatus, status: VersionStatus, why: string) => void,
     private readonly observer: ModelLoadObserver,
     private readonly logger: Logger,
+    /** What the inference engine itself holds once it runs a model (InferenceEngine.runtimeBytes). */
+    private readonly runtimeBytes: () => number = () => 0,
   ) {}
 
   use(): MemoryUse {
     const loaded = this.loaded();
-    const estimatedBytes = total(loaded);
+    const estimatedBytes = this.runtimeBytes() + total(loaded);
     return {
       loadedVersions: loaded.length,
       estimatedBytes,
@@ -58,7 +69,7 @@ export class MemoryBudget {
   enforce(justLoaded: VersionStatus): void {
     if (this.budgetBytes <= 0) return;
     const loaded = this.loaded();
-    let bytes = total(loaded);
+    let bytes = this.runtimeBytes() + total(loaded);
     if (bytes <= this.budgetBytes) {
       this.stuck = false;
       return;
@@ -86,7 +97,7 @@ export class MemoryBudget {
     const loaded: Loaded[] = [];
     for (const model of this.table.list()) {
       for (const status of model.versions) {
-        if (status.ready) loaded.push({ model, status, bytes: status.ready.model.residentBytes ?? 0 });
+        if (status.ready) loaded.push({ model, status, bytes: (status.ready.model.residentBytes ?? 0) + LOADED_VERSION_OVERHEAD_BYTES });
       }
     }
     return loaded;

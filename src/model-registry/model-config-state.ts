@@ -1,9 +1,10 @@
 import { DomainError } from '../common/errors/domain-error';
 import type { BatchSettings } from '../inference/batcher';
 import type { StoredModel } from './model-store';
-import type { ConfigError, ModelConfigValues, ModelStatus } from './model-version';
+import type { ConfigError, ModelConfigValues, ModelStatus, VersionStatus } from './model-version';
 import { isServable } from './servable';
 import { shadowInForce } from './shadow-config';
+import { deprecationsOf } from './version-deprecation';
 
 // A model's config in force: config.json (or MODEL_CONFIG_DIR's copy) merged
 // with run-time overrides from the admin API, field by field.
@@ -29,7 +30,7 @@ export function applyFileConfig(model: ModelStatus, stored: StoredModel, now = n
     versions: stored.config.versions,
     shadow: stored.config.shadow,
   };
-  applyEffectiveConfig(model);
+  applyEffectiveConfig(model, now);
   return undefined;
 }
 
@@ -53,6 +54,7 @@ export function applyOverrides(model: ModelStatus, overrides: ModelConfigValues 
     ...(overrides?.default_version !== undefined ? [overrides.default_version] : []),
     ...Object.values(overrides?.labels ?? {}),
     ...Object.keys(overrides?.weights ?? {}).map(Number),
+    ...Object.keys(overrides?.versions ?? {}).map(Number),
   ];
   const unknown = referenced.filter((version) => !known.has(version));
   if (unknown.length > 0) {
@@ -76,12 +78,23 @@ export function applyOverrides(model: ModelStatus, overrides: ModelConfigValues 
   applyEffectiveConfig(model);
 }
 
-function applyEffectiveConfig(model: ModelStatus): void {
+function applyEffectiveConfig(model: ModelStatus, now = new Date()): void {
   const effective = { ...model.fileConfig, ...model.overrides };
   model.configuredDefault = effective.default_version;
   model.labels = effective.labels ?? {};
   model.weights = effective.weights ?? {};
-  model.shadow = shadowInForce(model.shadow, effective.shadow);
+  model.shadow = shadowInForce(model.shadow, effective.shadow, now);
+  // Merged per version, not replaced whole as the other fields are (deprecationsOf).
+  model.deprecations = deprecationsOf(model.fileConfig?.versions, model.overrides?.versions, model.deprecations, now.getTime());
+  for (const status of model.versions) syncDeprecation(model, status);
+}
+
+/**
+ * Hands a loaded version the deprecation in force for it: on every config change, and when a session is
+ * swapped in. The session itself is left alone: deprecating a version never reloads it.
+ */
+export function syncDeprecation(model: ModelStatus, status: VersionStatus): void {
+  if (status.ready) status.ready.deprecation = model.deprecations?.get(status.version);
 }
 
 /** The service-wide batching settings with the model's config.json "batching" fields on top. */

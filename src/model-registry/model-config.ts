@@ -10,8 +10,9 @@ import {
 } from 'class-validator';
 import { LABEL_NAME_PATTERN, VERSION_KEY_PATTERN } from './manifest';
 import { ManifestError, ownEntries, validated } from './repository-json';
+import type { DeprecationConfig } from './deprecation-config';
 import { ShadowConfig } from './shadow-config';
-import { parseVersionsSection, type VersionConfig } from './version-config';
+import { parseDeprecationsSection, parseVersionsSection, type VersionConfig } from './version-config';
 
 /** Per-model dynamic batching settings; each one falls back to the service-wide setting. */
 export class ModelBatchingConfig {
@@ -63,6 +64,11 @@ export class ModelOverrides {
   @ValidateNested()
   @Type(() => ShadowConfig)
   shadow?: ShadowConfig | null;
+
+  /** Version -> its deprecation, e.g. `{"1": {"deprecated": true, "sunset": "2027-06-01T00:00:00Z"}}` (DeprecationConfig). */
+  @IsOptional()
+  @IsObject()
+  versions: Record<string, DeprecationConfig> = {};
 }
 
 /** A model's response cache (off unless configured): answers to repeated identical inputs, bounded in bytes. */
@@ -104,7 +110,8 @@ export function parseModelConfig(json: unknown, file: string): ModelConfig {
 /**
  * The admin API's run-time config: the same rules as config.json, and only
  * the fields the request has (an absent `labels` keeps config.json's labels,
- * not none).
+ * not none). Its `versions` hold deprecations only, each replacing config.json's
+ * deprecation of that version whole (see version-deprecation.ts).
  */
 export function parseModelOverrides(json: unknown, file: string): ModelConfigValues {
   const checked = checkedLabelsAndWeights(validated(ModelOverrides, withoutMapEntries(json), file), json, file);
@@ -114,6 +121,7 @@ export function parseModelOverrides(json: unknown, file: string): ModelConfigVal
     ...(has('labels') ? { labels: checked.labels } : {}),
     ...(has('weights') ? { weights: checked.weights } : {}),
     ...(has('shadow') ? { shadow: checked.shadow ?? null } : {}),
+    ...(has('versions') ? { versions: parseDeprecationsSection((json as { versions?: unknown }).versions, file) } : {}),
   };
 }
 

@@ -5,9 +5,13 @@ import { Logger } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { InferenceEngine, LoadedModel } from '../inference/engine-contracts';
 import { DEFAULT_REGISTRY_OPTIONS, ModelRegistry, type RegistryOptions } from './model-registry.service';
+import { LOADED_VERSION_OVERHEAD_BYTES } from './memory-budget';
 import type { LoadOutcome, LoadTrigger } from './model-loads';
 import { ModelStore } from './model-store';
 import type { ReadyVersion } from './model-version';
+
+/** What the budget counts for one of these test versions: its engine's estimate (100) and the per-version overhead. */
+const VERSION_BYTES = 100 + LOADED_VERSION_OVERHEAD_BYTES;
 
 /**
  * Loads "ok <bytes>" files as a model of that estimated size and fails on "corrupt"; counts every load
@@ -16,6 +20,12 @@ import type { ReadyVersion } from './model-version';
 class GatedEngine implements InferenceEngine {
   readonly loads = new Map<string, number>();
   released: string[] = [];
+  /** What the engine itself says it holds (InferenceEngine.runtimeBytes). */
+  runtime = 0;
+
+  runtimeBytes(): number {
+    return this.runtime;
+  }
   private readonly held = new Map<string, { gate: Promise<void>; open: () => void }>();
 
   hold(label: string): void {
@@ -196,7 +206,7 @@ describe('ModelRegistry with MODEL_LOADING=lazy', () => {
 
   it('unloads the least recently used version past the budget, back to AVAILABLE, and reloads it on its next request', async () => {
     for (const name of ['a', 'b', 'c']) await addVersion(name, 1);
-    const registry = await lazyRegistry({ budgetBytes: 250 });
+    const registry = await lazyRegistry({ budgetBytes: 2.5 * VERSION_BYTES });
     await acquire(registry, 'a');
     await acquire(registry, 'b');
     acquire(registry, 'a'); // a is now used more recently than b
@@ -205,16 +215,26 @@ describe('ModelRegistry with MODEL_LOADING=lazy', () => {
     expect(evictions).toBe(1);
     await registry.whenIdle();
     await vi.waitFor(() => expect(engine.released).toEqual(['b/1']));
-    expect(registry.memoryUse()).toEqual({ loadedVersions: 2, estimatedBytes: 200, budgetBytes: 250, overBudget: false });
+    expect(registry.memoryUse()).toEqual({ loadedVersions: 2, estimatedBytes: 2 * VERSION_BYTES, budgetBytes: 2.5 * VERSION_BYTES, overBudget: false });
 
     expect((await acquire(registry, 'b')).version).toBe(1);
     expect(engine.loadsOf('b/1')).toBe(2);
     expect(states(registry, 'a')).toEqual(['1:AVAILABLE']);
   });
 
+  it("counts the engine's own memory against the budget: fewer versions stay loaded", async () => {
+    for (const name of ['a', 'b', 'c']) await addVersion(name, 1);
+    engine.runtime = VERSION_BYTES;
+    const registry = await lazyRegistry({ budgetBytes: 2.5 * VERSION_BYTES });
+    await acquire(registry, 'a');
+    await acquire(registry, 'b');
+    expect([states(registry, 'a'), states(registry, 'b')]).toEqual([['1:AVAILABLE'], ['1:READY']]);
+    expect(registry.memoryUse()).toEqual({ loadedVersions: 1, estimatedBytes: 2 * VERSION_BYTES, budgetBytes: 2.5 * VERSION_BYTES, overBudget: false });
+  });
+
   it('never unloads a version with a request in flight: stays over budget, says so once, and unloads it after', async () => {
     for (const name of ['a', 'b', 'c']) await addVersion(name, 1);
-    const registry = await lazyRegistry({ budgetBytes: 150 });
+    const registry = await lazyRegistry({ budgetBytes: 1.5 * VERSION_BYTES });
     const warn = vi.spyOn(Logger.prototype, 'warn');
     const held = await acquire(registry, 'a');
     held.enter();
@@ -236,7 +256,7 @@ describe('ModelRegistry with MODEL_LOADING=lazy', () => {
     await addVersion('required', 1);
     await addVersion('required', 2);
     await addVersion('cold', 1);
-    const registry = await lazyRegistry({ budgetBytes: 250 }, ['required']);
+    const registry = await lazyRegistry({ budgetBytes: 2.5 * VERSION_BYTES }, ['required']);
     expect(states(registry, 'required')).toEqual(['1:READY', '2:READY']);
     await acquire(registry, 'cold');
     expect(states(registry, 'required')).toEqual(['1:AVAILABLE', '2:READY']);

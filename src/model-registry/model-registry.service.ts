@@ -91,7 +91,8 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
     const required = new Set(options.requiredModels);
     this.table = new ModelTable((name) => loading.mode === 'lazy' && !required.has(name));
     this.loads = new VersionLifecycle(store, engine, this.table, { ...options, afterLoad: (_, status) => this.onDemand.loaded(status) }, this.logger);
-    this.onDemand = new OnDemandLoads(this.loads, this.table, loading, options.loadObserver ?? NO_LOAD_OBSERVER, this.logger);
+    const runtimeBytes = () => engine.runtimeBytes?.() ?? 0;
+    this.onDemand = new OnDemandLoads(this.loads, this.table, loading, options.loadObserver ?? NO_LOAD_OBSERVER, this.logger, runtimeBytes);
     this.repository = new RepositorySync(store, this.table, this.loads, options.settleMs, this.logger);
     this.reachability = new RepositoryReachability(store.root, this.logger);
   }

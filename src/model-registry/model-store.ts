@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, type Dirent } from 'node:fs';
 import { lstat, open, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { jsonNestedDeeperThan } from '../common/validation/json-limits';
@@ -61,6 +61,11 @@ export interface StoredVersion {
  */
 export class ModelStore {
   private rootRealPath: string | undefined;
+  /**
+   * Each model's config as last read, by fingerprint: a poll reads and validates only the config files
+   * that changed, not a thousand unchanged ones every few seconds.
+   */
+  private readonly parsedConfigs = new Map<string, { fingerprint: string; config: ModelConfig | Error }>();
 
   /**
    * @param configDir where `<model>.json` model configs live when they are kept
@@ -75,19 +80,23 @@ export class ModelStore {
     const root = await this.realRoot();
     const models: StoredModel[] = [];
     const skipped: SkippedEntry[] = [];
-    for (const entry of (await readdir(root)).sort()) {
+    const seen = new Set<string>();
+    const entries = (await readdir(root, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const dirent of entries) {
+      const entry = dirent.name;
       if (!MODEL_NAME_PATTERN.test(entry)) {
         if (!entry.startsWith('.')) skipped.push({ entry, reason: 'not a valid model name' });
         continue;
       }
-      const modelDir = await this.contained(path.join(root, entry));
+      const modelDir = await this.modelDirectory(root, dirent);
+      if (modelDir === undefined) continue;
       if (typeof modelDir !== 'string') {
         skipped.push({ entry, reason: modelDir.reason });
         continue;
       }
-      if (!(await stat(modelDir)).isDirectory()) continue;
       const versions: StoredVersionEntry[] = [];
-      for (const child of await readdir(modelDir)) {
+      const children = await readdir(modelDir);
+      for (const child of children) {
         if (child === MODEL_CONFIG_FILE || child.startsWith('.')) continue;
         if (!VERSION_PATTERN.test(child)) {
           skipped.push({ entry: `${entry}/${child}`, reason: 'a version folder must be a positive integer' });
@@ -98,12 +107,25 @@ export class ModelStore {
         versions.push({ version: Number(child), fingerprint });
       }
       versions.sort((a, b) => a.version - b.version);
-      // The fingerprint before the read: a file written between the two (a half-written config.json read as
-      // broken) then has another fingerprint at the next scan and is read again, never kept as it was read.
-      const configFingerprint = await fileFingerprint(await this.configFile(entry));
-      models.push({ name: entry, versions, configFile: this.shownConfigFile(entry), config: await this.readConfig(entry), configFingerprint });
+      seen.add(entry);
+      models.push({ name: entry, versions, ...(await this.storedConfig(entry, children.includes(MODEL_CONFIG_FILE))) });
     }
+    for (const name of this.parsedConfigs.keys()) if (!seen.has(name)) this.parsedConfigs.delete(name);
     return { models, skipped };
+  }
+
+  /**
+   * A model folder's resolved path; undefined for a plain file. A real directory is inside the root by
+   * construction (its name was checked); only a symlink is resolved and checked to stay inside, which
+   * spares a thousand-model repository two system calls per model on every poll.
+   */
+  private async modelDirectory(root: string, dirent: Dirent): Promise<string | { reason: string } | undefined> {
+    const direct = path.join(root, dirent.name);
+    if (dirent.isDirectory()) return direct;
+    if (!dirent.isSymbolicLink()) return undefined;
+    const resolved = await this.contained(direct);
+    if (typeof resolved !== 'string') return resolved;
+    return (await stat(resolved)).isDirectory() ? resolved : undefined;
   }
 
   /** Reads one version's model bytes and manifest; rejects with a reason a person can act on. */
@@ -124,9 +146,15 @@ export class ModelStore {
    * A model's config, where it is read from and its fingerprint, as scan() finds them. With a config
    * directory it reads nothing under the root, so stores that keep models elsewhere use it for MODEL_CONFIG_DIR.
    */
-  async storedConfig(name: string): Promise<Pick<StoredModel, 'configFile' | 'config' | 'configFingerprint'>> {
-    const configFingerprint = await fileFingerprint(await this.configFile(name));
-    return { configFile: this.shownConfigFile(name), config: await this.readConfig(name), configFingerprint };
+  async storedConfig(name: string, inModelFolder = true): Promise<Pick<StoredModel, 'configFile' | 'config' | 'configFingerprint'>> {
+    // A config.json the folder's listing lacks is not looked for: a failed stat costs an exception per model per poll.
+    // The fingerprint is taken before the read: a write in between gives a newer fingerprint on the next poll, read again then.
+    const configFingerprint = this.configDir || inModelFolder ? await fileFingerprint(await this.configFile(name)) : NO_FILE;
+    const parsed = this.parsedConfigs.get(name);
+    if (parsed?.fingerprint === configFingerprint) return { configFile: this.shownConfigFile(name), config: parsed.config, configFingerprint };
+    const config = await this.readConfig(name);
+    this.parsedConfigs.set(name, { fingerprint: configFingerprint, config });
+    return { configFile: this.shownConfigFile(name), config, configFingerprint };
   }
 
   private async configFile(name: string): Promise<string> {
@@ -204,12 +232,15 @@ export class ModelStore {
   }
 }
 
+/** The fingerprint of a file that is not there. */
+const NO_FILE = 'none';
+
 async function fileFingerprint(file: string): Promise<string> {
   try {
     const info = await stat(file);
     return `${info.size}:${info.mtimeMs}:${info.ino}`;
   } catch {
-    return 'none';
+    return NO_FILE;
   }
 }
 

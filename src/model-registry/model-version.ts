@@ -3,6 +3,7 @@ import type { ResponseCache } from '../inference/response-cache';
 import type { VersionManifest } from './manifest';
 import type { ModelConfigValues } from './model-config';
 import type { ShadowInForce } from './shadow-config';
+import type { Deprecation } from './version-deprecation';
 
 /**
  * AVAILABLE: found in the repository and not loaded (MODEL_LOADING=lazy): its first request loads it, and
@@ -20,6 +21,8 @@ export interface ReadyVersion {
   readonly sha256: string;
   /** Answers to repeated identical inputs, when the model's config.json asks for a cache. */
   readonly cache?: ResponseCache;
+  /** Set while the version is deprecated: its answers carry the notice, and after a sunset it may refuse them. */
+  readonly deprecation?: Deprecation;
   /** Marks a request as using this version until `leave`; a retired version is released only after its last one. */
   enter(): void;
   leave(): void;
@@ -32,6 +35,8 @@ export interface ReadyVersion {
 export class ServingVersion implements ReadyVersion {
   private active = 0;
   private retired: (() => void) | undefined;
+  /** Follows the config in force (syncDeprecations): a change of it applies without reloading the session. */
+  deprecation: Deprecation | undefined = undefined;
 
   constructor(
     readonly name: string,
@@ -101,6 +106,8 @@ export interface ModelStatus {
   fileConfig?: ModelConfigValues;
   /** Set at run time through the admin API; wins over config.json until cleared. */
   overrides?: ModelConfigValues;
+  /** The deprecated versions' deprecations in force, from config.json and the run-time config (version-deprecation.ts). */
+  deprecations?: ReadonlyMap<number, Deprecation>;
   /** Its versions load on their first request (MODEL_LOADING=lazy and not in REQUIRED_MODELS), not when found. */
   loadsOnDemand?: boolean;
   /** The shadow version compared with the serving one, from config or the admin API; none by default. */

@@ -29,11 +29,12 @@ export class OnDemandLoads {
     private readonly options: LoadingOptions,
     observer: ModelLoadObserver,
     logger: Logger,
+    runtimeBytes?: () => number,
   ) {
     this.lazy = options.mode === 'lazy';
     const unload = (model: ModelStatus, status: VersionStatus, why: string) => lifecycle.evict(model, status, why);
     // Only lazy mode unloads: in eager mode every version found stays loaded (a budget is refused at start).
-    this.budget = new MemoryBudget(this.lazy ? options.budgetBytes : 0, table, unload, observer, logger);
+    this.budget = new MemoryBudget(this.lazy ? options.budgetBytes : 0, table, unload, observer, logger, runtimeBytes);
   }
 
   /** Marks a version acquired by a request, as the least-recently-used order counts. */

@@ -28,7 +28,7 @@ export async function prepareVersion(
   // Before compiling: bytes that are not the declared ones never reach onnxruntime.
   const mismatch = digestMismatch(name, version, stored.sha256, expected);
   if (mismatch) throw mismatch;
-  const loaded = await engine.load(stored.bytes, id, { maxBatchRows: batching.enabled ? batching.maxBatchSize : 1 });
+  const loaded = await engine.load(stored.bytes, id, { maxBatchRows: batching.enabled ? batching.maxBatchSize : 1, sha256: stored.sha256 });
   try {
     if (stored.manifest) {
       try {

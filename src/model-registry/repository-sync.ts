@@ -49,8 +49,9 @@ export class RepositorySync {
       }
       const now = Date.now();
       for (const stored of models) this.syncModel(stored, immediate, now);
+      const listed = new Set(models.map((stored) => stored.name));
       for (const model of this.table.list()) {
-        if (!models.some((stored) => stored.name === model.name)) this.retireModel(model);
+        if (!listed.has(model.name)) this.retireModel(model);
       }
       if (!this.scanned && this.table.size === 0) this.logger.warn(`No models found in ${this.store.root}`);
       this.scanned = true;

@@ -49,13 +49,20 @@ describe('the "versions" section of config.json', () => {
     ['{"versions": {"03": {}}}', 'iris/config.json: versions.03: versions key "03" must be a version number'],
     ['{"versions": {"constructor": {}}}', 'iris/config.json: versions.constructor: versions key "constructor" must be a version number'],
     ['{"versions": {"3": {"sha265": "x"}}}', 'iris/config.json: versions.3: sha265: property sha265 should not exist'],
+    // Keys named after Object.prototype members are unknown keys too, not dropped unseen.
+    ['{"versions": {"3": {"constructor": {"a": 1}}}}', 'iris/config.json: versions.3: constructor: property constructor should not exist'],
+    ['{"versions": {"3": {"deprecated": true, "toString": 1}}}', 'iris/config.json: versions.3: toString: property toString should not exist'],
+    ['{"versions": {"3": {"__proto__": {"deprecated": true}}}}', 'iris/config.json: versions.3: __proto__: property __proto__ should not exist'],
+    // A nested value where a plain one belongs is refused as such, whatever it holds.
+    ['{"versions": {"3": {"sha256": {"constructor": 1}}}}', 'iris/config.json: versions.3: sha256 must be 64 hexadecimal digits, as `sha256sum model.onnx` prints them; got an object'],
   ])('refuses %s', (json, message) => {
     expect(refusal(json)).toBe(message);
   });
 
-  it('is file config only: the admin API run-time overrides refuse it', () => {
+  it('keeps sha256 to config.json: the admin API run-time overrides refuse it by name, saying where it belongs', () => {
     expect(() => parseModelOverrides({ versions: { '1': { sha256: DIGEST } } }, 'request body')).toThrow(
-      'request body: versions: property versions should not exist',
+      "request body: versions.1: sha256 is set in the model's config.json only (a digest describes the files on disk, not a run-time choice); " +
+        'the run-time config sets deprecated, sunset, link, after_sunset',
     );
   });
 });

@@ -2,7 +2,7 @@ import type { Logger } from '@nestjs/common';
 import type { BatchSettings } from '../inference/batcher';
 import type { BatchObserver, InferenceEngine } from '../inference/engine-contracts';
 import { DomainError } from '../common/errors/domain-error';
-import { batchSettingsFor, hasUsableConfig } from './model-config-state';
+import { batchSettingsFor, hasUsableConfig, syncDeprecation } from './model-config-state';
 import { DigestMismatchError, digestMismatch, expectedDigest } from './model-digest';
 import type { ModelSource } from './model-source';
 import type { ModelTable } from './model-table';
@@ -113,6 +113,7 @@ export class VersionLifecycle {
         if (!stillWanted) return loaded.retire();
         const previous = status.ready;
         status.ready = loaded;
+        syncDeprecation(model, status);
         status.state = 'READY';
         status.reason = undefined;
         status.fingerprint = fingerprint;

@@ -4,6 +4,8 @@ import type { ModelStatus, ReadyVersion, VersionStatus } from './model-version';
 import { isServable } from './servable';
 import { pickWeightedVersion } from './traffic-split';
 import { describeSelector, type VersionSelector } from './requested-version';
+import { formatRfc3339 } from './rfc3339';
+import { type Deprecation, isRefused } from './version-deprecation';
 
 // Which version of a model serves a request: by number, label, canary weights or default.
 
@@ -81,4 +83,28 @@ function versionFor(model: ModelStatus, selector: VersionSelector): number | und
       // Own labels only: a label named "constructor" or "toString" must not find Object.prototype's members.
       return Object.hasOwn(model.labels, selector.label) ? model.labels[selector.label] : undefined;
   }
+}
+
+/**
+ * Why a request for a version past its sunset, whose config says `refuse`, is refused (410), and what to
+ * use instead: the default version, unless the default is this version or is refused too, which is said.
+ * A request that names no version is refused as well when the default is such a version: the config
+ * still points there, and serving another version than the one it names would hide that.
+ */
+export function sunsetRefusal(model: ModelStatus, version: number, deprecation: Deprecation, now: number): DomainError {
+  const sunset = formatRfc3339(deprecation.sunsetAt ?? now);
+  const fallback = defaultVersion(model);
+  const fallbackDeprecation = fallback === undefined ? undefined : model.deprecations?.get(fallback);
+  const instead =
+    fallback === undefined
+      ? 'the model has no default version to use instead'
+      : fallback === version
+        ? `it is the default version too, so requests that name no version are refused as well: make another version the default`
+        : fallbackDeprecation && isRefused(fallbackDeprecation, now)
+          ? `the default version ${fallback} is past its sunset too`
+          : `use the default version ${fallback}`;
+  const link = deprecation.config.link === undefined ? '' : ` (see ${deprecation.config.link})`;
+  const message = `model "${model.name}": version ${version} was retired on ${sunset} (its sunset)${link}; ${instead}`;
+  // The refusal still carries the notice: a client that only logs headers learns why, and where to read more.
+  return new DomainError('VERSION_SUNSET', message, undefined, deprecation.notice);
 }

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { AFTER_SUNSET, type AfterSunset } from '../model-registry/deprecation-config';
 import { VERSION_STATES, type VersionState } from '../model-registry/model-version';
 
 /**
@@ -43,6 +44,28 @@ export class VersionSummaryDto {
       'when one is declared. A model.onnx with another digest is refused: the version is FAILED, its reason naming both',
   })
   declared_sha256?: string;
+
+  @ApiPropertyOptional({
+    oneOf: [{ type: 'boolean', enum: [true] }, { type: 'string', format: 'date-time' }],
+    example: '2026-12-01T00:00:00Z',
+    description:
+      "Present while the version is deprecated (the model's config.json or the admin API's `versions.<n>`): the RFC 3339 " +
+      'date-time configured, or true when none was (a sunset alone deprecates a version too). Its answers carry Deprecation, ' +
+      'and Sunset and Link when set',
+  })
+  deprecated?: true | string;
+
+  @ApiPropertyOptional({ format: 'date-time', example: '2027-06-01T00:00:00Z', description: 'The sunset configured for the version, RFC 3339' })
+  sunset?: string;
+
+  @ApiPropertyOptional({
+    enum: AFTER_SUNSET,
+    description: 'With a sunset: after it, `serve` keeps answering (with the headers), `refuse` answers 410 Gone (gRPC: FAILED_PRECONDITION)',
+  })
+  after_sunset?: AfterSunset;
+
+  @ApiPropertyOptional({ example: 'https://example.com/iris-v1-retirement', description: 'Where clients read about the deprecation (the Link header)' })
+  link?: string;
 
   @ApiPropertyOptional({
     type: () => ImageInputSummaryDto,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { VersionManifest } from '../model-registry/manifest';
 import type { ModelStatus, ServingVersion } from '../model-registry/model-version';
+import { deprecationsOf } from '../model-registry/version-deprecation';
 import { mapModelList, mapModelStatus, mapModelSummary } from './model-summary.mapper';
 
 /** A loaded version as the summary sees it: only its manifest is read. */
@@ -13,6 +14,28 @@ function model(overrides: Partial<ModelStatus>): ModelStatus {
 }
 
 describe('mapModelSummary', () => {
+  it("shows a deprecated version's deprecation as configured, a sunset alone as deprecated: true, and nothing for the others", () => {
+    const deprecations = deprecationsOf(
+      {
+        '1': { deprecated: '2026-12-01T00:00:00Z', sunset: '2027-06-01T00:00:00Z', link: 'https://example.com/v1', after_sunset: 'refuse' },
+        '2': { sunset: '2027-06-01T00:00:00Z' },
+        '3': { deprecated: true },
+        '4': { deprecated: false },
+      },
+      undefined,
+      undefined,
+      0,
+    );
+    const versions = [1, 2, 3, 4, 5].map((version) => ({ version, state: 'READY' as const }));
+    expect(mapModelSummary(model({ versions, deprecations }), 5).versions).toEqual([
+      { version: 1, state: 'READY', deprecated: '2026-12-01T00:00:00Z', sunset: '2027-06-01T00:00:00Z', after_sunset: 'refuse', link: 'https://example.com/v1' },
+      { version: 2, state: 'READY', deprecated: true, sunset: '2027-06-01T00:00:00Z', after_sunset: 'serve' },
+      { version: 3, state: 'READY', deprecated: true },
+      { version: 4, state: 'READY' },
+      { version: 5, state: 'READY' },
+    ]);
+  });
+
   it('lists every version with its state, the reason of a FAILED one, labels, default and canary weights', () => {
     const summary = mapModelSummary(
       model({

@@ -2,7 +2,7 @@ import { hasUsableConfig } from '../model-registry/model-config-state';
 import { expectedDigest } from '../model-registry/model-digest';
 import type { ModelStatus, VersionStatus } from '../model-registry/model-version';
 import { defaultVersion } from '../model-registry/version-resolution';
-import type { ConfigErrorDto, ImageInputSummaryDto, ModelListDto, ModelSummaryDto } from './model-summary.dto';
+import type { ConfigErrorDto, ImageInputSummaryDto, ModelListDto, ModelSummaryDto, VersionSummaryDto } from './model-summary.dto';
 
 /** Every model, as GET /v1/models and POST /v1/admin/rescan answer. */
 export function mapModelList(models: readonly ModelStatus[]): ModelListDto {
@@ -22,6 +22,7 @@ export function mapModelSummary(model: ModelStatus, defaultVersion: number | und
       state: status.state,
       ...(status.reason ? { reason: status.reason } : {}),
       ...digestsOf(model, status),
+      ...deprecationOf(model, status),
       ...imageOf(status),
     })),
     labels: { ...model.labels },
@@ -50,6 +51,20 @@ function digestsOf(model: ModelStatus, status: VersionStatus): { sha256?: string
   return {
     ...(status.ready ? { sha256: status.ready.sha256 } : {}),
     ...(declared !== undefined ? { declared_sha256: declared } : {}),
+  };
+}
+
+/**
+ * A deprecated version's deprecation in force (config.json's, or the admin API's), as configured; a
+ * version with a sunset shows `deprecated` (true, unless a date is given) since a sunset deprecates it.
+ */
+function deprecationOf(model: ModelStatus, status: VersionStatus): Pick<VersionSummaryDto, 'deprecated' | 'sunset' | 'link' | 'after_sunset'> {
+  const config = model.deprecations?.get(status.version)?.config;
+  if (!config) return {};
+  return {
+    deprecated: typeof config.deprecated === 'string' ? config.deprecated : true,
+    ...(config.sunset !== undefined ? { sunset: config.sunset, after_sunset: config.after_sunset ?? 'serve' } : {}),
+    ...(config.link !== undefined ? { link: config.link } : {}),
   };
 }
 

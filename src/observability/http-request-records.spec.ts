@@ -38,6 +38,15 @@ describe('the request log line', () => {
     });
   });
 
+  it('says when the version that answered is deprecated, so its callers can be found', () => {
+    const context = contextOf();
+    context.resolved('iris', 1, { deprecation: '@1796083200' });
+    expect(lineOf(context)).toMatchObject({ model: 'iris', version: 1, deprecated: true });
+    const current = contextOf();
+    current.resolved('iris', 2);
+    expect(lineOf(current)).not.toHaveProperty('deprecated');
+  });
+
   it("carries the request's trace id when it has one", () => {
     const context = contextOf();
     context.traceId = '4bf92f3577b34da6a3ce929d0e0e4736';

@@ -16,7 +16,13 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CallerAuth } from '../auth/caller-auth';
-import { ApiRequestKeyHeader, ApiRequestTimeoutHeader, ApiVersionHeader } from '../common/http/api-headers';
+import {
+  ApiRequestKeyHeader,
+  ApiRequestTimeoutHeader,
+  ApiVersionHeader,
+  ApiVersionSunsetResponse,
+  DEPRECATION_RESPONSE_HEADERS,
+} from '../common/http/api-headers';
 import { ModelRegistry } from '../model-registry/model-registry.service';
 import type { VersionSelector } from '../model-registry/requested-version';
 import { ModelListDto } from '../model-summary/model-summary.dto';
@@ -52,7 +58,7 @@ export class PredictController {
   @ApiParam({ name: 'name', example: 'iris' })
   @ApiVersionHeader()
   @ApiRequestKeyHeader()
-  @ApiOkResponse({ type: ModelMetadataDto })
+  @ApiOkResponse({ type: ModelMetadataDto, headers: DEPRECATION_RESPONSE_HEADERS })
   @ApiNotFoundResponse({ description: 'Unknown model, or the selected version is not READY' })
   @ApiServiceUnavailableResponse({ description: 'The selected version is still loading (MODEL_LOADING=lazy: its first request loads it); retry after Retry-After' })
   async metadata(
@@ -64,8 +70,8 @@ export class PredictController {
     // The same selection as predict, sticky key included: a client reads the metadata of the version it will be served.
     const acquired = this.registry.acquire(name, version);
     const ready = acquired instanceof Promise ? await acquired : acquired;
-    context.resolved(ready.name, ready.version);
-    setModelAnswerHeaders(reply, ready.version);
+    context.resolved(ready.name, ready.version, ready.deprecation?.notice);
+    setModelAnswerHeaders(reply, ready.version, context);
     return mapModelMetadata(ready, this.registry.get(name));
   }
 
@@ -84,7 +90,8 @@ export class PredictController {
   @ApiQuery({ type: PredictQueryDto })
   @ApiConsumes('application/json', 'multipart/form-data')
   @ApiBody({ type: PredictRequestDto })
-  @ApiOkResponse({ type: PredictResponseDto })
+  @ApiOkResponse({ type: PredictResponseDto, headers: DEPRECATION_RESPONSE_HEADERS })
+  @ApiVersionSunsetResponse()
   @ApiBadRequestResponse({ description: 'Malformed JSON or multipart body, or a malformed X-Model-Version' })
   @ApiNotFoundResponse({ description: 'Unknown model, or the selected version is not READY (names the available ones)' })
   @ApiServiceUnavailableResponse({ description: 'Overloaded, or the selected version is still loading (MODEL_LOADING=lazy: its first request loads it); retry after Retry-After' })

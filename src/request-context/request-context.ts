@@ -1,6 +1,7 @@
 import { HttpException } from '@nestjs/common';
 import { DomainError, isRetryLater } from '../common/errors/domain-error';
 import type { BatchedRun, RunOptions } from '../inference/engine-contracts';
+import type { DeprecationNotice } from '../model-registry/version-deprecation';
 
 /** How a request reached the server: HTTP (/v1 and /v2 REST) or gRPC (the Open Inference Protocol's gRPC half). */
 export type Protocol = 'http' | 'grpc';
@@ -72,6 +73,8 @@ export class RequestContext implements RunOptions {
   outcome: Outcome | undefined = undefined;
   /** For models with a response cache: whether this answer came from it. */
   cache: 'hit' | 'miss' | undefined = undefined;
+  /** When the version that serves is deprecated: what its answer says about it (Deprecation, Sunset, Link). */
+  deprecation: DeprecationNotice | undefined = undefined;
   /** Epoch ms after which the caller no longer wants the answer: queued work past it is dropped. */
   deadline: number | undefined = undefined;
   /**
@@ -103,10 +106,11 @@ export class RequestContext implements RunOptions {
     readonly cancelled: () => boolean,
   ) {}
 
-  /** The version that serves this request. */
-  resolved(model: string, version: number): void {
+  /** The version that serves this request, and its deprecation notice when it is deprecated. */
+  resolved(model: string, version: number, deprecation?: DeprecationNotice): void {
     this.model = model;
     this.version = version;
+    this.deprecation = deprecation;
   }
 
   /** Called by the batcher for each request leaving its queue. */

@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/errors/domain-error';
 import type { TensorMap } from '../inference/tensors';
+import { ModelRegistry } from '../model-registry/model-registry.service';
 import type { ReadyVersion } from '../model-registry/model-version';
+import { type Deprecation, isRefused } from '../model-registry/version-deprecation';
+import { sunsetRefusal } from '../model-registry/version-resolution';
 import { MetricsService } from '../observability/metrics.service';
 import { outcomeOf, type RequestContext } from '../request-context/request-context';
 import { PredictionObservers } from './prediction-observers';
@@ -16,6 +19,7 @@ export class ModelRunner {
   constructor(
     private readonly metrics: MetricsService,
     private readonly observers: PredictionObservers,
+    private readonly registry: ModelRegistry,
   ) {}
 
   /**
@@ -66,13 +70,16 @@ export class ModelRunner {
   /**
    * Wraps one request's work on a resolved version: holds the version, names it in the request's
    * context, and gives the request its outcome (outcomeOf) when the work ends, counted in
-   * model_predictions_total whatever then becomes of the answer (a client gone, say).
+   * model_predictions_total whatever then becomes of the answer (a client gone, say). A deprecated
+   * version's requests are counted as such, and refused (410) after a sunset that says so.
    */
   async track<T>(ready: ReadyVersion, work: () => Promise<T>, context: RequestContext): Promise<T> {
     // Holds the version for the whole request: a version removed or replaced meanwhile is released only after it.
     ready.enter();
-    context.resolved(ready.name, ready.version);
+    const deprecation = ready.deprecation;
+    context.resolved(ready.name, ready.version, deprecation?.notice);
     try {
+      if (deprecation !== undefined) this.admitDeprecated(ready, deprecation);
       const result = await work();
       this.settle(ready, context, undefined);
       return result;
@@ -82,6 +89,14 @@ export class ModelRunner {
     } finally {
       ready.leave();
     }
+  }
+
+  /** Counts a request for a deprecated version (model_deprecated_requests_total); throws the 410 once its sunset refuses it. */
+  private admitDeprecated(ready: ReadyVersion, deprecation: Deprecation): void {
+    const now = Date.now();
+    const refused = isRefused(deprecation, now);
+    this.metrics.serving.deprecatedRequest(ready.name, ready.version, refused ? 'refused' : 'served');
+    if (refused) throw sunsetRefusal(this.registry.get(ready.name), ready.version, deprecation, now);
   }
 
   private settle(ready: ReadyVersion, context: RequestContext, error: unknown): void {

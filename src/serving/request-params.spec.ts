@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { describe, expect, it, vi } from 'vitest';
 import { DomainError } from '../common/errors/domain-error';
+import { EXPOSED_HEADERS } from '../common/http/http-headers';
 import { callerDeadlineOf, namedVersionOf, requestedVersionOf, setModelAnswerHeaders } from './request-params';
 
 const requestWith = (headers: Record<string, string | string[]>) => ({ headers }) as unknown as FastifyRequest;
@@ -42,5 +43,22 @@ describe('request params', () => {
       ['x-cache', 'HIT'],
       ['x-model-version', '4'],
     ]);
+  });
+
+  it("adds a deprecated version's notice, under header names that are its keys", () => {
+    const header = vi.fn();
+    const headers = vi.fn();
+    const reply = { header, headers } as unknown as FastifyReply;
+    const deprecation = { deprecation: '@1780272000', sunset: 'Tue, 01 Jun 2027 00:00:00 GMT', link: '<https://example.com/>; rel="deprecation"' };
+    setModelAnswerHeaders(reply, 1, { deprecation } as never);
+    setModelAnswerHeaders(reply, 2, {} as never);
+    setModelAnswerHeaders(reply, 2);
+    expect(header.mock.calls).toEqual([
+      ['x-model-version', '1'],
+      ['x-model-version', '2'],
+      ['x-model-version', '2'],
+    ]);
+    expect(headers.mock.calls).toEqual([[deprecation]]);
+    expect(Object.keys(deprecation).every((name) => EXPOSED_HEADERS.includes(name))).toBe(true);
   });
 });

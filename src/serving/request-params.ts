@@ -54,10 +54,13 @@ export const Context = createParamDecorator((_data: unknown, context: ExecutionC
 
 /**
  * The headers of every answer a model gave, on every REST API: the version
- * that served it (X-Model-Version) and, for models with a response cache,
- * whether it came from the cache (X-Cache).
+ * that served it (X-Model-Version); for models with a response cache,
+ * whether it came from the cache (X-Cache); for a deprecated version, its
+ * notice (Deprecation, Sunset, Link: the notice's keys are their names).
  */
 export function setModelAnswerHeaders(reply: FastifyReply, version: number, context?: RequestContext): void {
   void reply.header(MODEL_VERSION_HEADER, String(version));
-  if (context?.cache) void reply.header(CACHE_HEADER, context.cache === 'hit' ? 'HIT' : 'MISS');
+  if (context === undefined) return;
+  if (context.cache) void reply.header(CACHE_HEADER, context.cache === 'hit' ? 'HIT' : 'MISS');
+  if (context.deprecation) void reply.headers(context.deprecation);
 }

@@ -303,7 +303,12 @@ describe.skipIf(!runBrowserTests)('the playground with a FAILED version and a ca
       await writeFile(path.join(modelsDir, 'iris', '3', 'model.onnx'), Buffer.from([8, 7, 0, 255, 1, 2, 3]));
       await writeFile(
         path.join(modelsDir, 'iris', 'config.json'),
-        JSON.stringify({ default_version: 1, labels: { stable: 1, canary: 2 }, weights: { '1': 90, '2': 10 } }),
+        JSON.stringify({
+          default_version: 1,
+          labels: { stable: 1, canary: 2 },
+          weights: { '1': 90, '2': 10 },
+          versions: { '2': { deprecated: '2026-01-01T00:00:00Z', sunset: '2099-06-01T00:00:00Z', link: 'https://example.com/iris-v2' } },
+        }),
       );
     },
   });
@@ -316,7 +321,7 @@ describe.skipIf(!runBrowserTests)('the playground with a FAILED version and a ca
     await browser?.close();
   });
 
-  it('shows the FAILED version with its reason, the canary weights, and the 404 a request for it gets', async () => {
+  it('shows the FAILED version with its reason, the canary weights, a deprecated version, and the 404 a request for it gets', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const problems: string[] = [];
     page.on('console', (message: ConsoleMessage) => {
@@ -330,9 +335,23 @@ describe.skipIf(!runBrowserTests)('the playground with a FAILED version and a ca
     expect(await iris.locator('tbody tr .state').allTextContents()).toEqual(['READY', 'READY', 'FAILED']);
     expect(await iris.locator('tr[data-version="3"] .details').textContent()).toMatch(/onnxruntime could not load iris\/3/);
     expect(await iris.textContent()).toContain('v1: 90% · v2: 10%');
+    // The deprecated version is marked, with its sunset's date and the link to read; the others are not.
+    expect(await iris.locator('tr[data-version="2"] .badge').allTextContents()).toEqual(['deprecated', 'sunset 2099-06-01']);
+    expect(await iris.locator('tr[data-version="2"] a').getAttribute('href')).toBe('https://example.com/iris-v2');
+    expect(await iris.locator('tr[data-version="1"] .badge').count()).toBe(0);
 
     const versions = page.getByLabel('Version (X-Model-Version)');
-    expect(await versions.locator('option').allTextContents()).toEqual(['default (canary split)', '1', '2', '3 (FAILED)', 'stable (v1)', 'canary (v2)']);
+    expect(await versions.locator('option').allTextContents()).toEqual(['default (canary split)', '1', '2 (deprecated)', '3 (FAILED)', 'stable (v1)', 'canary (v2)']);
+    // An answer of the deprecated version says so, with its Sunset header; one of another version does not.
+    await versions.selectOption('2');
+    const flower = { sepal_length: '5.1', sepal_width: '3.5', petal_length: '1.4', petal_width: '0.2' };
+    for (const [feature, value] of Object.entries(flower)) await page.getByLabel(feature, { exact: true }).fill(value);
+    await page.getByRole('button', { name: 'Predict' }).click();
+    await expect.poll(() => page.getByTestId('answer-deprecated').textContent()).toBe('deprecated, sunset Mon, 01 Jun 2099 00:00:00 GMT');
+    await versions.selectOption('1');
+    await page.getByRole('button', { name: 'Predict' }).click();
+    await expect.poll(() => page.getByTestId('served-version').textContent()).toBe('1');
+    expect(await page.getByTestId('answer-deprecated').count()).toBe(0);
     await versions.selectOption('3');
     await expect.poll(() => page.locator('#try .error').first().textContent()).toMatch(/404: model "iris": version 3 is FAILED/);
     await page.screenshot({ path: path.join(ARTIFACTS, 'failed-version.png'), fullPage: true });

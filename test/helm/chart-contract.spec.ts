@@ -6,9 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { AppConfig, CONFIG_DEFAULTS, ConfigError, LOG_LEVELS, loadConfig } from '../../src/config/app-config';
 import { HEALTH_ROUTES } from '../../src/health/health-paths';
+import { AFTER_SUNSET, DEPRECATION_KEYS, MAX_LINK_LENGTH } from '../../src/model-registry/deprecation-config';
 import { LABEL_NAME_PATTERN, VERSION_KEY_PATTERN } from '../../src/model-registry/manifest';
 import { parseModelConfig } from '../../src/model-registry/model-config';
 import { MODEL_NAME_PATTERN } from '../../src/model-registry/model-store';
+import { RFC3339_DATE_TIME } from '../../src/model-registry/rfc3339';
 import { SHA256_PATTERN } from '../../src/model-registry/version-config';
 import { METRICS_ROUTE } from '../../src/observability/metrics-path';
 import {
@@ -135,7 +137,7 @@ describe('chart <-> service contract', () => {
     }
   });
 
-  it('modelConfig entries follow the service model-config rules (ModelConfig, MODEL_NAME_PATTERN, LABEL_NAME_PATTERN, SHA256_PATTERN)', () => {
+  it('modelConfig entries follow the service model-config rules (ModelConfig, MODEL_NAME_PATTERN, LABEL_NAME_PATTERN, SHA256_PATTERN, the deprecation keys)', () => {
     const modelConfig = (schema.properties as Record<string, Schema>).modelConfig.properties as Record<string, Schema>;
     expect((modelConfig.models.propertyNames as Schema).pattern).toBe(MODEL_NAME_PATTERN.source);
     const entry = (schema.definitions as Record<string, Schema>).modelConfigEntry;
@@ -144,7 +146,14 @@ describe('chart <-> service contract', () => {
     const versions = (entry.properties as Record<string, Schema>).versions;
     expect((versions.propertyNames as Schema).pattern).toBe(VERSION_KEY_PATTERN.source);
     const versionEntry = versions.additionalProperties as Schema;
-    expect(((versionEntry.properties as Record<string, Schema>).sha256 as Schema).pattern).toBe(SHA256_PATTERN.source);
+    const settings = versionEntry.properties as Record<string, Schema>;
+    expect(settings.sha256.pattern).toBe(SHA256_PATTERN.source);
+    // A version's deprecation: the service's keys, date-time pattern, link bound and after_sunset values.
+    expect(Object.keys(settings)).toEqual(['sha256', ...DEPRECATION_KEYS]);
+    expect(settings.sunset.pattern).toBe(RFC3339_DATE_TIME.source);
+    expect((settings.deprecated.anyOf as Schema[]).map((option) => option.pattern ?? option.type)).toEqual(['boolean', RFC3339_DATE_TIME.source]);
+    expect(settings.link.maxLength).toBe(MAX_LINK_LENGTH);
+    expect(settings.after_sunset.enum).toEqual([...AFTER_SUNSET]);
     // Every entry the good values files render is a config the service parses.
     const overlay = parse(read(join(FIXTURES_DIR, 'good-all-features.yaml'))) as JsonObject;
     const models = get(overlay, ['modelConfig', 'models']).value as JsonObject;
@@ -157,6 +166,8 @@ describe('chart <-> service contract', () => {
     expect(() => parseModelConfig(badIris, 'iris.json')).toThrow();
     const shortDigest = get(valuesWith(join(BAD_VALUES_DIR, 'model-config-sha256-short.yaml')), ['modelConfig', 'models', 'iris']).value;
     expect(() => parseModelConfig(shortDigest, 'iris.json')).toThrow('iris.json: versions.1: sha256 must be 64 hexadecimal digits');
+    const dateOnly = get(valuesWith(join(BAD_VALUES_DIR, 'model-config-sunset-date-only.yaml')), ['modelConfig', 'models', 'iris']).value;
+    expect(() => parseModelConfig(dateOnly, 'iris.json')).toThrow('iris.json: versions.1: sunset must be an RFC 3339 date-time with a time zone');
   });
 
   it('renders every config entry as an env var of the same name', () => {

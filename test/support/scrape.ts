@@ -1,16 +1,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, expect } from 'vitest';
 import { grpcClient } from './grpc-client';
-import { configureShadow, shadowIdle } from './shadow';
+import { shadowIdle } from './shadow';
 import { useTestApp, type TestApp } from './test-app';
 
 /**
  * The real service with every family of series it can export in a scrape: iris (with a drift
- * reference, and version 2 shadowing every request) and digits, the prediction log on (to a throwaway
- * file), gRPC on; `scrape()` first sends REST and gRPC traffic (answered, refused and unknown) so the
- * histograms and counters have samples.
+ * reference; its version 2 deprecated, with a sunset, and shadowing every request of version 1) and
+ * digits, the prediction log on (to a throwaway file), gRPC on; `scrape()` first sends REST and gRPC
+ * traffic (answered, refused and unknown, and to the deprecated version) so the histograms and counters
+ * have samples.
  */
 export function useScrapedApp(): { scrape(): Promise<string>; readonly started: TestApp } {
   const logDir = mkdtempSync(path.join(tmpdir(), 'scrape-prediction-log-'));
@@ -18,7 +20,16 @@ export function useScrapedApp(): { scrape(): Promise<string>; readonly started: 
     models: ['iris', 'digits'],
     grpc: true,
     env: { PREDICTION_LOG: `file:${path.join(logDir, 'predictions.jsonl')}` },
-    prepare: (dir) => configureShadow(dir, 'iris', { version: 2, sample: 1 }),
+    prepare: (modelsDir) =>
+      writeFile(
+        path.join(modelsDir, 'iris', 'config.json'),
+        JSON.stringify({
+          default_version: 1,
+          labels: { stable: 1, canary: 2 },
+          versions: { '2': { deprecated: true, sunset: '2099-01-01T00:00:00Z' } },
+          shadow: { version: 2, sample: 1 },
+        }),
+      ),
   });
   afterAll(() => rmSync(logDir, { recursive: true, force: true }));
   return {
@@ -28,6 +39,8 @@ export function useScrapedApp(): { scrape(): Promise<string>; readonly started: 
       const predict = (payload: unknown) => app.inject({ method: 'POST', url: '/v1/models/iris/predict', payload: payload as object });
       expect((await predict({ instances: [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]] })).statusCode).toBe(200);
       expect((await predict({ instances: [[1, 2]] })).statusCode).toBe(422);
+      const deprecated = await app.inject({ method: 'POST', url: '/v1/models/iris/predict', headers: { 'x-model-version': '2' }, payload: { instances: [[5.1, 3.5, 1.4, 0.2]] } });
+      expect(deprecated.headers.deprecation).toBeDefined();
       expect((await app.inject({ method: 'GET', url: '/no/such/route' })).statusCode).toBe(404);
       expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200);
       const client = grpcClient(started.grpcPort);

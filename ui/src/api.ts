@@ -14,6 +14,13 @@ export interface VersionSummary {
   reason?: string;
   /** Present when the loaded version takes image uploads. */
   image?: { width: number; height: number; color: string };
+  /** Present while the version is deprecated: the configured RFC 3339 date-time, or true. */
+  deprecated?: true | string;
+  /** RFC 3339 date-time of its sunset, when it has one (then `after_sunset` says what happens after it). */
+  sunset?: string;
+  after_sunset?: 'serve' | 'refuse';
+  /** Where to read about the deprecation. */
+  link?: string;
 }
 
 export interface ModelSummary {
@@ -97,6 +104,9 @@ export interface ApiAnswer<T = unknown> {
   body: T;
   /** The response's X-Model-Version: the version that actually answered. */
   servedVersion: string | null;
+  /** The response's Deprecation and Sunset headers: the version that answered is deprecated (null when it is not). */
+  deprecation: string | null;
+  sunset: string | null;
   /** Milliseconds from sending to the whole body read, as this browser saw it. */
   ms: number;
 }
@@ -114,7 +124,16 @@ export async function call<T = unknown>(path: string, init: RequestInit = {}): P
       // Kept as text: shown as it came.
     }
   }
-  return { ok: response.ok, status: response.status, body: body as T, servedVersion: response.headers.get(VERSION_HEADER), ms };
+  const headers = response.headers;
+  return {
+    ok: response.ok,
+    status: response.status,
+    body: body as T,
+    servedVersion: headers.get(VERSION_HEADER),
+    deprecation: headers.get('Deprecation'),
+    sunset: headers.get('Sunset'),
+    ms,
+  };
 }
 
 export function versionHeaders(choice: string): Record<string, string> {

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { AFTER_SUNSET, type DeprecationConfig } from '../../model-registry/deprecation-config';
 import { ModelOverrides } from '../../model-registry/model-config';
 import { ShadowConfig } from '../../model-registry/shadow-config';
 
@@ -50,4 +51,22 @@ export class ModelConfigDto extends ModelOverrides {
       "(GET /v1/models/{name}/shadow). null turns it off; absent keeps config.json's",
   })
   declare shadow?: ShadowConfigDto | null;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: {
+      type: 'object',
+      properties: {
+        deprecated: { oneOf: [{ type: 'boolean' }, { type: 'string', format: 'date-time' }], description: 'true, or an RFC 3339 date-time with a time zone' },
+        sunset: { type: 'string', format: 'date-time', description: 'RFC 3339 date-time with a time zone; a sunset deprecates the version too' },
+        link: { type: 'string', format: 'uri', description: 'Absolute http(s) URL sent as Link rel="deprecation" (and rel="sunset")' },
+        after_sunset: { type: 'string', enum: [...AFTER_SUNSET], default: 'serve', description: 'refuse: 410 Gone after the sunset; needs a sunset' },
+      },
+    },
+    example: { '1': { deprecated: '2026-12-01T00:00:00Z', sunset: '2027-06-01T00:00:00Z', link: 'https://example.com/iris-v1', after_sunset: 'refuse' } },
+    description:
+      "Version -> its deprecation, replacing config.json's for that version whole (`{}` takes it away); versions not named keep " +
+      "config.json's. sha256 is refused: it is read from config.json only",
+  })
+  declare versions: Record<string, DeprecationConfig>;
 }

@@ -1,4 +1,5 @@
 import { compileGate } from '../../common/validation/schema-gate';
+import { AFTER_SUNSET } from '../../model-registry/deprecation-config';
 import { LABEL_NAME_PATTERN, VERSION_KEY_PATTERN } from '../../model-registry/manifest';
 import { MAX_CONFIG_MAP_ENTRIES } from '../admin-routes';
 
@@ -25,6 +26,7 @@ export const withinModelConfigLimits = compileGate({
   properties: {
     labels: { maxProperties: MAX_CONFIG_MAP_ENTRIES },
     weights: { maxProperties: MAX_CONFIG_MAP_ENTRIES },
+    versions: { maxProperties: MAX_CONFIG_MAP_ENTRIES },
   },
 });
 
@@ -49,5 +51,20 @@ export const isValidModelConfig = compileGate({
       additionalProperties: { type: 'number', minimum: 0 },
     },
     shadow: SHADOW_SCHEMA,
+    // The shapes only: dates, links and how the keys go together are config.json's rules (model-config-body.ts).
+    versions: {
+      type: 'object',
+      propertyNames: { pattern: VERSION_KEY_PATTERN.source },
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          deprecated: { type: ['boolean', 'string'] },
+          sunset: { type: 'string' },
+          link: { type: 'string' },
+          after_sunset: { enum: [...AFTER_SUNSET] },
+        },
+      },
+    },
   },
 });

@@ -17,6 +17,8 @@ export const ERROR_STATUS = {
   NO_DRIFT_REFERENCE: 404,
   /** The model has no shadow version configured, so GET /v1/models/{name}/shadow has nothing to report. */
   NO_SHADOW: 404,
+  /** The version is past its sunset and its config says `refuse`: gone for good, unlike a version not READY. */
+  VERSION_SUNSET: 410,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   INVALID_INPUT: 422,
@@ -44,8 +46,13 @@ export class DomainError extends Error {
   readonly code: ErrorCode;
   /** Every problem found, when there is more than one (e.g. each invalid field). */
   readonly details: readonly string[];
+  /**
+   * Headers the refusal's answer carries (REST), sent as trailing metadata of the same names on gRPC;
+   * lower-case names. A retired version's refusal still says it is deprecated, when and where to read why.
+   */
+  readonly headers: Readonly<Record<string, string>> | undefined;
 
-  constructor(code: ErrorCode, message: string, details: readonly string[] = [message]) {
+  constructor(code: ErrorCode, message: string, details: readonly string[] = [message], headers?: Readonly<Record<string, string>>) {
     // Capturing a stack made an error answer cost more than a success; client errors and overload
     // refusals are the answers a hostile or overloaded moment produces by the thousand.
     const stackTraceLimit = Error.stackTraceLimit;
@@ -57,6 +64,7 @@ export class DomainError extends Error {
     }
     this.code = code;
     this.details = details;
+    this.headers = headers;
   }
 
   get status(): number {

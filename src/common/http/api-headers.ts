@@ -1,4 +1,4 @@
-import { ApiHeader } from '@nestjs/swagger';
+import { ApiGoneResponse, ApiHeader } from '@nestjs/swagger';
 
 /**
  * The request headers every model API documents the same way in Swagger.
@@ -34,5 +34,37 @@ export function ApiRequestTimeoutHeader() {
     description:
       'How long the caller will wait: inference still queued after this is dropped with a 503 (bounded by QUEUE_TIMEOUT_MS).',
     schema: { type: 'integer', minimum: 1 },
+  });
+}
+
+/**
+ * The response headers of a deprecated version's answers (RFC 9745 Deprecation, RFC 8594 Sunset, RFC 8288
+ * Link), for the `headers` of a route's documented responses; gRPC sends them as trailing metadata.
+ */
+export const DEPRECATION_RESPONSE_HEADERS = {
+  Deprecation: {
+    description:
+      "Only when the version that answered is deprecated (its model's config.json or the admin API, `versions.<n>.deprecated` " +
+      'or `.sunset`): since when, as an RFC 9745 structured date (Unix seconds after @)',
+    schema: { type: 'string', example: '@1796083200' },
+  },
+  Sunset: {
+    description: 'Only when the deprecated version has a sunset: when it stops being served (or is refused), an RFC 8594 HTTP-date',
+    schema: { type: 'string', example: 'Tue, 01 Jun 2027 00:00:00 GMT' },
+  },
+  Link: {
+    description: 'Only when the deprecation has a link: where to read about it, rel="deprecation" (and rel="sunset" with a sunset)',
+    schema: { type: 'string', example: '<https://example.com/iris-v1-retirement>; rel="deprecation", <https://example.com/iris-v1-retirement>; rel="sunset"' },
+  },
+};
+
+/** The 410 of a version past its sunset whose config says `refuse`; `type` is the route's error body. */
+export function ApiVersionSunsetResponse(type?: Function) {
+  return ApiGoneResponse({
+    ...(type ? { type } : {}),
+    description:
+      'The selected version is past its sunset and its config says after_sunset "refuse" (code VERSION_SUNSET); the message ' +
+      'names the default version to use instead. Carries Deprecation, Sunset and Link as its answers did',
+    headers: DEPRECATION_RESPONSE_HEADERS,
   });
 }

@@ -27,6 +27,7 @@ export class ErrorFilter implements ExceptionFilter {
       return;
     }
     const body = toErrorBody(exception, request.headers['content-type'], routeBodyLimits(request));
+    if (exception instanceof DomainError && exception.headers) void reply.headers(exception.headers);
     const retryLater = exception instanceof DomainError && isRetryLater(exception.code);
     if (retryLater) {
       // Queues are short and models load in seconds: a client that waits a second finds room again.

@@ -16,6 +16,22 @@ export const INFERENCE_HEADER_LENGTH = 'inference-header-content-length';
 export const RETRY_AFTER_HEADER = 'retry-after';
 /** On answers of models with a response cache: HIT when the answer came from it, else MISS. */
 export const CACHE_HEADER = 'x-cache';
+/**
+ * On every answer of a deprecated version (and its 410 after the sunset), as gRPC trailing metadata too:
+ * RFC 9745 Deprecation (`@<unix seconds>`), RFC 8594 Sunset (an HTTP-date) and the RFC 8288 Link to read.
+ */
+export const DEPRECATION_HEADER = 'deprecation';
+export const SUNSET_HEADER = 'sunset';
+export const LINK_HEADER = 'link';
 
 /** What browsers may read from responses when CORS is on. */
-export const EXPOSED_HEADERS = [MODEL_VERSION_HEADER, REQUEST_ID_HEADER, INFERENCE_HEADER_LENGTH, RETRY_AFTER_HEADER, CACHE_HEADER];
+export const EXPOSED_HEADERS = [
+  MODEL_VERSION_HEADER,
+  REQUEST_ID_HEADER,
+  INFERENCE_HEADER_LENGTH,
+  RETRY_AFTER_HEADER,
+  CACHE_HEADER,
+  DEPRECATION_HEADER,
+  SUNSET_HEADER,
+  LINK_HEADER,
+];

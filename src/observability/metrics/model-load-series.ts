@@ -59,7 +59,7 @@ export class ModelLoadSeries implements ModelLoadObserver {
 export function registerModelMemorySeries(registry: Registry, modelRegistry: ModelRegistry): void {
   const gauges = [
     ['model_versions_loaded', 'Model versions loaded (READY), holding sessions', 'loadedVersions'],
-    ['model_loaded_estimated_bytes', 'Estimated memory of the loaded model versions (docs/model-repository.md#the-memory-estimate)', 'estimatedBytes'],
+    ['model_loaded_estimated_bytes', 'Estimated memory of the loaded model versions and of the runtime running them (docs/model-repository.md#the-memory-estimate)', 'estimatedBytes'],
     ['model_memory_budget_bytes', 'MODEL_MEMORY_BUDGET_BYTES (0: no budget)', 'budgetBytes'],
   ] as const;
   for (const [name, help, field] of gauges) {

@@ -35,4 +35,23 @@ export function registerModelStateSeries(registry: Registry, modelRegistry: Mode
       }
     },
   );
+  registerScrapedSeries(
+    registry,
+    {
+      type: 'gauge',
+      name: 'model_version_sunset_timestamp_seconds',
+      help: 'The sunset of a deprecated model version (config.json or admin "versions"), as a Unix time; only versions with a sunset have a series',
+      labelNames: ['model', 'version'],
+      // Across HTTP processes: they apply the same config; the earliest is the one to plan for.
+      aggregator: 'min',
+    },
+    (emit) => {
+      for (const model of modelRegistry.list()) {
+        for (const status of model.versions) {
+          const sunsetAt = model.deprecations?.get(status.version)?.sunsetAt;
+          if (sunsetAt !== undefined) emit({ model: model.name, version: String(status.version) }, Math.floor(sunsetAt / 1000));
+        }
+      }
+    },
+  );
 }

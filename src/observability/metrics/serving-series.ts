@@ -14,6 +14,7 @@ export class ServingSeries {
   // Counted on every request: bound counters (bound-metrics.ts).
   private readonly predictions: BoundCounter<'model' | 'version' | 'outcome' | 'protocol'>;
   private readonly cacheLookups: Record<'hit' | 'miss', BoundCounter<'model' | 'version'>>;
+  private readonly deprecatedRequests: BoundCounter<'model' | 'version' | 'outcome'>;
 
   constructor(registry: Registry, modelRegistry: ModelRegistry) {
     this.predictions = new BoundCounter(
@@ -36,11 +37,22 @@ export class ServingSeries {
         registry,
       ),
     };
+    // Series only for versions a config deprecates, so a retirement is watched without a series per version.
+    this.deprecatedRequests = new BoundCounter(
+      'model_deprecated_requests_total',
+      'Requests for a deprecated model version (config.json or admin "versions": deprecated or sunset): served, or refused after a sunset that says "refuse"',
+      ['model', 'version', 'outcome'],
+      registry,
+    );
     registerCacheContents(registry, modelRegistry);
   }
 
   prediction(model: string, version: number, outcome: Outcome, protocol: Protocol): void {
     this.predictions.labels({ model, version: String(version), outcome, protocol }).inc();
+  }
+
+  deprecatedRequest(model: string, version: number, outcome: 'served' | 'refused'): void {
+    this.deprecatedRequests.labels({ model, version: String(version), outcome }).inc();
   }
 
   cacheLookup(model: string, version: number, hit: boolean): void {

@@ -55,6 +55,26 @@ function details(version: VersionSummary, metadata: ModelMetadata | string | und
   return facts.filter(Boolean).join(' · ');
 }
 
+/**
+ * A deprecated version's badges: "deprecated", and its sunset's date, or "retired" once a sunset that
+ * refuses has passed (its requests then answer 410). The link, when configured, opens the notice.
+ */
+function DeprecationBadges({ version }: { version: VersionSummary }) {
+  if (version.deprecated === undefined) return '';
+  const sunset = version.sunset === undefined ? undefined : new Date(version.sunset);
+  const retired = sunset !== undefined && version.after_sunset === 'refuse' && sunset.getTime() <= Date.now();
+  const since = typeof version.deprecated === 'string' ? ` since ${version.deprecated.slice(0, 10)}` : '';
+  const deprecated = html`<span class="badge badge-deprecated" title=${`deprecated${since}`}>deprecated</span>`;
+  return html`
+    ${version.link ? html`<a href=${version.link} target="_blank" rel="noopener noreferrer">${deprecated}</a>` : deprecated}
+    ${sunset === undefined
+      ? ''
+      : html`<span class="badge badge-sunset" data-testid="sunset" title=${`sunset ${version.sunset}; after it: ${version.after_sunset ?? 'serve'}`}>
+          ${retired ? 'retired' : 'sunset'} <time datetime=${version.sunset}>${sunset.toISOString().slice(0, 10)}</time>
+        </span>`}
+  `;
+}
+
 /** A refused config.json: which file and why, since when, and what the model serves with meanwhile. */
 function ConfigErrorNote({ error }: { error: ConfigError }) {
   const since = new Date(error.since);
@@ -99,7 +119,10 @@ function ModelCard({ model, metadata }: { model: ModelSummary; metadata: Map<str
             (version) => html`
               <tr key=${version.version} data-version=${version.version}>
                 <td>${version.version}${version.version === model.default_version ? html` <span class="tag">default</span>` : ''}</td>
-                <td><span class=${`state state-${version.state.toLowerCase()}`}>${version.state}</span></td>
+                <td>
+                  <span class=${`state state-${version.state.toLowerCase()}`}>${version.state}</span>
+                  <${DeprecationBadges} version=${version} />
+                </td>
                 <td class="details">${details(version, metadata.get(`${model.name}@${version.version}`))}</td>
               </tr>
             `,

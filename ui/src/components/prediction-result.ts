@@ -44,6 +44,9 @@ export function PredictionResult({ outcome }: { outcome: PredictionOutcome | nul
         <span>From the ${source}:</span>
         <span>HTTP <strong data-testid="status">${answer.status}</strong></span>
         <span>served by version <strong data-testid="served-version">${answer.servedVersion ?? '–'}</strong></span>
+        ${answer.deprecation
+          ? html`<span class="badge badge-deprecated" data-testid="answer-deprecated">deprecated${answer.sunset ? `, sunset ${answer.sunset}` : ''}</span>`
+          : ''}
         <span><strong data-testid="latency">${answer.ms.toFixed(0)}</strong> ms round trip</span>
       </p>
       ${answer.ok ? '' : html`<p class="error" role="alert">${errorMessage(answer)}</p>`}

@@ -21,7 +21,7 @@ function VersionOptions({ model }: { model: ModelSummary }) {
       ${model.versions.map(
         (version) =>
           html`<option key=${version.version} value=${String(version.version)}>
-            ${version.version}${version.state === 'READY' ? '' : ` (${version.state})`}
+            ${version.version}${version.state === 'READY' ? '' : ` (${version.state})`}${version.deprecated === undefined ? '' : ' (deprecated)'}
           </option>`,
       )}
     </optgroup>
