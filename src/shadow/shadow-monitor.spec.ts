@@ -171,7 +171,7 @@ describe('ShadowMonitor', () => {
     expect((await shadow.report('m')).comparisons).toEqual([]);
   });
 
-  it('counts a label that names no version, a version that is not there, a failed run, and a full queue', async () => {
+  it('counts a label that names no version, a version that is not there or retired, a failed run, and a full queue', async () => {
     const unknownLabel = monitorOf(modelWith({ version: 'later', sample: 1 }));
     request(unknownLabel.observers, [[1]]);
     await unknownLabel.shadow.idle();
@@ -181,6 +181,11 @@ describe('ShadowMonitor', () => {
     request(missing.observers, [[1]]);
     await missing.shadow.idle();
     expect((await missing.shadow.report('m')).comparisons[0]).toMatchObject({ shadow_version: 7, requests: { unavailable: 1 } });
+
+    const retired = monitorOf(modelWith({ version: 2, sample: 1 }, { ...version(2), deprecation: { refusedFrom: 0 } as never }));
+    request(retired.observers, [[1]]);
+    await retired.shadow.idle();
+    expect((await retired.shadow.report('m')).requests).toMatchObject({ unavailable: 1, compared: 0 });
 
     const failing = monitorOf(modelWith({ version: 2, sample: 1 }, version(2, () => Promise.reject(new Error('boom')))));
     request(failing.observers, [[1]]);

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { TensorMap } from '../inference/tensors';
 import type { ModelRegistry } from '../model-registry/model-registry.service';
 import type { ReadyVersion } from '../model-registry/model-version';
+import { isRefused } from '../model-registry/version-deprecation';
 import type { PredictionObservers, PredictionRecord } from '../serving/prediction-observers';
 import { compareOutputs, comparisonPlanOf, type OutputComparison } from './output-comparison';
 import type { ShadowOutcome } from './shadow-figures';
@@ -34,6 +35,8 @@ export class ShadowRunner {
     } catch (error) {
       return this.count(trial, 'unavailable', (error as Error).message);
     }
+    // Retired (past a sunset that refuses its requests): clients get 410 from it, and the shadow does not run it either.
+    if (ready.deprecation && isRefused(ready.deprecation, Date.now())) return this.count(trial, 'unavailable');
     const mismatch = interfaceMismatch(ready, trial.runs);
     if (mismatch) return this.count(trial, 'incomparable', mismatch);
     ready.enter();
