@@ -15,6 +15,7 @@
 //   MANY_MODELS=1000  MANY_BUDGET_MB=256  MANY_COLD=400 (cold first requests measured)
 //   MANY_COLD_STREAMS=4 (clients sending them at once)  MANY_PASSES=4  MANY_SECONDS=5  MANY_CONNECTIONS=64
 //   MANY_ROUNDS=3 (times every model is asked: RSS after each round shows whether memory settles)
+//   MANY_SETTLE_SECONDS=30 (quiet time after the rounds before RSS is measured again)
 //   MANY_ENV='{"MALLOC_ARENA_MAX":"2"}'  more environment for every service started
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -37,6 +38,7 @@ const SECONDS = Number(env.MANY_SECONDS ?? 5);
 const CONNECTIONS = Number(env.MANY_CONNECTIONS ?? 64);
 const ROUNDS = Number(env.MANY_ROUNDS ?? 3);
 const EXTRA_ENV = JSON.parse(env.MANY_ENV ?? '{}');
+const SETTLE_SECONDS = Number(env.MANY_SETTLE_SECONDS ?? 30);
 const log = (line) => process.stderr.write(`${line}\n`);
 
 /**
@@ -172,6 +174,11 @@ try {
     results.rounds.push({ round, rssKb, heapUsedBytes: await heapUsed(big.url) });
     log(`  round ${round}: RSS ${mb(rssKb)} MB, JS heap used ${mb(results.rounds.at(-1).heapUsedBytes / 1024)} MB`);
   }
+  // A /metrics scrape of a thousand models merges tens of thousands of series: its memory stays a while after
+  // (V8 gives pages back once allocation has been quiet for some seconds). Measured again after a quiet spell.
+  await sleep(SETTLE_SECONDS * 1000);
+  results.settled = { afterSeconds: SETTLE_SECONDS, rssKb: await big.rssKb() };
+  log(`  ${SETTLE_SECONDS} s later: RSS ${mb(results.settled.rssKb)} MB`);
 
   log('2 models, lazy: starting');
   const small = await startService({ env: { ...lazy, MODELS_DIR: two }, name: 'service (2 models)' });
@@ -202,14 +209,14 @@ try {
   results.verdicts = {
     readyWithin10s: results.readyMs <= 10_000,
     coldP99Within300ms: results.cold.p99 <= 300,
-    rssWithinBudgetPlusEmpty: results.afterAllAsked.rssKb <= budgetKb + results.emptyRssKb,
+    rssWithinBudgetPlusEmpty: Math.max(results.afterAllAsked.rssKb, results.settled.rssKb) <= budgetKb + results.emptyRssKb,
     hotWithin10Percent: results.hot.ratio >= 0.9,
   };
   console.log(`\n${MODELS} models, MODEL_LOADING=lazy, budget ${mb(budgetKb)} MB (the pod's, HTTP_PROCESSES split it)`);
   console.log(`| target | measured | met |\n|---|---|---|`);
   console.log(`| ready <= 10 s | ${(results.readyMs / 1000).toFixed(2)} s | ${results.verdicts.readyWithin10s ? 'yes' : 'no'} |`);
   console.log(`| cold first request p99 <= 300 ms (${COLD} models, ${COLD_STREAMS} at once) | p50 ${results.cold.p50.toFixed(1)} ms, p99 ${results.cold.p99.toFixed(1)} ms | ${results.verdicts.coldP99Within300ms ? 'yes' : 'no'} |`);
-  console.log(`| RSS <= budget + empty server (${mb(budgetKb)} + ${mb(results.emptyRssKb)} MB) | ${mb(results.afterAllAsked.rssKb)} MB | ${results.verdicts.rssWithinBudgetPlusEmpty ? 'yes' : 'no'} |`);
+  console.log(`| RSS <= budget + empty server (${mb(budgetKb)} + ${mb(results.emptyRssKb)} MB) | ${mb(results.afterAllAsked.rssKb)} MB after every model was asked; rounds ${results.rounds.map((r) => mb(r.rssKb)).join(', ')} MB (2 s after a scrape); ${mb(results.settled.rssKb)} MB ${SETTLE_SECONDS} s later | ${results.verdicts.rssWithinBudgetPlusEmpty ? 'yes' : 'no'} |`);
   console.log(`| hot model >= 0.9x of a 2-model repository | ${results.hot.ratio.toFixed(2)}x (${Math.round(mean(cells[MODELS]))} vs ${Math.round(mean(cells[2]))} req/s) | ${results.verdicts.hotWithin10Percent ? 'yes' : 'no'} |`);
   const series = results.afterAllAsked.series;
   const measuredKb = results.afterAllAsked.rssKb - results.emptyRssKb;

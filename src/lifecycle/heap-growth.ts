@@ -12,12 +12,12 @@ export const BUDGETED_HEAP_GROWING_PERCENT = 20;
 
 /**
  * With a model memory budget, has V8 collect the old generation early (BUDGETED_HEAP_GROWING_PERCENT).
- * An operator's own `--heap-growing-percent` (in NODE_OPTIONS or on the command line) is left in force.
+ * An operator's own `--heap-growing-percent` on node's command line is left in force (NODE_OPTIONS does not take it).
  * Returns whether the flag was set.
  */
 export function holdHeapNearLiveSize(
   budgetBytes: number,
-  commandLine: readonly string[] = [...process.execArgv, process.env.NODE_OPTIONS ?? ''],
+  commandLine: readonly string[] = process.execArgv,
   setFlags: (flags: string) => void = setFlagsFromString,
 ): boolean {
   if (budgetBytes <= 0) return false;

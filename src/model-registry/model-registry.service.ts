@@ -15,6 +15,7 @@ import { ModelTable } from './model-table';
 import { type NotReady, requiredModelsNotServing, stillLoadingAtStart } from './readiness';
 import type { ModelConfigValues, ModelStatus, ReadyVersion, VersionStatus } from './model-version';
 import { RepositoryReachability } from './repository-reachability';
+import { PollPacing } from './poll-pacing';
 import { RepositorySync } from './repository-sync';
 import { chooseVersion, chosenStatus, defaultReady, defaultVersion } from './version-resolution';
 import { VersionLifecycle } from './version-lifecycle';
@@ -79,6 +80,7 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
   readonly reachability: RepositoryReachability;
   private initialSync: Promise<void> | undefined;
   private poller: NodeJS.Timeout | undefined;
+  private readonly pacing: PollPacing;
   /** The models readiness waits for; known once the first load has finished (see isReady). */
   private required: ReadonlySet<string> | undefined;
 
@@ -95,6 +97,7 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
     this.onDemand = new OnDemandLoads(this.loads, this.table, loading, options.loadObserver ?? NO_LOAD_OBSERVER, this.logger, runtimeBytes);
     this.repository = new RepositorySync(store, this.table, this.loads, options.settleMs, this.logger);
     this.reachability = new RepositoryReachability(store.root, this.logger);
+    this.pacing = new PollPacing(options.pollIntervalMs);
   }
 
   onApplicationBootstrap(): void {
@@ -281,7 +284,12 @@ export class ModelRegistry implements OnApplicationBootstrap, OnModuleDestroy, O
     if (this.repository.running || this.loads.stopped) return;
     if (!this.required) return this.whenLoaded().catch(() => undefined);
     if (this.options.pollIntervalMs === 0) return clearInterval(this.poller);
+    if (!this.pacing.due(Date.now())) return;
+    const started = Date.now();
     // Failures are logged once per outage (reachability); what is loaded keeps serving meanwhile.
     await this.reachability.track(this.repository.run(false)).catch(() => undefined);
+    if (this.pacing.passed(started, Date.now())) {
+      this.logger.log(`The model repository is read every ${(this.pacing.effectiveIntervalMs / 1000).toFixed(1)} s (a pass took ${Date.now() - started} ms)`);
+    }
   }
 }
