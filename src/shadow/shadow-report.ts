@@ -16,7 +16,8 @@ export function wilsonInterval(agree: number, total: number, z = Z95): [number, 
   const z2 = z * z;
   const centre = (p + z2 / (2 * total)) / (1 + z2 / total);
   const half = (z * Math.sqrt((p * (1 - p)) / total + z2 / (4 * total * total))) / (1 + z2 / total);
-  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+  // At 0 and `total` agreements the bound is exactly 0 or 1; floating point would show 1e-17 or 0.9999999999999999.
+  return [agree === 0 ? 0 : Math.max(0, centre - half), agree === total ? 1 : Math.min(1, centre + half)];
 }
 
 /** The answer of GET /v1/models/{name}/shadow: the figures of every pair, and their sums. */
