@@ -234,6 +234,12 @@ describe('several HTTP processes: limits and stopping', () => {
       process.kill(httpProcesses[0], 'SIGCONT');
     }
     try {
+      // Resumed, the process works off what piled up while it was stopped, and its sibling's view of it is
+      // refreshed on the next share: ready again within a few rounds, and then on every probe.
+      const readyAgainBy = Date.now() + 10 * HEALTH_SHARE_MS + 5_000;
+      while ((await once(server.url, { method: 'GET', path: '/health/ready' })).status !== 200 && Date.now() < readyAgainBy) {
+        await new Promise((resolve) => setTimeout(resolve, HEALTH_SHARE_MS / 5));
+      }
       for (let i = 0; i < 6; i++) expect((await once(server.url, { method: 'GET', path: '/health/ready' })).status).toBe(200);
     } finally {
       await server.stop();
