@@ -1,4 +1,6 @@
+import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
+import { IpcPeer } from './ipc-peer';
 import { channelPair } from '../../test/support/ipc-channel';
 
 describe('IpcPeer', () => {
@@ -26,6 +28,19 @@ describe('IpcPeer', () => {
     });
     await expect(left.request('fail', undefined, 1000)).rejects.toThrow('model "x" not found');
     await expect(left.request('nothing', undefined, 1000)).rejects.toThrow('no handler for "nothing"');
+  });
+
+  it('rejects a request whose send fails as the other process exits (EPIPE), and never leaves the error unhandled', async () => {
+    // As Node's IPC does: a write that fails later goes to the send's callback, or else is an 'error' event.
+    const exiting = Object.assign(new EventEmitter(), {
+      send: (_message: unknown, callback?: (error: Error | null) => void) => {
+        const epipe = Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });
+        setImmediate(() => (callback ? callback(epipe) : exiting.emit('error', epipe)));
+        return false;
+      },
+    });
+    const peer = new IpcPeer(exiting as never, 'HTTP process 2');
+    await expect(peer.request('health', undefined, 10_000)).rejects.toThrow('HTTP process 2 cannot be reached: write EPIPE');
   });
 
   it('gives up after the timeout, naming the other side', async () => {

@@ -6,7 +6,8 @@
  * in time so a wedged process cannot hang the one asking.
  */
 export interface IpcEndpoint {
-  send(message: unknown, ...rest: never[]): boolean;
+  /** Node's: a failed send (the other process exiting: EPIPE) goes to the callback, else it is an 'error' event. */
+  send(message: unknown, callback: (error: Error | null) => void): boolean;
   on(event: 'message', listener: (message: unknown) => void): unknown;
   on(event: 'disconnect', listener: () => void): unknown;
 }
@@ -99,11 +100,24 @@ export class IpcPeer {
   }
 
   private post(envelope: Envelope): void {
+    // A send that fails later (EPIPE while the other process exits) must reach this callback: without one,
+    // Node emits it as an 'error' event, which nothing handles, and the process (the primary) crashes.
+    const failed = (error: Error | null) => {
+      if (error && envelope.kind !== undefined) this.settleFailed(envelope.id, `${this.otherSide} cannot be reached: ${error.message}`);
+    };
     try {
-      this.endpoint.send(envelope);
+      this.endpoint.send(envelope, failed);
     } catch {
       // The channel closed under us: the 'disconnect' listener fails what waits.
     }
+  }
+
+  private settleFailed(id: number, reason: string): void {
+    const waiting = this.pending.get(id);
+    if (!waiting) return;
+    this.pending.delete(id);
+    clearTimeout(waiting.timer);
+    waiting.reject(new Error(reason));
   }
 }
 

@@ -178,7 +178,8 @@ export class Primary {
    * that does not answer, up to HEALTH_TIMEOUT_MS, and that process is then named as not answering).
    */
   private async shareHealth(): Promise<void> {
-    if (this.sharingHealth) return;
+    // Once stopping, the HTTP processes are exiting: asking them would only write to closing channels.
+    if (this.sharingHealth || this.stopping) return;
     this.sharingHealth = true;
     try {
       const members = [...this.members.values()];
