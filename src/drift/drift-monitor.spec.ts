@@ -1,8 +1,7 @@
 import { loadConfig } from '../config/app-config';
 import { AggregatorRegistry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { channelPair } from '../../test/support/ipc-channel';
-import { askSiblings } from '../cluster/primary';
+import { twoProcessesRelaying } from '../../test/support/relaying-primary';
 import { ServerProcess, TO_HTTP_PROCESS, TO_PRIMARY } from '../cluster/server-process';
 import { DomainError } from '../common/errors/domain-error';
 import type { TensorMap } from '../inference/tensors';
@@ -75,21 +74,13 @@ function answer(observers: PredictionObservers, values: number[]): void {
 
 /** Two HTTP processes and a primary relaying their drift questions, as Primary does. */
 function twoProcesses(second: ReadyVersion = version()) {
-  const toFirst = channelPair();
-  const toSecond = channelPair();
-  const members = [
-    { index: 1, peer: toFirst.right },
-    { index: 2, peer: toSecond.right },
-  ];
-  for (const member of members) {
-    member.peer.handle(TO_PRIMARY.drift, (question) => askSiblings(members.filter((other) => other !== member), TO_HTTP_PROCESS.drift, question, 200));
-  }
+  const { first, second: secondProcess, closeSecond } = twoProcessesRelaying(TO_PRIMARY.drift, TO_HTTP_PROCESS.drift);
   const firstReady = version();
   return {
     firstReady,
-    one: monitor(firstReady, ServerProcess.underPrimary(1, toFirst.left)),
-    two: monitor(second, ServerProcess.underPrimary(2, toSecond.left)),
-    closeSecond: toSecond.closeRight,
+    one: monitor(firstReady, first),
+    two: monitor(second, secondProcess),
+    closeSecond,
   };
 }
 

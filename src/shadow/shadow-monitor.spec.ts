@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { channelPair } from '../../test/support/ipc-channel';
-import { askSiblings } from '../cluster/primary';
+import { twoProcessesRelaying } from '../../test/support/relaying-primary';
 import { ServerProcess, TO_HTTP_PROCESS, TO_PRIMARY } from '../cluster/server-process';
 import { DomainError } from '../common/errors/domain-error';
 import type { TensorMap } from '../inference/tensors';
@@ -218,23 +217,15 @@ describe('ShadowMonitor', () => {
   });
 
   it('adds up the figures of every HTTP process of the pod under the same config', async () => {
-    const toFirst = channelPair();
-    const toSecond = channelPair();
-    const members = [
-      { index: 1, peer: toFirst.right },
-      { index: 2, peer: toSecond.right },
-    ];
-    for (const member of members) {
-      member.peer.handle(TO_PRIMARY.shadow, (question) => askSiblings(members.filter((other) => other !== member), TO_HTTP_PROCESS.shadow, question, 200));
-    }
-    const one = monitorOf(modelWith({ version: 2, sample: 1 }), ServerProcess.underPrimary(1, toFirst.left));
-    const two = monitorOf(modelWith({ version: 2, sample: 1 }), ServerProcess.underPrimary(2, toSecond.left));
+    const { first, second, closeSecond } = twoProcessesRelaying(TO_PRIMARY.shadow, TO_HTTP_PROCESS.shadow);
+    const one = monitorOf(modelWith({ version: 2, sample: 1 }), first);
+    const two = monitorOf(modelWith({ version: 2, sample: 1 }), second);
     request(one.observers, [[1]]);
     request(two.observers, [[1], [2]]);
     request(two.observers, [[-1]]);
     await Promise.all([one.shadow.idle(), two.shadow.idle()]);
     expect(await one.shadow.report('m')).toMatchObject({ processes: 2, requests: { compared: 3 }, rows: 4 });
-    toSecond.closeRight();
+    closeSecond();
     await expect(one.shadow.report('m')).rejects.toMatchObject({ code: 'PROCESS_UNAVAILABLE' });
   });
 });
