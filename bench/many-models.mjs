@@ -13,7 +13,7 @@
 //
 // Settings (environment):
 //   MANY_MODELS=1000  MANY_BUDGET_MB=256  MANY_COLD=400 (cold first requests measured)
-//   MANY_COLD_STREAMS=4 (clients sending them at once)  MANY_PASSES=4  MANY_SECONDS=5  MANY_CONNECTIONS=64
+//   MANY_COLD_STREAMS=4 (clients sending them at once)  MANY_PASSES=8  MANY_SECONDS=4  MANY_CONNECTIONS=64
 //   MANY_ROUNDS=3 (times every model is asked: RSS after each round shows whether memory settles)
 //   MANY_SETTLE_SECONDS=30 (quiet time after the rounds before RSS is measured again)
 //   MANY_ENV='{"MALLOC_ARENA_MAX":"2"}'  more environment for every service started
@@ -33,8 +33,8 @@ const MODELS = Number(env.MANY_MODELS ?? 1000);
 const BUDGET_BYTES = Number(env.MANY_BUDGET_MB ?? 256) * 1024 ** 2;
 const COLD = Math.min(Number(env.MANY_COLD ?? 400), MODELS - 2);
 const COLD_STREAMS = Number(env.MANY_COLD_STREAMS ?? 4);
-const PASSES = Number(env.MANY_PASSES ?? 4);
-const SECONDS = Number(env.MANY_SECONDS ?? 5);
+const PASSES = Number(env.MANY_PASSES ?? 8);
+const SECONDS = Number(env.MANY_SECONDS ?? 4);
 const CONNECTIONS = Number(env.MANY_CONNECTIONS ?? 64);
 const ROUNDS = Number(env.MANY_ROUNDS ?? 3);
 const EXTRA_ENV = JSON.parse(env.MANY_ENV ?? '{}');
@@ -209,7 +209,9 @@ try {
   results.verdicts = {
     readyWithin10s: results.readyMs <= 10_000,
     coldP99Within300ms: results.cold.p99 <= 300,
-    rssWithinBudgetPlusEmpty: Math.max(results.afterAllAsked.rssKb, results.settled.rssKb) <= budgetKb + results.emptyRssKb,
+    // Every reading once models were asked, those 2 s after a scrape too: Prometheus scrapes every 15-60 s, and a
+    // scrape's memory stays about a minute, so that is the pod's RSS in service.
+    rssWithinBudgetPlusEmpty: Math.max(results.afterAllAsked.rssKb, ...results.rounds.map((r) => r.rssKb), results.settled.rssKb) <= budgetKb + results.emptyRssKb,
     hotWithin10Percent: results.hot.ratio >= 0.9,
   };
   console.log(`\n${MODELS} models, MODEL_LOADING=lazy, budget ${mb(budgetKb)} MB (the pod's, HTTP_PROCESSES split it)`);

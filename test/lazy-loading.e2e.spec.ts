@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { grpcClient } from './support/grpc-client';
 import { irisPrediction, irisProbabilities } from './support/iris';
+import { SERIES_PER_LOADED_VERSION, seriesOfLoadedVersion } from '../src/model-registry/memory-budget';
 import { ModelRegistry } from '../src/model-registry/model-registry.service';
 import { REPO_MODELS_DIR, useTestApp } from './support/test-app';
 
@@ -80,6 +81,23 @@ describe('MODEL_LOADING=lazy', () => {
     expect(sample(metrics, 'model_load_duration_seconds_count{trigger="request",outcome="ready"}')).toBe(1);
     expect(sample(metrics, 'model_versions_loaded')).toBe(3);
     expect(sample(metrics, 'model_version_ready{model="cold-a",version="2"}')).toBe(1);
+  });
+
+  it("counts in the memory estimate every series a loaded version adds to a scrape (a scrape's memory grows with them)", async () => {
+    // cold-a version 2 was loaded by the test before; version 1 is listed only. What the loaded one has more is its own,
+    // but for its count of predictions, which stays once it is unloaded (a counter Prometheus has seen must not vanish).
+    const seriesOf = (metrics: string, version: number) =>
+      metrics
+        .split('\n')
+        .filter((line) => !line.startsWith('#') && !line.startsWith('model_predictions_total{') && line.includes(`model="cold-a",version="${version}"`)).length;
+    const metrics = (await get('/metrics')).body;
+    const added = seriesOf(metrics, 2) - seriesOf(metrics, 1);
+    const loaded = server.app.get(ModelRegistry).get('cold-a').versions.find((v) => v.version === 2)!.ready!;
+    expect(loaded.manifest?.drift).toBeDefined();
+    expect(added).toBe(seriesOfLoadedVersion(loaded.manifest, true));
+    // Without drift monitoring only the histograms and the queue depth are left.
+    expect(seriesOfLoadedVersion(loaded.manifest, false)).toBe(SERIES_PER_LOADED_VERSION);
+    expect(added).toBeGreaterThan(SERIES_PER_LOADED_VERSION);
   });
 
   it('loads a cold version for its /v2 metadata (its inputs and outputs are known only once loaded)', async () => {

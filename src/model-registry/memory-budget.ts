@@ -1,7 +1,8 @@
 import type { Logger } from '@nestjs/common';
 import type { ModelLoadObserver } from './model-loads';
 import type { ModelTable } from './model-table';
-import type { ModelStatus, VersionStatus } from './model-version';
+import type { VersionManifest } from './manifest';
+import type { ModelStatus, ReadyVersion, VersionStatus } from './model-version';
 import { defaultVersion } from './version-resolution';
 
 /** The loaded versions of this process and their estimated memory, against its budget: what the metrics show. */
@@ -23,6 +24,36 @@ export interface MemoryUse {
  * bench/many-models.mjs; without them the budget held 183 iris versions per process where 75 fit.
  */
 export const LOADED_VERSION_OVERHEAD_BYTES = 256_000;
+
+/**
+ * The resident memory a /metrics scrape adds per series: every HTTP process collects its series and sends
+ * them to the primary, which merges them and sends the text back. Measured with bench/many-models.mjs:
+ * about 128 MB more RSS across the pod for 60,000 series (452 iris versions loaded), and V8 gives it back
+ * only about a minute later, so under a Prometheus scraping every 15 to 60 s it stays. Counted for each
+ * loaded version's series: without it the pod's RSS went 30 to 70 MB over the budget after scrapes.
+ */
+export const SCRAPE_BYTES_PER_SERIES = 2_000;
+
+/**
+ * The series every loaded version exports, whatever its manifest: its batch size, queue time and
+ * inference time histograms (12, 14 and 15 buckets, each with a sum and a count) and its queue depth.
+ * test/metrics-per-version.e2e.spec.ts counts them on a real scrape.
+ */
+export const SERIES_PER_LOADED_VERSION = 48;
+
+/**
+ * The series a loaded version adds to a scrape: SERIES_PER_LOADED_VERSION, and with drift monitoring its
+ * drift reference's (per feature: each bin observed and in the reference, and a PSI; the predicted class
+ * likewise; and the window's size).
+ */
+export function seriesOfLoadedVersion(manifest: VersionManifest | undefined, driftSeries: boolean): number {
+  const drift = driftSeries ? manifest?.drift : undefined;
+  if (!drift) return SERIES_PER_LOADED_VERSION;
+  let series = SERIES_PER_LOADED_VERSION + 1;
+  for (const feature of drift.features.values()) series += 2 * feature.counts.length + 1;
+  if (drift.predictions) series += 2 * drift.predictions.counts.length + 1;
+  return series;
+}
 
 interface Loaded {
   readonly model: ModelStatus;
@@ -51,6 +82,8 @@ export class MemoryBudget {
     private readonly logger: Logger,
     /** What the inference engine itself holds once it runs a model (InferenceEngine.runtimeBytes). */
     private readonly runtimeBytes: () => number = () => 0,
+    /** Whether loaded versions export drift series (DRIFT_ENABLED): their scrape share counts them. */
+    private readonly driftSeries = true,
   ) {}
 
   use(): MemoryUse {
@@ -97,10 +130,15 @@ export class MemoryBudget {
     const loaded: Loaded[] = [];
     for (const model of this.table.list()) {
       for (const status of model.versions) {
-        if (status.ready) loaded.push({ model, status, bytes: (status.ready.model.residentBytes ?? 0) + LOADED_VERSION_OVERHEAD_BYTES });
+        if (status.ready) loaded.push({ model, status, bytes: this.estimateOf(status.ready) });
       }
     }
     return loaded;
+  }
+
+  private estimateOf(ready: ReadyVersion): number {
+    const scrapeShare = SCRAPE_BYTES_PER_SERIES * seriesOfLoadedVersion(ready.manifest, this.driftSeries);
+    return (ready.model.residentBytes ?? 0) + LOADED_VERSION_OVERHEAD_BYTES + scrapeShare;
   }
 }
 

@@ -28,6 +28,8 @@ export interface LoadingOptions {
   waitMs: number;
   /** This process's share of MODEL_MEMORY_BUDGET_BYTES; 0: no budget. Only lazy mode unloads to keep it. */
   budgetBytes: number;
+  /** Whether loaded versions export drift series (DRIFT_ENABLED), which their estimate counts; true when not said. */
+  driftSeries?: boolean;
 }
 
 export const EAGER_LOADING: LoadingOptions = { mode: 'eager', waitMs: 10_000, budgetBytes: 0 };

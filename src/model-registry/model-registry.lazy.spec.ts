@@ -5,13 +5,16 @@ import { Logger } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { InferenceEngine, LoadedModel } from '../inference/engine-contracts';
 import { DEFAULT_REGISTRY_OPTIONS, ModelRegistry, type RegistryOptions } from './model-registry.service';
-import { LOADED_VERSION_OVERHEAD_BYTES } from './memory-budget';
+import { LOADED_VERSION_OVERHEAD_BYTES, SCRAPE_BYTES_PER_SERIES, SERIES_PER_LOADED_VERSION } from './memory-budget';
 import type { LoadOutcome, LoadTrigger } from './model-loads';
 import { ModelStore } from './model-store';
 import type { ReadyVersion } from './model-version';
 
-/** What the budget counts for one of these test versions: its engine's estimate (100) and the per-version overhead. */
-const VERSION_BYTES = 100 + LOADED_VERSION_OVERHEAD_BYTES;
+/**
+ * What the budget counts for one of these test versions: its engine's estimate (100), the per-version
+ * overhead, and its share of a scrape (no manifest, so no drift series).
+ */
+const VERSION_BYTES = 100 + LOADED_VERSION_OVERHEAD_BYTES + SCRAPE_BYTES_PER_SERIES * SERIES_PER_LOADED_VERSION;
 
 /**
  * Loads "ok <bytes>" files as a model of that estimated size and fails on "corrupt"; counts every load

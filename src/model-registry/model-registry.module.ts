@@ -38,6 +38,7 @@ import { openS3ModelStore } from './s3-model-store';
           waitMs: config.MODEL_LOAD_WAIT_MS,
           // Each HTTP process loads and holds its own sessions: each keeps an even share of the pod's budget.
           budgetBytes: Math.floor(config.MODEL_MEMORY_BUDGET_BYTES / config.HTTP_PROCESSES),
+          driftSeries: config.DRIFT_ENABLED,
         },
         loadObserver,
       }),

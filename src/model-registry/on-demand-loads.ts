@@ -34,7 +34,7 @@ export class OnDemandLoads {
     this.lazy = options.mode === 'lazy';
     const unload = (model: ModelStatus, status: VersionStatus, why: string) => lifecycle.evict(model, status, why);
     // Only lazy mode unloads: in eager mode every version found stays loaded (a budget is refused at start).
-    this.budget = new MemoryBudget(this.lazy ? options.budgetBytes : 0, table, unload, observer, logger, runtimeBytes);
+    this.budget = new MemoryBudget(this.lazy ? options.budgetBytes : 0, table, unload, observer, logger, runtimeBytes, options.driftSeries ?? true);
   }
 
   /** Marks a version acquired by a request, as the least-recently-used order counts. */
