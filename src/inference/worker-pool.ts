@@ -1,24 +1,15 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Logger } from '@nestjs/common';
 import { DomainError } from '../common/errors/domain-error';
+import { compiledScript } from '../common/runtime/compiled-script';
 import type { InferenceEngine, LoadedModel, SessionSettings } from './engine-contracts';
 import { residentBytesOf, RUNTIME_BYTES_PER_WORKER } from './resident-bytes';
 import type { TensorMap, TensorSpec } from './tensors';
 import type { WorkerReply, WorkerRequestBody } from './worker-protocol';
 
-/**
- * The worker script. Compiled code runs it from beside this file; when the
- * service runs from TypeScript sources (tests), the compiled copy in dist/ is
- * used, which the test setup builds first.
- */
+/** The worker script (see compiledScript: tests running from sources use dist/'s). */
 function workerScript(): string {
-  const beside = path.join(__dirname, 'worker-thread.js');
-  if (existsSync(beside)) return beside;
-  const compiled = path.resolve(__dirname, '../../dist/inference/worker-thread.js');
-  if (existsSync(compiled)) return compiled;
-  throw new Error(`inference worker script not found (${beside}); run "npm run build" first`);
+  return compiledScript(__dirname, 'worker-thread.js', 'inference/worker-thread.js');
 }
 
 interface Pending {

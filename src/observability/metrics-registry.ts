@@ -25,7 +25,8 @@ export class MetricsRegistry {
   private scrapeInFlight: Promise<string> | undefined;
 
   constructor(private readonly serverProcess: ServerProcess) {
-    serverProcess.primary?.handle(TO_HTTP_PROCESS.metrics, () => this.registry.getMetricsAsJSON());
+    // As text: the primary hands it to the thread that merges the scrape without parsing it itself.
+    serverProcess.primary?.handle(TO_HTTP_PROCESS.metrics, async () => JSON.stringify(await this.registry.getMetricsAsJSON()));
   }
 
   /**
