@@ -37,7 +37,7 @@ export const SCRAPE_BYTES_PER_SERIES = 2_000;
 /**
  * The series every loaded version exports, whatever its manifest: its batch size, queue time and
  * inference time histograms (12, 14 and 15 buckets, each with a sum and a count) and its queue depth.
- * test/metrics-per-version.e2e.spec.ts counts them on a real scrape.
+ * test/lazy-loading.e2e.spec.ts counts them on a real scrape.
  */
 export const SERIES_PER_LOADED_VERSION = 48;
 
