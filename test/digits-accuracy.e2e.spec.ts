@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DIGIT_FORMS, heldOutDigits, seededRandom } from './support/digit-forms';
+import { DIGIT_FORMS, heldOutDigits } from './support/digit-forms';
+import { seededRandom } from './support/seeded-random';
 import { REPO_MODELS_DIR, useTestApp } from './support/test-app';
 
 /** Held-out digits per class in each form: 1,000 uploads per form. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { twoProcessesRelaying } from '../../test/support/relaying-primary';
+import { seededRandom } from '../../test/support/seeded-random';
 import { ServerProcess, TO_HTTP_PROCESS, TO_PRIMARY } from '../cluster/server-process';
 import { DomainError } from '../common/errors/domain-error';
 import type { TensorMap } from '../inference/tensors';
@@ -91,21 +92,9 @@ function request(observers: PredictionObservers, values: number[][], options: { 
   return context;
 }
 
-/** mulberry32: a small seeded generator, so the sampled count of a test is the same on every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('ShadowMonitor sampling', () => {
   it.each([
-    ['a seeded generator', seeded(42)],
+    ['a seeded generator', seededRandom(42)],
     ['Math.random', Math.random],
   ])('samples each answered request with probability `sample`: within 5 standard deviations over 2000 requests (%s)', async (_, random) => {
     const { shadow, observers } = monitorOf(modelWith({ version: 2, sample: 0.3, queue_size: 10_000 }));

@@ -24,18 +24,6 @@ export function heldOutDigits(perClass = HELD_OUT_PER_CLASS): HeldOutDigit[] {
   return digits;
 }
 
-/** A small seeded generator (mulberry32): every run makes the same images. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const between = (random: () => number, low: number, high: number) => Math.floor(low + random() * (high - low + 1));
 
 /** A background: one grey level, or a linear gradient between two levels at a random angle. */
