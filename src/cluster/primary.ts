@@ -1,10 +1,9 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
-import { Worker as Thread } from 'node:worker_threads';
 import type { Registry } from 'prom-client';
-import { compiledScript } from '../common/runtime/compiled-script';
 import type { AppConfig } from '../config/app-config';
 import { IpcPeer } from './ipc-peer';
+import { ScrapeMerger } from './scrape-merger';
 import { HEALTH_SHARE_MS, type ProcessHealth, SERVER_PROCESS_INDEX_ENV, TO_HTTP_PROCESS, TO_PRIMARY } from './server-process';
 
 // @fastify/rate-limit's own in-memory store, kept here so that every HTTP process counts against one
@@ -110,6 +109,7 @@ export function relayAdminAction(siblings: readonly { index: number; peer: IpcPe
  */
 export class Primary {
   private readonly members = new Map<number, Member>();
+  private readonly scrapeMerger = new ScrapeMerger();
   private readonly rateLimits = new LocalStore(false, false, RATE_LIMIT_CLIENTS);
   private stopping = false;
   private sharingHealth = false;
@@ -151,14 +151,14 @@ export class Primary {
 
   /**
    * Every process's series merged by prom-client's aggregator (counters and histograms summed, gauges by
-   * their own rule), in a thread of its own: see scrape-merge-thread.ts.
+   * their own rule), in a thread of the primary: see ScrapeMerger.
    */
   private async scrape(): Promise<string> {
     const perProcess = await Promise.all(
       [...this.members.values()].map((member) => member.peer.request<string>(TO_HTTP_PROCESS.metrics, undefined, SCRAPE_TIMEOUT_MS)),
     );
     perProcess.push(JSON.stringify(await this.ownMetrics.getMetricsAsJSON()));
-    return mergedInThread(perProcess);
+    return this.scrapeMerger.merge(perProcess);
   }
 
   private siblingsOf(member: Member): Member[] {
@@ -243,19 +243,6 @@ export class Primary {
       this.exit(this.exitCode);
     }
   }
-}
-
-/** Runs scrape-merge-thread on every process's series (prom-client's JSON, as text); answers the merged text. */
-function mergedInThread(perProcess: readonly string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const thread = new Thread(compiledScript(__dirname, 'scrape-merge-thread.js', 'cluster/scrape-merge-thread.js'), {
-      workerData: perProcess,
-      name: 'scrape-merge',
-    });
-    thread.once('message', (text: string) => resolve(text));
-    thread.once('error', reject);
-    thread.once('exit', (code) => reject(new Error(`the thread merging the scrape exited (code ${code}) before answering`)));
-  });
 }
 
 /** One process's health, its reasons named after it; no answer within HEALTH_TIMEOUT_MS is a reason too. */
